@@ -1,0 +1,41 @@
+/*
+ * buf.h — a growable byte buffer.
+ *
+ * Every response body, log line and stored record is assembled in a buf.
+ * Allocation failure is fatal (the process aborts): a worker that cannot
+ * allocate a few kilobytes cannot answer anything useful, and the master
+ * restarts it.  Callers therefore never check return values for ENOMEM.
+ */
+#ifndef GROUPD_BUF_H
+#define GROUPD_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+    char *data;   /* always NUL-terminated when cap > 0 */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_reserve(struct buf *b, size_t extra);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s[0..len) as a JSON string literal, quotes included. */
+void buf_add_json_string(struct buf *b, const char *s, size_t len);
+/* Appends a big-endian 32/64-bit integer (byte-comparable keys). */
+void buf_add_be32(struct buf *b, uint32_t v);
+void buf_add_be64(struct buf *b, uint64_t v);
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+uint32_t be32_get(const void *p);
+uint64_t be64_get(const void *p);
+void be32_put(void *p, uint32_t v);
+void be64_put(void *p, uint64_t v);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * config.h — groupd's options (API.md §8).
+ *
+ * Options come from the command line (--name value or --name=value) and
+ * from --config FILE, which holds "name = value" lines with the same names
+ * ('#' starts a comment).  The command line wins.
+ */
+#ifndef GROUPD_CONFIG_H
+#define GROUPD_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+    char *db;
+    char *listen;  /* NULL: serve the socket on fd 0 */
+    int workers;
+    size_t map_size;
+    size_t max_body;
+    char *log;     /* NULL: stderr */
+    char *config;
+};
+
+#define CONFIG_DEFAULT_MAX_BODY ((size_t)32 << 20)
+
+/* Returns 0, 1 when --help was asked for (usage printed), or -1 with err
+ * filled. */
+int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * query.h — query strings and percent-decoding.
+ *
+ * Query strings are application/x-www-form-urlencoded ('+' is a space).
+ * Decoding is lenient ('%' not followed by two hex digits stays as it is);
+ * the values are then checked where they are used, so a value that is not
+ * valid UTF-8 or holds NUL is a 400 for a known parameter and ignored for
+ * an unknown one (API.md §1).
+ */
+#ifndef GROUPD_QUERY_H
+#define GROUPD_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "problem.h"
+
+struct query_param {
+    char *name;
+    char *value;
+    size_t value_len; /* may contain NUL after decoding */
+};
+
+struct query {
+    struct query_param *params;
+    size_t count;
+};
+
+/* Appends the percent-decoded form of s[0..len) to out. */
+void pct_decode(const char *s, size_t len, bool plus_is_space, struct buf *out);
+
+void query_parse(struct query *q, const char *qs);
+void query_free(struct query *q);
+
+/* The value of a single-valued parameter, or NULL when absent.  A
+ * parameter given twice, or a value that is not valid UTF-8 or holds NUL,
+ * adds an invalid_query problem and returns NULL. */
+const char *query_get(const struct query *q, const char *name, struct problem *p);
+
+/* Number of occurrences of name (for repeatable parameters). */
+size_t query_count(const struct query *q, const char *name);
+/* The i-th occurrence's value (0-based) or NULL. */
+const char *query_nth(const struct query *q, const char *name, size_t i);
+
+/* Typed readers: return true when the parameter is present and valid
+ * (storing the value), false when absent or invalid (invalid adds a
+ * problem). */
+bool query_bool(const struct query *q, const char *name, bool *out, struct problem *p);
+bool query_uint(const struct query *q, const char *name, uint64_t max, uint64_t *out,
+                struct problem *p);
+
+#endif

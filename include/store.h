@@ -1,0 +1,145 @@
+/*
+ * store.h — everything groupd keeps in LMDB.
+ *
+ * The storage layout (key bytes, value formats, which index points where,
+ * schema version) is documented in lmdb-schema/; this header is the API
+ * the handlers and groupctl use.  Nothing above this layer touches a
+ * cursor.  Functions return 0 or an LMDB return code (MDB_NOTFOUND,
+ * MDB_KEYEXIST, MDB_MAP_FULL, ...); the HTTP layer maps those to statuses
+ * in one place (reply_store_error).
+ *
+ * Transactions: a worker holds one read-only transaction that it renews
+ * per request and resets before it blocks in accept (store_read_begin /
+ * store_read_end).  Each write request is one write transaction
+ * (store_write_begin / store_write_commit / store_write_abort), so a
+ * request that fails changes nothing and an acknowledged one is on disk:
+ * the environment is opened with full durability (no MDB_NOSYNC).
+ */
+#ifndef GROUPD_STORE_H
+#define GROUPD_STORE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "group.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta;         /* counters and the schema version */
+    MDB_dbi groups;       /* group id -> group record */
+    MDB_dbi group_extid;  /* topOrganisation + externalId -> group id */
+    MDB_dbi participants; /* group id + participant id -> participant JSON */
+    MDB_dbi apikeys;      /* key id -> key record */
+    MDB_txn *rtxn;        /* the worker's reusable read transaction */
+    char errmsg[160];     /* what failed in store_open */
+};
+
+/* ---- environment and transactions (store_env.c) ---- */
+
+/* Opens (creating if needed) the database in directory dir, creates the
+ * named databases and checks or writes the schema version.  Must be called
+ * in the process that will use it (after fork).  Clears stale reader slots
+ * left by killed processes.  On failure s->errmsg says why. */
+int store_open(struct store *s, const char *dir, size_t map_size);
+void store_close(struct store *s);
+
+int store_read_begin(struct store *s, MDB_txn **txn);
+void store_read_end(struct store *s);
+int store_write_begin(struct store *s, MDB_txn **txn);
+int store_write_commit(MDB_txn *txn);
+void store_write_abort(MDB_txn *txn);
+
+/* Map size and bytes in use, for stats and /metrics. */
+int store_usage(struct store *s, size_t *map_size, size_t *used);
+/* Consistent hot copy into an empty directory. */
+int store_backup(struct store *s, const char *dir);
+
+/* ---- meta counters (store_meta.c) ---- */
+
+/* Next internal id; shared by groups, participants and events, so ids are
+ * unique across the database and never reused. */
+int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
+/* Next change sequence number (one per changed object). */
+int store_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
+int store_schema_version(struct store *s, MDB_txn *txn, uint32_t *version);
+
+/* ---- groups and the externalId index (store_group.c) ---- */
+
+enum { GROUP_FLAG_ARCHIVED = 1, GROUP_FLAG_DELETED = 2, GROUP_FLAG_IMPORT_LOCK = 4 };
+
+/* A stored group as it lies in the map: valid until the transaction ends. */
+struct group_record {
+    uint64_t id;
+    uint32_t organisation, top_organisation;
+    unsigned flags;
+    int64_t created_at, updated_at;
+    uint64_t rev; /* change sequence number of the last change */
+    uint32_t total_participants;
+    int32_t school_year;
+    const char *external_id; /* not NUL-terminated */
+    size_t external_id_len;
+    const char *name; /* not NUL-terminated */
+    size_t name_len;
+    const char *json; /* the served object, not NUL-terminated */
+    size_t json_len;
+};
+
+enum group_status group_record_status(const struct group_record *r);
+
+int store_group_get(struct store *s, MDB_txn *txn, uint64_t id, struct group_record *out);
+/* Looks up the group holding externalId within a topOrganisation. */
+int store_group_by_extid(struct store *s, MDB_txn *txn, uint32_t top, const char *ext, size_t len,
+                         uint64_t *id);
+/* Writes g (as new when old is NULL, else replacing old) and keeps the
+ * externalId index in step.  MDB_KEYEXIST when g's externalId is held by
+ * another group.  rev is stored in the record's header. */
+int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
+                    uint64_t rev);
+/* Erases the group, its index entry and its participants. */
+int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g);
+/* Calls fn for every group in id order; fn returns 0 to go on, anything
+ * else stops the walk and is returned. */
+int store_group_each(struct store *s, MDB_txn *txn,
+                     int (*fn)(void *ctx, const struct group_record *r), void *ctx);
+/* Reads a record into a full group model (for changing it). */
+int store_group_load(const struct group_record *r, struct group *g);
+
+/* ---- participants (store_participant.c) ---- */
+
+/* Calls fn with each participant's JSON of group gid, in participant id order. */
+int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
+                           int (*fn)(void *ctx, const char *json, size_t len), void *ctx);
+
+/* ---- API keys (store_key.c) ---- */
+
+#define APIKEY_MAX_ORGS 256
+#define APIKEY_NAME_MAX 200
+#define APIKEY_HASH_LEN 32
+
+enum role { ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
+
+struct apikey_record {
+    uint32_t id;
+    unsigned char hash[APIKEY_HASH_LEN];
+    enum role role;
+    bool revoked;
+    uint32_t top_organisation;
+    int64_t created_at;
+    size_t n_orgs; /* 0: every organisation of the top */
+    uint32_t orgs[APIKEY_MAX_ORGS];
+    char name[APIKEY_NAME_MAX + 1];
+};
+
+int store_key_next_id(struct store *s, MDB_txn *txn, uint32_t *id);
+int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k);
+int store_key_get(struct store *s, MDB_txn *txn, uint32_t id, struct apikey_record *out);
+int store_key_each(struct store *s, MDB_txn *txn,
+                   int (*fn)(void *ctx, const struct apikey_record *k), void *ctx);
+
+#endif

@@ -1,0 +1,132 @@
+/* buf.c — growable byte buffer; see include/buf.h. */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        abort();
+    b->data = p;
+    b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+    buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+void buf_addc(struct buf *b, char c) { buf_add(b, &c, 1); }
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_add_json_string(struct buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_reserve(b, len + 2);
+    buf_addc(b, '"');
+    size_t run = 0; /* start of the pending run of bytes that need no escape */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_add(b, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': buf_adds(b, "\\\""); break;
+        case '\\': buf_adds(b, "\\\\"); break;
+        case '\n': buf_adds(b, "\\n"); break;
+        case '\r': buf_adds(b, "\\r"); break;
+        case '\t': buf_adds(b, "\\t"); break;
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_add(b, esc, 6);
+        }
+        }
+    }
+    buf_add(b, s + run, len - run);
+    buf_addc(b, '"');
+}
+
+void buf_add_be32(struct buf *b, uint32_t v)
+{
+    unsigned char t[4];
+    be32_put(t, v);
+    buf_add(b, t, 4);
+}
+
+void buf_add_be64(struct buf *b, uint64_t v)
+{
+    unsigned char t[8];
+    be64_put(t, v);
+    buf_add(b, t, 8);
+}
+
+void buf_reset(struct buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+uint32_t be32_get(const void *p)
+{
+    const unsigned char *c = p;
+    return (uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 | (uint32_t)c[2] << 8 | c[3];
+}
+
+uint64_t be64_get(const void *p)
+{
+    const unsigned char *c = p;
+    return (uint64_t)be32_get(c) << 32 | be32_get(c + 4);
+}
+
+void be32_put(void *p, uint32_t v)
+{
+    unsigned char *c = p;
+    c[0] = (unsigned char)(v >> 24);
+    c[1] = (unsigned char)(v >> 16);
+    c[2] = (unsigned char)(v >> 8);
+    c[3] = (unsigned char)v;
+}
+
+void be64_put(void *p, uint64_t v)
+{
+    be32_put(p, (uint32_t)(v >> 32));
+    be32_put((unsigned char *)p + 4, (uint32_t)v);
+}

@@ -1,0 +1,174 @@
+/* config.c — command line and config file; see include/config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+enum opt { O_DB, O_LISTEN, O_WORKERS, O_MAP_SIZE, O_MAX_BODY, O_LOG, O_CONFIG, O_COUNT };
+
+static const char *const names[O_COUNT] = {"db", "listen", "workers", "map-size",
+                                           "max-body", "log", "config"};
+
+static int parse_size(const char *v, size_t min, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n < min)
+        return -1;
+    *out = (size_t)n;
+    return 0;
+}
+
+static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t errlen)
+{
+    size_t n;
+    switch (o) {
+    case O_DB: free(cfg->db); cfg->db = strdup(v); break;
+    case O_LISTEN: free(cfg->listen); cfg->listen = strdup(v); break;
+    case O_LOG: free(cfg->log); cfg->log = strdup(v); break;
+    case O_CONFIG: free(cfg->config); cfg->config = strdup(v); break;
+    case O_WORKERS:
+        if (parse_size(v, 1, &n) || n > 256) {
+            snprintf(err, errlen, "--workers must be from 1 to 256");
+            return -1;
+        }
+        cfg->workers = (int)n;
+        break;
+    case O_MAP_SIZE:
+        if (parse_size(v, STORE_MIN_MAP_SIZE, &cfg->map_size)) {
+            snprintf(err, errlen, "--map-size must be a number of bytes, at least %zu",
+                     STORE_MIN_MAP_SIZE);
+            return -1;
+        }
+        break;
+    case O_MAX_BODY:
+        if (parse_size(v, 1, &cfg->max_body)) {
+            snprintf(err, errlen, "--max-body must be a positive number of bytes");
+            return -1;
+        }
+        break;
+    case O_COUNT: break;
+    }
+    return 0;
+}
+
+static int find(const char *name, size_t len)
+{
+    for (int i = 0; i < O_COUNT; i++)
+        if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static int load_file(struct config *cfg, const bool given[O_COUNT], char *err, size_t errlen)
+{
+    FILE *f = fopen(cfg->config, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", cfg->config, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected name = value", cfg->config, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(s), *value = trim(eq + 1);
+        int o = find(name, strlen(name));
+        if (o < 0 || o == O_CONFIG) {
+            snprintf(err, errlen, "%s:%d: unknown option %s", cfg->config, lineno, name);
+            rc = -1;
+        } else if (!given[o]) {
+            rc = set(cfg, (enum opt)o, value, err, errlen);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void usage(void)
+{
+    printf("usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
+           "              [--map-size BYTES] [--max-body BYTES] [--log FILE] [--config FILE]\n"
+           "Without --listen, groupd serves the FastCGI socket on standard input.\n");
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = cpus > 0 ? (int)cpus : 2;
+    cfg->map_size = STORE_DEFAULT_MAP_SIZE;
+    cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+    bool given[O_COUNT] = {false};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage();
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, errlen, "unexpected argument %s", a);
+            return -1;
+        }
+        const char *eq = strchr(a + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        int o = find(a + 2, nlen);
+        if (o < 0) {
+            snprintf(err, errlen, "unknown option %s", a);
+            return -1;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            snprintf(err, errlen, "option --%s needs a value", names[o]);
+            return -1;
+        }
+        if (set(cfg, (enum opt)o, v, err, errlen))
+            return -1;
+        given[o] = true;
+    }
+    if (cfg->config && load_file(cfg, given, err, errlen))
+        return -1;
+    if (!cfg->db) {
+        snprintf(err, errlen, "--db DIR is required");
+        return -1;
+    }
+    return 0;
+}
+
+void config_free(struct config *cfg)
+{
+    free(cfg->db);
+    free(cfg->listen);
+    free(cfg->log);
+    free(cfg->config);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,179 @@
+/*
+ * fcgi_front.c — libfcgi in, app_handle, libfcgi out; see include/front.h.
+ *
+ * Every parameter that outlives the accept is copied (libfcgi frees them
+ * at the next FCGX_Accept_r).  The body is read to exactly CONTENT_LENGTH
+ * bytes; a body over --max-body is read and thrown away so the web server
+ * is never left writing into a closed request, and the app answers 413
+ * at its place in the contract's order of checks.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "front.h"
+#include "log.h"
+
+static char *copy_param(FCGX_Request *fr, const char *name)
+{
+    const char *v = FCGX_GetParam(name, fr->envp);
+    if (!v)
+        return NULL;
+    char *c = strdup(v);
+    if (!c)
+        abort();
+    return c;
+}
+
+/* The path relative to SCRIPT_NAME, taken from the raw REQUEST_URI. */
+static void take_path(FCGX_Request *fr, struct request *req)
+{
+    const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+    const char *script = FCGX_GetParam("SCRIPT_NAME", fr->envp);
+    if (!uri)
+        uri = "/";
+    size_t len = strcspn(uri, "?");
+    if (uri[len] == '?')
+        buf_adds(&req->query_string, uri + len + 1);
+    else
+        buf_reserve(&req->query_string, 0);
+    size_t slen = script ? strlen(script) : 0;
+    if (slen && slen <= len && strncmp(uri, script, slen) == 0) {
+        buf_add(&req->prefix, script, slen);
+        uri += slen;
+        len -= slen;
+    }
+    buf_add(&req->path, uri, len);
+}
+
+static void take_key(FCGX_Request *fr, struct request *req)
+{
+    req->api_key = copy_param(fr, "HTTP_API_KEY");
+    if (req->api_key)
+        return;
+    const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        auth += 7;
+        while (*auth == ' ')
+            auth++;
+        req->api_key = strdup(auth);
+    }
+}
+
+/* Reads exactly CONTENT_LENGTH bytes; keeps them unless over max_body. */
+static void take_body(FCGX_Request *fr, struct request *req, size_t max_body)
+{
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    unsigned long long want = cl && *cl ? strtoull(cl, NULL, 10) : 0;
+    if (want > max_body)
+        req->body_too_large = true;
+    else
+        buf_reserve(&req->body, (size_t)want);
+    char chunk[65536];
+    while (want > 0) {
+        int n = FCGX_GetStr(chunk, want < sizeof chunk ? (int)want : (int)sizeof chunk, fr->in);
+        if (n <= 0)
+            break;
+        if (!req->body_too_large)
+            buf_add(&req->body, chunk, (size_t)n);
+        want -= (unsigned long long)n;
+    }
+    if (want > 0) /* the web server sent less than it announced */
+        req->body_too_large = false;
+}
+
+static int fcgi_sink(void *ctx, const char *data, size_t len)
+{
+    FCGX_Stream *out = ctx;
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+        if (FCGX_PutStr(data, chunk, out) != chunk)
+            return -1;
+        data += chunk;
+        len -= (size_t)chunk;
+    }
+    return 0;
+}
+
+static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts *o,
+                      unsigned long serial)
+{
+    int64_t started = clock_mono_us();
+    struct request req;
+    request_init(&req);
+    snprintf(req.request_id, sizeof req.request_id, "%x-%lx", (unsigned)getpid(), serial);
+    const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    snprintf(req.method, sizeof req.method, "%s", method ? method : "GET");
+    take_path(fr, &req);
+    req.content_type = copy_param(fr, "CONTENT_TYPE");
+    if (req.content_type && !*req.content_type) {
+        free(req.content_type);
+        req.content_type = NULL;
+    }
+    req.if_none_match = copy_param(fr, "HTTP_IF_NONE_MATCH");
+    take_key(fr, &req);
+    take_body(fr, &req, o->max_body);
+
+    struct reply rep;
+    reply_init(&rep);
+    rep.sink = fcgi_sink;
+    rep.sink_ctx = fr->out;
+    app_handle(app, &req, &rep);
+    reply_finish(&rep);
+    log_request(req.method, req.path.data ? req.path.data : "/", rep.status, rep.body_bytes,
+                (long long)(clock_mono_us() - started), req.request_id);
+    reply_free(&rep);
+    request_free(&req);
+}
+
+int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
+                volatile sig_atomic_t *stop)
+{
+    if (FCGX_Init() != 0) {
+        log_message("FCGX_Init failed");
+        return -1;
+    }
+    int fl = fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_message("cannot make the listen socket non-blocking: %s", strerror(errno));
+        return -1;
+    }
+    FCGX_Request fr;
+    if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        log_message("FCGX_InitRequest failed");
+        return -1;
+    }
+    unsigned long serial = 0;
+    int rc = 0;
+    while (!*stop) {
+        /* A kept-alive connection (fastcgi_keep_conn on) may already hold
+         * the next request: wait on it as well as on the listen socket. */
+        struct pollfd pfd[2] = {{listen_fd, POLLIN, 0}, {fr.ipcFd, POLLIN, 0}};
+        int n = ppoll(pfd, fr.ipcFd >= 0 ? 2 : 1, NULL, o->wait_mask);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            log_message("ppoll: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
+        int a = FCGX_Accept_r(&fr);
+        if (a < 0) {
+            if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR || a == -ECONNABORTED)
+                continue;
+            log_message("FCGX_Accept_r failed: %s", strerror(-a));
+            rc = -1;
+            break;
+        }
+        serve_one(&fr, app, o, ++serial);
+        FCGX_Finish_r(&fr);
+    }
+    FCGX_Free(&fr, 1);
+    return rc;
+}

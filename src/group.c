@@ -1,0 +1,406 @@
+/*
+ * group.c — group validation and its JSON form; see include/group.h.
+ *
+ * The JSON written here is stored as it is and served by copying, so its
+ * member order is the contract's (API.md §3) and it is produced by hand
+ * rather than through json-c, which is used only to read it back on the
+ * (rare) write path.
+ */
+#include "group.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "jsonin.h"
+#include "text.h"
+
+enum group_status group_status(const struct group *g)
+{
+    if (g->deleted)
+        return GROUP_DELETED;
+    return g->archived ? GROUP_ARCHIVED : GROUP_ACTIVE;
+}
+
+const char *group_status_name(enum group_status s)
+{
+    switch (s) {
+    case GROUP_DELETED: return "deleted";
+    case GROUP_ARCHIVED: return "archived";
+    default: return "active";
+    }
+}
+
+static char *xstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static void integrations_free(struct integration *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].type);
+        free(v[i].id);
+    }
+    free(v);
+}
+
+static bool required_string(struct json_object *obj, const char *name, const char *field,
+                            char **out, struct problem *p)
+{
+    enum jsonin_state st = jsonin_string(obj, name, field, 1, INTEGRATION_FIELD_MAX, out, p);
+    if (st == JSONIN_ABSENT || st == JSONIN_NULL)
+        problem_invalid(p, field, "is required");
+    return st == JSONIN_VALUE;
+}
+
+/* integrations: an array of at most 20 {type, id} string pairs. */
+static bool parse_integrations(struct json_object *arr, struct group *out, struct problem *p)
+{
+    if (!json_object_is_type(arr, json_type_array)) {
+        problem_invalid(p, "integrations", "must be an array");
+        return false;
+    }
+    size_t n = json_object_array_length(arr);
+    if (n > GROUP_INTEGRATIONS_MAX) {
+        problem_invalid(p, "integrations", "must have at most %d entries", GROUP_INTEGRATIONS_MAX);
+        return false;
+    }
+    out->integrations = n ? calloc(n, sizeof *out->integrations) : NULL;
+    if (n && !out->integrations)
+        abort();
+    out->n_integrations = n;
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *item = json_object_array_get_idx(arr, i);
+        char field[64];
+        snprintf(field, sizeof field, "integrations[%zu]", i);
+        if (!json_object_is_type(item, json_type_object)) {
+            problem_invalid(p, field, "must be an object with type and id");
+            ok = false;
+            continue;
+        }
+        char tf[80], idf[80];
+        snprintf(tf, sizeof tf, "%s.type", field);
+        snprintf(idf, sizeof idf, "%s.id", field);
+        struct integration *it = &out->integrations[i];
+        ok &= required_string(item, "type", tf, &it->type, p);
+        ok &= required_string(item, "id", idf, &it->id, p);
+    }
+    return ok;
+}
+
+/* Reads an optional string member into patch: absent leaves it out, null
+ * clears it, a value sets it. */
+static void optional_string(struct json_object *body, const char *name, unsigned bit,
+                            size_t max_cp, char **dst, struct group_patch *patch,
+                            struct problem *p)
+{
+    enum jsonin_state st = jsonin_string(body, name, name, 1, max_cp, dst, p);
+    if (st == JSONIN_VALUE || st == JSONIN_NULL)
+        patch->present |= bit;
+}
+
+bool group_patch_parse(struct json_object *body, bool create, struct group_patch *patch,
+                       struct problem *p)
+{
+    memset(patch, 0, sizeof *patch);
+    size_t before = p->entries;
+    struct group *v = &patch->v;
+
+    switch (jsonin_string(body, "name", "name", 1, GROUP_NAME_MAX, &v->name, p)) {
+    case JSONIN_VALUE: patch->present |= GM_NAME; break;
+    case JSONIN_NULL: problem_invalid(p, "name", "is required and cannot be null"); break;
+    case JSONIN_ABSENT:
+        if (create)
+            problem_invalid(p, "name", "is required");
+        break;
+    case JSONIN_INVALID: break;
+    }
+    /* An empty description is kept as "" (the member was given). */
+    switch (jsonin_string(body, "description", "description", 0, GROUP_DESCRIPTION_MAX,
+                          &v->description, p)) {
+    case JSONIN_VALUE:
+    case JSONIN_NULL: patch->present |= GM_DESCRIPTION; break;
+    default: break;
+    }
+    optional_string(body, "externalId", GM_EXTERNAL_ID, GROUP_EXTERNAL_ID_MAX, &v->external_id,
+                    patch, p);
+    if (v->external_id && text_has_control(v->external_id, strlen(v->external_id)))
+        problem_invalid(p, "externalId", "must not contain control characters");
+    optional_string(body, "type", GM_TYPE, GROUP_TYPE_MAX, &v->type, patch, p);
+    optional_string(body, "importLockOwner", GM_IMPORT_LOCK_OWNER, GROUP_LOCK_OWNER_MAX,
+                    &v->import_lock_owner, patch, p);
+
+    int64_t year;
+    switch (jsonin_int(body, "schoolYear", "schoolYear", 1900, 2999, &year, p)) {
+    case JSONIN_VALUE: v->school_year = (int32_t)year; patch->present |= GM_SCHOOL_YEAR; break;
+    case JSONIN_NULL: patch->present |= GM_SCHOOL_YEAR; break;
+    default: break;
+    }
+    switch (jsonin_bool(body, "importLock", "importLock", &v->import_lock, p)) {
+    case JSONIN_VALUE: patch->present |= GM_IMPORT_LOCK; break;
+    case JSONIN_NULL: problem_invalid(p, "importLock", "must be true or false, not null"); break;
+    default: break;
+    }
+    struct json_object *integ;
+    if (json_object_object_get_ex(body, "integrations", &integ)) {
+        if (!integ || parse_integrations(integ, v, p))
+            patch->present |= GM_INTEGRATIONS;
+    }
+    return p->entries == before && !problem_any(p);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+static bool set_string(char **dst, const char *src)
+{
+    if (str_eq(*dst, src))
+        return false;
+    free(*dst);
+    *dst = xstrdup(src);
+    return true;
+}
+
+static bool integrations_equal(const struct group *a, const struct group *b)
+{
+    if (a->n_integrations != b->n_integrations)
+        return false;
+    for (size_t i = 0; i < a->n_integrations; i++)
+        if (!str_eq(a->integrations[i].type, b->integrations[i].type) ||
+            !str_eq(a->integrations[i].id, b->integrations[i].id))
+            return false;
+    return true;
+}
+
+static void integrations_copy(struct group *dst, const struct group *src)
+{
+    dst->n_integrations = src->n_integrations;
+    dst->integrations = NULL;
+    if (!src->n_integrations)
+        return;
+    dst->integrations = calloc(src->n_integrations, sizeof *dst->integrations);
+    if (!dst->integrations)
+        abort();
+    for (size_t i = 0; i < src->n_integrations; i++) {
+        dst->integrations[i].type = xstrdup(src->integrations[i].type);
+        dst->integrations[i].id = xstrdup(src->integrations[i].id);
+    }
+}
+
+bool group_patch_apply(struct group *g, const struct group_patch *patch)
+{
+    const struct group *v = &patch->v;
+    bool changed = false;
+    if (patch->present & GM_NAME)
+        changed |= set_string(&g->name, v->name);
+    if (patch->present & GM_DESCRIPTION)
+        changed |= set_string(&g->description, v->description);
+    if (patch->present & GM_EXTERNAL_ID)
+        changed |= set_string(&g->external_id, v->external_id);
+    if (patch->present & GM_TYPE)
+        changed |= set_string(&g->type, v->type);
+    if (patch->present & GM_IMPORT_LOCK_OWNER)
+        changed |= set_string(&g->import_lock_owner, v->import_lock_owner);
+    if ((patch->present & GM_SCHOOL_YEAR) && g->school_year != v->school_year) {
+        g->school_year = v->school_year;
+        changed = true;
+    }
+    if ((patch->present & GM_IMPORT_LOCK) && g->import_lock != v->import_lock) {
+        g->import_lock = v->import_lock;
+        changed = true;
+    }
+    if ((patch->present & GM_INTEGRATIONS) && !integrations_equal(g, v)) {
+        integrations_free(g->integrations, g->n_integrations);
+        integrations_copy(g, v);
+        changed = true;
+    }
+    return changed;
+}
+
+void group_patch_free(struct group_patch *patch) { group_free(&patch->v); }
+
+static void add_member_string(struct buf *out, const char *name, const char *value)
+{
+    buf_addf(out, ",\"%s\":", name);
+    if (value)
+        buf_add_json_string(out, value, strlen(value));
+    else
+        buf_adds(out, "null");
+}
+
+void group_write_json(const struct group *g, struct buf *out)
+{
+    char created[ISO_TIME_LEN + 1], updated[ISO_TIME_LEN + 1];
+    clock_format_iso(g->created_at, created);
+    clock_format_iso(g->updated_at, updated);
+
+    buf_addf(out, "{\"id\":%llu,\"key\":\"%s\"", (unsigned long long)g->id, g->key);
+    add_member_string(out, "externalId", g->external_id);
+    add_member_string(out, "name", g->name);
+    add_member_string(out, "description", g->description);
+    buf_addf(out, ",\"organisation\":%u,\"topOrganisation\":%u", g->organisation,
+             g->top_organisation);
+    add_member_string(out, "type", g->type);
+    if (g->school_year)
+        buf_addf(out, ",\"schoolYear\":%d", g->school_year);
+    else
+        buf_adds(out, ",\"schoolYear\":null");
+    buf_addf(out, ",\"archived\":%s,\"deleted\":%s,\"status\":\"%s\",\"importLock\":%s",
+             g->archived ? "true" : "false", g->deleted ? "true" : "false",
+             group_status_name(group_status(g)), g->import_lock ? "true" : "false");
+    add_member_string(out, "importLockOwner", g->import_lock_owner);
+    buf_adds(out, ",\"integrations\":[");
+    for (size_t i = 0; i < g->n_integrations; i++) {
+        buf_adds(out, i ? ",{\"type\":" : "{\"type\":");
+        buf_add_json_string(out, g->integrations[i].type, strlen(g->integrations[i].type));
+        buf_adds(out, ",\"id\":");
+        buf_add_json_string(out, g->integrations[i].id, strlen(g->integrations[i].id));
+        buf_addc(out, '}');
+    }
+    buf_addc(out, ']');
+    add_member_string(out, "createdBy", g->created_by);
+    add_member_string(out, "modifiedBy", g->modified_by[0] ? g->modified_by : NULL);
+    buf_addf(out, ",\"createdAt\":\"%s\",\"updatedAt\":\"%s\",\"totalParticipants\":%u}", created,
+             updated, g->total_participants);
+}
+
+static const char *get_str(struct json_object *o, const char *name)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+static int64_t get_int(struct json_object *o, const char *name)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, name, &v) || !v)
+        return 0;
+    return json_object_get_int64(v);
+}
+
+static bool get_bool(struct json_object *o, const char *name)
+{
+    struct json_object *v;
+    return json_object_object_get_ex(o, name, &v) && json_object_get_boolean(v);
+}
+
+/* Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" as written by clock_format_iso. */
+static int64_t parse_iso(const char *s)
+{
+    if (!s)
+        return 0;
+    struct tm tm = {0};
+    int ms = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+static void copy_actor(char dst[ACTOR_MAX], const char *src)
+{
+    dst[0] = '\0';
+    if (src)
+        snprintf(dst, ACTOR_MAX, "%s", src);
+}
+
+bool group_read_json(const char *json, size_t len, struct group *g)
+{
+    memset(g, 0, sizeof *g);
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok)
+        abort();
+    struct json_object *o = json_tokener_parse_ex(tok, json, (int)len);
+    json_tokener_free(tok);
+    if (!o)
+        return false;
+    bool ok = json_object_is_type(o, json_type_object) && get_str(o, "name") && get_str(o, "key");
+    if (ok) {
+        g->id = (uint64_t)get_int(o, "id");
+        snprintf(g->key, sizeof g->key, "%s", get_str(o, "key"));
+        g->external_id = xstrdup(get_str(o, "externalId"));
+        g->name = xstrdup(get_str(o, "name"));
+        g->description = xstrdup(get_str(o, "description"));
+        g->organisation = (uint32_t)get_int(o, "organisation");
+        g->top_organisation = (uint32_t)get_int(o, "topOrganisation");
+        g->type = xstrdup(get_str(o, "type"));
+        g->school_year = (int32_t)get_int(o, "schoolYear");
+        g->archived = get_bool(o, "archived");
+        g->deleted = get_bool(o, "deleted");
+        g->import_lock = get_bool(o, "importLock");
+        g->import_lock_owner = xstrdup(get_str(o, "importLockOwner"));
+        copy_actor(g->created_by, get_str(o, "createdBy"));
+        copy_actor(g->modified_by, get_str(o, "modifiedBy"));
+        g->created_at = parse_iso(get_str(o, "createdAt"));
+        g->updated_at = parse_iso(get_str(o, "updatedAt"));
+        g->total_participants = (uint32_t)get_int(o, "totalParticipants");
+        struct json_object *arr;
+        if (json_object_object_get_ex(o, "integrations", &arr) &&
+            json_object_is_type(arr, json_type_array)) {
+            size_t n = json_object_array_length(arr);
+            g->integrations = n ? calloc(n, sizeof *g->integrations) : NULL;
+            if (n && !g->integrations)
+                abort();
+            g->n_integrations = n;
+            for (size_t i = 0; i < n; i++) {
+                struct json_object *it = json_object_array_get_idx(arr, i);
+                g->integrations[i].type = xstrdup(get_str(it, "type"));
+                g->integrations[i].id = xstrdup(get_str(it, "id"));
+            }
+        }
+    }
+    json_object_put(o);
+    return ok;
+}
+
+void group_copy(struct group *dst, const struct group *src)
+{
+    *dst = *src;
+    dst->external_id = xstrdup(src->external_id);
+    dst->name = xstrdup(src->name);
+    dst->description = xstrdup(src->description);
+    dst->type = xstrdup(src->type);
+    dst->import_lock_owner = xstrdup(src->import_lock_owner);
+    integrations_copy(dst, src);
+}
+
+bool group_equal(const struct group *a, const struct group *b)
+{
+    return a->id == b->id && strcmp(a->key, b->key) == 0 && str_eq(a->external_id, b->external_id) &&
+           str_eq(a->name, b->name) && str_eq(a->description, b->description) &&
+           a->organisation == b->organisation && a->top_organisation == b->top_organisation &&
+           str_eq(a->type, b->type) && a->school_year == b->school_year &&
+           a->archived == b->archived && a->deleted == b->deleted &&
+           a->import_lock == b->import_lock && str_eq(a->import_lock_owner, b->import_lock_owner) &&
+           integrations_equal(a, b) && strcmp(a->created_by, b->created_by) == 0 &&
+           strcmp(a->modified_by, b->modified_by) == 0 && a->created_at == b->created_at &&
+           a->updated_at == b->updated_at && a->total_participants == b->total_participants;
+}
+
+void group_free(struct group *g)
+{
+    free(g->external_id);
+    free(g->name);
+    free(g->description);
+    free(g->type);
+    free(g->import_lock_owner);
+    integrations_free(g->integrations, g->n_integrations);
+    memset(g, 0, sizeof *g);
+}

@@ -1,0 +1,321 @@
+/*
+ * groupctl.c — administration on a groupd database (API.md §8).
+ *
+ * Safe while groupd runs: every command is one LMDB transaction, and LMDB
+ * serialises writers across processes.
+ *
+ *   groupctl --db DIR key create --top-organisation N [--organisation N ...]
+ *                                --role read|write|admin [--name TEXT]
+ *   groupctl --db DIR key list
+ *   groupctl --db DIR key revoke ID
+ *   groupctl --db DIR backup DIR
+ *   groupctl --db DIR export
+ *   groupctl --db DIR stats
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apikey.h"
+#include "clock.h"
+#include "store.h"
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: groupctl --db DIR [--map-size BYTES] COMMAND\n"
+            "commands:\n"
+            "  key create --top-organisation N [--organisation N ...] --role read|write|admin "
+            "[--name TEXT]\n"
+            "  key list\n"
+            "  key revoke ID\n"
+            "  backup DIR\n"
+            "  export\n"
+            "  stats\n");
+    return 2;
+}
+
+static int fail(const char *what, int rc)
+{
+    fprintf(stderr, "groupctl: %s: %s\n", what, mdb_strerror(rc));
+    return 1;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > UINT32_MAX)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* --organisation 101 --organisation 102 or --organisation 101,102 */
+static bool add_orgs(struct apikey_record *k, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    bool ok = copy != NULL;
+    for (char *t = strtok_r(copy, ",", &save); ok && t; t = strtok_r(NULL, ",", &save)) {
+        uint32_t org;
+        ok = parse_u32(t, &org) && k->n_orgs < APIKEY_MAX_ORGS;
+        if (ok)
+            k->orgs[k->n_orgs++] = org;
+    }
+    free(copy);
+    return ok;
+}
+
+static int key_create(struct store *s, int argc, char **argv)
+{
+    struct apikey_record k;
+    memset(&k, 0, sizeof k);
+    bool have_top = false;
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
+            return usage();
+        if (strcmp(argv[i], "--top-organisation") == 0) {
+            if (!parse_u32(v, &k.top_organisation)) {
+                fprintf(stderr, "groupctl: --top-organisation must be a number\n");
+                return 2;
+            }
+            have_top = true;
+        } else if (strcmp(argv[i], "--organisation") == 0) {
+            if (!add_orgs(&k, v)) {
+                fprintf(stderr, "groupctl: --organisation takes numbers (at most %d)\n",
+                        APIKEY_MAX_ORGS);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--role") == 0) {
+            k.role = role_parse(v);
+            if (!k.role) {
+                fprintf(stderr, "groupctl: --role must be read, write or admin\n");
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--name") == 0) {
+            if (strlen(v) > APIKEY_NAME_MAX || strpbrk(v, "\t\r\n")) {
+                fprintf(stderr, "groupctl: --name must be one line of at most %d bytes\n",
+                        APIKEY_NAME_MAX);
+                return 2;
+            }
+            snprintf(k.name, sizeof k.name, "%s", v);
+        } else {
+            return usage();
+        }
+        i++;
+    }
+    if (!have_top || !k.role)
+        return usage();
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return fail("write transaction", rc);
+    char key[APIKEY_STRING_MAX];
+    rc = store_key_next_id(s, txn, &k.id);
+    if (!rc) {
+        k.created_at = clock_now_ms();
+        apikey_generate(k.id, key, k.hash);
+        rc = store_key_put(s, txn, &k);
+    }
+    if (rc) {
+        store_write_abort(txn);
+        return fail("storing the key", rc);
+    }
+    rc = store_write_commit(txn);
+    if (rc)
+        return fail("commit", rc);
+    printf("%s\n", key);
+    fprintf(stderr, "created key-%u (%s, topOrganisation %u)\n", k.id, role_name(k.role),
+            k.top_organisation);
+    return 0;
+}
+
+static int print_key(void *ctx, const struct apikey_record *k)
+{
+    (void)ctx;
+    printf("key-%u\t%s\t%u\t", k->id, role_name(k->role), k->top_organisation);
+    if (!k->n_orgs)
+        printf("all");
+    for (size_t i = 0; i < k->n_orgs; i++)
+        printf(i ? ",%u" : "%u", k->orgs[i]);
+    printf("\t%s\t%s\n", k->revoked ? "revoked" : "active", k->name);
+    return 0;
+}
+
+static int key_list(struct store *s)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return fail("read transaction", rc);
+    rc = store_key_each(s, txn, print_key, NULL);
+    store_read_end(s);
+    return rc ? fail("listing keys", rc) : 0;
+}
+
+static int key_revoke(struct store *s, const char *arg)
+{
+    uint32_t id;
+    if (strncmp(arg, "key-", 4) == 0)
+        arg += 4;
+    if (!parse_u32(arg, &id)) {
+        fprintf(stderr, "groupctl: key ids look like key-7 (or 7)\n");
+        return 2;
+    }
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return fail("write transaction", rc);
+    struct apikey_record k;
+    rc = store_key_get(s, txn, id, &k);
+    if (rc == MDB_NOTFOUND) {
+        store_write_abort(txn);
+        fprintf(stderr, "groupctl: no key key-%u\n", id);
+        return 1;
+    }
+    if (!rc) {
+        k.revoked = true;
+        rc = store_key_put(s, txn, &k);
+    }
+    if (rc) {
+        store_write_abort(txn);
+        return fail("revoking", rc);
+    }
+    rc = store_write_commit(txn);
+    if (rc)
+        return fail("commit", rc);
+    fprintf(stderr, "revoked key-%u\n", id);
+    return 0;
+}
+
+static int print_participant(void *ctx, const char *json, size_t len)
+{
+    int *first = ctx;
+    if (!*first)
+        fputc(',', stdout);
+    *first = 0;
+    fwrite(json, 1, len, stdout);
+    return 0;
+}
+
+struct export_ctx {
+    struct store *s;
+    MDB_txn *txn;
+};
+
+static int print_group(void *ctx, const struct group_record *r)
+{
+    struct export_ctx *e = ctx;
+    fwrite(r->json, 1, r->json_len - 1, stdout);
+    fputs(",\"participants\":[", stdout);
+    int first = 1;
+    int rc = store_participant_each(e->s, e->txn, r->id, print_participant, &first);
+    fputs("],\"events\":[]}\n", stdout);
+    return rc;
+}
+
+static int export_all(struct store *s)
+{
+    struct export_ctx e = {s, NULL};
+    int rc = store_read_begin(s, &e.txn);
+    if (rc)
+        return fail("read transaction", rc);
+    rc = store_group_each(s, e.txn, print_group, &e);
+    store_read_end(s);
+    if (fflush(stdout) != 0) {
+        perror("groupctl: export");
+        return 1;
+    }
+    return rc ? fail("export", rc) : 0;
+}
+
+struct counts {
+    unsigned long status[8];
+    unsigned long long participants;
+};
+
+static int count_group(void *ctx, const struct group_record *r)
+{
+    struct counts *c = ctx;
+    c->status[group_record_status(r)]++;
+    c->participants += r->total_participants;
+    return 0;
+}
+
+static int stats(struct store *s)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return fail("read transaction", rc);
+    struct counts c;
+    memset(&c, 0, sizeof c);
+    uint32_t version = 0;
+    rc = store_group_each(s, txn, count_group, &c);
+    if (!rc)
+        rc = store_schema_version(s, txn, &version);
+    store_read_end(s);
+    if (rc)
+        return fail("stats", rc);
+    size_t map_size = 0, used = 0;
+    rc = store_usage(s, &map_size, &used);
+    if (rc)
+        return fail("stats", rc);
+    printf("schema_version %u\n", version);
+    printf("groups_active %lu\ngroups_archived %lu\ngroups_deleted %lu\n", c.status[GROUP_ACTIVE],
+           c.status[GROUP_ARCHIVED], c.status[GROUP_DELETED]);
+    printf("participants %llu\n", c.participants);
+    printf("map_size_bytes %zu\nmap_used_bytes %zu\n", map_size, used);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *db = NULL;
+    size_t map_size = 0;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (i + 1 >= argc)
+            return usage();
+        if (strcmp(argv[i], "--db") == 0)
+            db = argv[i + 1];
+        else if (strcmp(argv[i], "--map-size") == 0)
+            map_size = strtoull(argv[i + 1], NULL, 10);
+        else
+            return usage();
+    }
+    if (!db || i >= argc)
+        return usage();
+    if (apikey_init() != 0) {
+        fprintf(stderr, "groupctl: libsodium could not be initialised\n");
+        return 1;
+    }
+    struct store s;
+    if (store_open(&s, db, map_size) != 0) {
+        fprintf(stderr, "groupctl: cannot open the database: %s\n", s.errmsg);
+        return 1;
+    }
+    int rc;
+    const char *cmd = argv[i];
+    if (strcmp(cmd, "key") == 0 && i + 1 < argc && strcmp(argv[i + 1], "create") == 0)
+        rc = key_create(&s, argc - i - 2, argv + i + 2);
+    else if (strcmp(cmd, "key") == 0 && i + 1 < argc && strcmp(argv[i + 1], "list") == 0)
+        rc = key_list(&s);
+    else if (strcmp(cmd, "key") == 0 && i + 2 < argc && strcmp(argv[i + 1], "revoke") == 0)
+        rc = key_revoke(&s, argv[i + 2]);
+    else if (strcmp(cmd, "backup") == 0 && i + 1 < argc) {
+        rc = store_backup(&s, argv[i + 1]);
+        if (rc)
+            rc = fail("backup", rc);
+    } else if (strcmp(cmd, "export") == 0)
+        rc = export_all(&s);
+    else if (strcmp(cmd, "stats") == 0)
+        rc = stats(&s);
+    else
+        rc = usage();
+    store_close(&s);
+    return rc;
+}

@@ -1,0 +1,141 @@
+/* reply.c — building and sending replies; see include/http.h. */
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+void request_init(struct request *r) { memset(r, 0, sizeof *r); }
+
+void request_free(struct request *r)
+{
+    buf_free(&r->path);
+    buf_free(&r->prefix);
+    buf_free(&r->query_string);
+    free(r->content_type);
+    free(r->api_key);
+    free(r->if_none_match);
+    buf_free(&r->body);
+    memset(r, 0, sizeof *r);
+}
+
+void reply_init(struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+}
+
+void reply_free(struct reply *r)
+{
+    buf_free(&r->headers);
+    buf_free(&r->body);
+}
+
+void reply_header(struct reply *r, const char *name, const char *fmt, ...)
+{
+    char value[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(value, sizeof value, fmt, ap);
+    va_end(ap);
+    buf_addf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+static int send_headers(struct reply *r, bool complete)
+{
+    struct buf h = BUF_INIT;
+    buf_addf(&h, "Status: %d %s\r\n", r->status, http_reason(r->status));
+    if (r->status != 304)
+        buf_adds(&h, "Content-Type: application/json; charset=utf-8\r\n");
+    if (complete && r->status != 304)
+        buf_addf(&h, "Content-Length: %zu\r\n", r->body.len);
+    buf_add(&h, r->headers.data, r->headers.len);
+    buf_adds(&h, "\r\n");
+    int rc = r->sink(r->sink_ctx, h.data, h.len);
+    buf_free(&h);
+    r->started = true;
+    return rc;
+}
+
+void reply_write(struct reply *r, const char *data, size_t len)
+{
+    buf_add(&r->body, data, len);
+    r->body_bytes += len;
+    if (r->sink && r->body.len >= REPLY_FLUSH_AT) {
+        if (!r->started)
+            send_headers(r, false);
+        r->sink(r->sink_ctx, r->body.data, r->body.len);
+        buf_reset(&r->body);
+    }
+}
+
+void reply_writes(struct reply *r, const char *s) { reply_write(r, s, strlen(s)); }
+
+int reply_finish(struct reply *r)
+{
+    if (!r->sink)
+        return 0;
+    int rc = 0;
+    if (!r->started)
+        rc = send_headers(r, true);
+    if (!rc && r->body.len && r->status != 304)
+        rc = r->sink(r->sink_ctx, r->body.data, r->body.len);
+    buf_reset(&r->body);
+    return rc;
+}
+
+void reply_problem(struct reply *r, const struct problem *p)
+{
+    r->status = p->status;
+    buf_reset(&r->body);
+    r->body_bytes = 0;
+    struct buf json = BUF_INIT;
+    problem_render(p, &json);
+    reply_write(r, json.data, json.len);
+    buf_free(&json);
+}
+
+void reply_error(struct reply *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct problem p;
+    problem_init(&p);
+    problem_set(&p, status, code, "%s", msg);
+    reply_problem(r, &p);
+    problem_free(&p);
+}
+
+void reply_store_error(struct reply *r, int rc)
+{
+    if (rc == MDB_MAP_FULL)
+        reply_error(r, 503, "unavailable", "the database is full; the change was not applied");
+    else
+        reply_error(r, 500, "internal_error", "internal error; see the server log");
+}
+
+const char *http_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 423: return "Locked";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    }
+    return "Unknown";
+}

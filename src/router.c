@@ -1,0 +1,208 @@
+/*
+ * router.c — matching a path to a handler and the checks every route
+ * shares; see include/app.h.
+ *
+ * The path is the request's REQUEST_URI minus SCRIPT_NAME (web servers
+ * have already decoded PATH_INFO, which would turn ext%2F12 into two
+ * segments); it is split on '/' and each segment percent-decoded.  Routes
+ * are tried in table order, literal ones before those with parameters, so
+ * the first row that matches path and method wins.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "handlers.h"
+
+enum method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
+
+enum body { BODY_NONE, BODY_JSON };
+
+struct route {
+    const char *pattern[CALL_MAX_SEGMENTS]; /* NULL-terminated; ":x" matches any segment */
+    unsigned methods;
+    enum role role; /* 0: no key needed */
+    enum body body;
+    handler_fn *fn;
+};
+
+static const struct route routes[] = {
+    {{"health"}, M_GET, 0, BODY_NONE, service_health},
+    {{"group"}, M_GET, ROLE_READ, BODY_NONE, group_list},
+    {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
+    {{"group", ":id", "archive"}, M_POST, ROLE_WRITE, BODY_NONE, group_archive},
+    {{"group", ":id"}, M_GET, ROLE_READ, BODY_NONE, group_get},
+    {{"group", ":id"}, M_POST | M_PUT | M_PATCH, ROLE_WRITE, BODY_JSON, group_update},
+    {{"group", ":id"}, M_DELETE, ROLE_WRITE, BODY_NONE, group_delete},
+};
+
+static unsigned method_bit(const char *m)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH},
+                 {"DELETE", M_DELETE}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(m, names[i].name) == 0)
+            return names[i].bit;
+    return 0;
+}
+
+static void allow_header(struct reply *rep, unsigned methods)
+{
+    static const char *names[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    char allow[64] = "";
+    for (unsigned i = 0; i < 5; i++) {
+        if (!(methods & (1u << i)))
+            continue;
+        if (allow[0])
+            strcat(allow, ", ");
+        strcat(allow, names[i]);
+    }
+    reply_header(rep, "Allow", "%s", allow);
+}
+
+/* Splits the encoded path into decoded segments; false when there are too
+ * many.  A leading '/' and one trailing '/' are ignored. */
+static bool split_path(struct call *c)
+{
+    const char *p = c->req->path.data ? c->req->path.data : "";
+    size_t len = c->req->path.len;
+    if (len && p[0] == '/')
+        p++, len--;
+    if (len && p[len - 1] == '/')
+        len--;
+    while (len) {
+        if (c->n_seg == CALL_MAX_SEGMENTS)
+            return false;
+        const char *slash = memchr(p, '/', len);
+        size_t n = slash ? (size_t)(slash - p) : len;
+        pct_decode(p, n, false, &c->seg[c->n_seg]);
+        c->n_seg++;
+        if (!slash)
+            break;
+        p = slash + 1;
+        len -= n + 1;
+    }
+    return true;
+}
+
+static bool pattern_matches(const struct route *r, const struct call *c)
+{
+    size_t i = 0;
+    for (; i < CALL_MAX_SEGMENTS && r->pattern[i]; i++) {
+        if (i >= c->n_seg)
+            return false;
+        if (r->pattern[i][0] == ':') {
+            if (c->seg[i].len == 0)
+                return false;
+        } else if (strcmp(r->pattern[i], c->seg[i].data ? c->seg[i].data : "") != 0 ||
+                   c->seg[i].len != strlen(r->pattern[i])) {
+            return false;
+        }
+    }
+    return i == c->n_seg;
+}
+
+/* application/json, with any parameters (charset) after ';'. */
+static bool is_json(const char *ct)
+{
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+void call_store_error(struct call *c, const char *what, int rc)
+{
+    if (c->app->log_error)
+        c->app->log_error(c->req->request_id, what, rc);
+    reply_store_error(c->rep, rc);
+}
+
+static void dispatch(struct call *c)
+{
+    struct request *req = c->req;
+    if (!split_path(c)) {
+        reply_error(c->rep, 404, "not_found", "no such route");
+        return;
+    }
+    unsigned want = method_bit(req->method), allowed = 0;
+    const struct route *route = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
+        if (!pattern_matches(&routes[i], c))
+            continue;
+        allowed |= routes[i].methods;
+        if (routes[i].methods & want)
+            route = &routes[i];
+    }
+    if (!allowed) {
+        reply_error(c->rep, 404, "not_found", "no such route");
+        return;
+    }
+    if (!route) {
+        allow_header(c->rep, allowed);
+        reply_error(c->rep, 405, "method_not_allowed", "method %s is not allowed here", req->method);
+        return;
+    }
+    int rc = store_read_begin(c->store, &c->rtxn);
+    if (rc) {
+        c->rtxn = NULL;
+        if (c->app->log_error)
+            c->app->log_error(req->request_id, "read transaction", rc);
+        reply_error(c->rep, 503, "unavailable", "the store cannot be read");
+        return;
+    }
+    if (route->role) {
+        if (!req->api_key) {
+            reply_error(c->rep, 401, "unauthenticated",
+                        "an API key is required (api-key header or Authorization: Bearer)");
+            return;
+        }
+        rc = apikey_authenticate(c->store, c->rtxn, req->api_key, &c->who);
+        if (rc == MDB_NOTFOUND) {
+            reply_error(c->rep, 401, "unauthenticated", "the API key is unknown or revoked");
+            return;
+        }
+        if (rc) {
+            call_store_error(c, "authentication", rc);
+            return;
+        }
+        if (c->who.role < route->role) {
+            reply_error(c->rep, 403, "forbidden", "a %s key may not do this",
+                        role_name(c->who.role));
+            return;
+        }
+    }
+    if (req->body_too_large) {
+        reply_error(c->rep, 413, "payload_too_large", "the request body is larger than allowed");
+        return;
+    }
+    if (route->body == BODY_JSON && (req->content_type || req->body.len) &&
+        !is_json(req->content_type)) {
+        reply_error(c->rep, 415, "unsupported_media_type",
+                    "the request body must be sent as Content-Type: application/json");
+        return;
+    }
+    query_parse(&c->query, req->query_string.data);
+    route->fn(c);
+}
+
+void app_handle(struct app *app, struct request *req, struct reply *rep)
+{
+    struct call c;
+    memset(&c, 0, sizeof c);
+    c.app = app;
+    c.store = app->store;
+    c.req = req;
+    c.rep = rep;
+    reply_header(rep, "X-Request-Id", "%s", req->request_id);
+    dispatch(&c);
+    if (c.rtxn)
+        store_read_end(c.store);
+    query_free(&c.query);
+    for (size_t i = 0; i < CALL_MAX_SEGMENTS; i++)
+        buf_free(&c.seg[i]);
+}

@@ -1,0 +1,279 @@
+/* server.c — master and workers; see include/server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apikey.h"
+#include "front.h"
+#include "log.h"
+#include "store.h"
+
+#define LISTEN_BACKLOG 4096
+#define STOP_GRACE_SECONDS 30
+#define MAX_WORKERS 256
+
+static volatile sig_atomic_t got_term, got_hup, got_chld;
+
+static void on_signal(int sig)
+{
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT:
+        got_term = 1;
+        FCGX_ShutdownPending();
+        break;
+    case SIGHUP: got_hup = 1; break;
+    case SIGCHLD: got_chld = 1; break;
+    }
+}
+
+/* Installs on_signal for the given signals, without SA_RESTART. */
+static void handle(const int *sigs, size_t n)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < n; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+static void ignore(int sig)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(sig, &sa, NULL);
+}
+
+/* ---- one worker ---- */
+
+static int worker_run(const struct config *cfg, int listen_fd)
+{
+    static const int sigs[] = {SIGTERM, SIGINT};
+    sigset_t blocked, idle;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigprocmask(SIG_BLOCK, &blocked, &idle);
+    sigdelset(&idle, SIGTERM);
+    sigdelset(&idle, SIGINT);
+    handle(sigs, 2);
+    ignore(SIGHUP);
+    ignore(SIGPIPE);
+
+    struct store store;
+    if (apikey_init() != 0) {
+        log_message("libsodium could not be initialised");
+        return 1;
+    }
+    if (store_open(&store, cfg->db, cfg->map_size) != 0) {
+        log_message("cannot open the database: %s", store.errmsg);
+        return 1;
+    }
+    struct app app = {&store, log_store_error};
+    struct front_opts o = {cfg->max_body, &idle};
+    int rc = front_serve(listen_fd, &app, &o, &got_term);
+    store_close(&store);
+    return rc == 0 ? 0 : 1;
+}
+
+/* ---- the master ---- */
+
+struct pool {
+    const struct config *cfg;
+    int listen_fd;
+    pid_t pid[MAX_WORKERS];
+    time_t started[MAX_WORKERS];
+    int n;
+    unsigned long restarts;
+};
+
+static pid_t spawn(struct pool *p, int slot)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_message("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL;
+        sigaction(SIGCHLD, &sa, NULL);
+        _exit(worker_run(p->cfg, p->listen_fd));
+    }
+    p->pid[slot] = pid;
+    p->started[slot] = time(NULL);
+    return pid;
+}
+
+static int slot_of(const struct pool *p, pid_t pid)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->pid[i] == pid)
+            return i;
+    return -1;
+}
+
+/* Replaces workers that died; a worker that dies within a second of its
+ * start is replaced after a pause, so a broken setup does not spin. */
+static void reap(struct pool *p)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        int slot = slot_of(p, pid);
+        if (slot < 0)
+            continue;
+        log_message("worker %d ended (%s %d); starting another", (int)pid,
+                    WIFSIGNALED(status) ? "signal" : "status",
+                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        p->restarts++;
+        if (time(NULL) - p->started[slot] < 1)
+            sleep(1);
+        spawn(p, slot);
+    }
+}
+
+/* Waits for pid to end, up to seconds; true when it did. */
+static bool wait_for(pid_t pid, int seconds)
+{
+    for (int i = 0; i < seconds * 20; i++) {
+        pid_t r = waitpid(pid, NULL, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return true;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+static void replace_all(struct pool *p)
+{
+    log_message("SIGHUP: replacing %d workers one by one", p->n);
+    for (int i = 0; i < p->n; i++) {
+        pid_t old = p->pid[i];
+        if (spawn(p, i) < 0) {
+            p->pid[i] = old;
+            continue;
+        }
+        kill(old, SIGTERM);
+        if (!wait_for(old, STOP_GRACE_SECONDS)) {
+            kill(old, SIGKILL);
+            wait_for(old, 5);
+        }
+    }
+}
+
+static void stop_all(struct pool *p)
+{
+    for (int i = 0; i < p->n; i++)
+        kill(p->pid[i], SIGTERM);
+    for (int i = 0; i < p->n; i++) {
+        if (!wait_for(p->pid[i], STOP_GRACE_SECONDS)) {
+            log_message("worker %d did not stop in %d s; killing it", (int)p->pid[i],
+                        STOP_GRACE_SECONDS);
+            kill(p->pid[i], SIGKILL);
+            wait_for(p->pid[i], 5);
+        }
+    }
+}
+
+static int open_listen(const char *listen, char *unix_path, size_t len)
+{
+    unix_path[0] = '\0';
+    const char *addr = listen;
+    if (strncmp(listen, "unix:", 5) == 0) {
+        addr = listen + 5;
+        snprintf(unix_path, len, "%s", addr);
+        unlink(addr); /* a socket left by a previous run */
+    }
+    int fd = FCGX_OpenSocket(addr, LISTEN_BACKLOG);
+    if (fd < 0)
+        return -1;
+    /* The web server's workers (www-data) must be able to connect. */
+    if (unix_path[0] && chmod(unix_path, 0666) != 0)
+        log_message("chmod %s: %s", unix_path, strerror(errno));
+    return fd;
+}
+
+static int master_run(const struct config *cfg)
+{
+    char unix_path[4096];
+    if (FCGX_Init() != 0) {
+        log_message("FCGX_Init failed");
+        return 1;
+    }
+    int fd = open_listen(cfg->listen, unix_path, sizeof unix_path);
+    if (fd < 0) {
+        log_message("cannot listen on %s: %s", cfg->listen, strerror(errno));
+        return 1;
+    }
+    /* Check the database once before forking, so a bad --db fails fast;
+     * the environment is closed again: it must not cross a fork. */
+    struct store probe;
+    if (store_open(&probe, cfg->db, cfg->map_size) != 0) {
+        log_message("cannot open the database: %s", probe.errmsg);
+        return 1;
+    }
+    store_close(&probe);
+
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+    sigset_t blocked, idle;
+    sigemptyset(&blocked);
+    for (size_t i = 0; i < 4; i++)
+        sigaddset(&blocked, sigs[i]);
+    sigprocmask(SIG_BLOCK, &blocked, &idle);
+    handle(sigs, 4);
+    ignore(SIGPIPE);
+
+    struct pool p;
+    memset(&p, 0, sizeof p);
+    p.cfg = cfg;
+    p.listen_fd = fd;
+    p.n = cfg->workers;
+    for (int i = 0; i < p.n; i++)
+        spawn(&p, i);
+    log_message("listening on %s with %d workers", cfg->listen, p.n);
+
+    while (!got_term) {
+        sigsuspend(&idle);
+        if (got_chld) {
+            got_chld = 0;
+            reap(&p);
+        }
+        if (got_hup) {
+            got_hup = 0;
+            replace_all(&p);
+        }
+    }
+    log_message("stopping: letting requests in flight finish");
+    close(fd);
+    stop_all(&p);
+    if (unix_path[0])
+        unlink(unix_path);
+    log_message("stopped");
+    return 0;
+}
+
+int server_run(const struct config *cfg)
+{
+    if (log_open(cfg->log) != 0) {
+        fprintf(stderr, "groupd: cannot open log %s: %s\n", cfg->log, strerror(errno));
+        return 1;
+    }
+    if (cfg->listen)
+        return master_run(cfg);
+    return worker_run(cfg, 0);
+}

@@ -1,0 +1,207 @@
+/*
+ * store_env.c — opening the LMDB environment and the transaction helpers.
+ *
+ * The environment is opened with MDB_NOTLS so a worker's long-lived read
+ * transaction is tied to its handle rather than to the thread, and a
+ * write transaction can be begun while the read handle sits reset.
+ * MDB_MAP_RESIZED (another process grew the map) is handled by adopting
+ * the new size and trying once more.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+
+static int open_dbs(struct store *s, MDB_txn *txn)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } dbs[] = {
+        {"meta", offsetof(struct store, meta)},
+        {"groups", offsetof(struct store, groups)},
+        {"group_extid", offsetof(struct store, group_extid)},
+        {"participants", offsetof(struct store, participants)},
+        {"apikeys", offsetof(struct store, apikeys)},
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].offset);
+        int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbi);
+        if (rc) {
+            snprintf(s->errmsg, sizeof s->errmsg, "opening database %s: %s", dbs[i].name,
+                     mdb_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* A new database gets the current schema version; an older one would be
+ * migrated here (there is none yet); a newer one is refused. */
+static int check_schema(struct store *s, MDB_txn *txn)
+{
+    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val;
+    int rc = mdb_get(txn, s->meta, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        unsigned char v[4];
+        be32_put(v, STORE_SCHEMA_VERSION);
+        val.mv_size = 4;
+        val.mv_data = v;
+        rc = mdb_put(txn, s->meta, &key, &val, 0);
+        if (rc)
+            snprintf(s->errmsg, sizeof s->errmsg, "writing schema version: %s", mdb_strerror(rc));
+        return rc;
+    }
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "reading schema version: %s", mdb_strerror(rc));
+        return rc;
+    }
+    uint32_t version = val.mv_size == 4 ? be32_get(val.mv_data) : 0;
+    if (version != STORE_SCHEMA_VERSION) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "database schema version %u is not supported (this groupd knows %d)", version,
+                 STORE_SCHEMA_VERSION);
+        return MDB_INCOMPATIBLE;
+    }
+    return 0;
+}
+
+int store_open(struct store *s, const char *dir, size_t map_size)
+{
+    memset(s, 0, sizeof *s);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(s->errmsg, sizeof s->errmsg, "creating %s: %s", dir, strerror(errno));
+        return errno;
+    }
+    int rc = mdb_env_create(&s->env);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "mdb_env_create: %s", mdb_strerror(rc));
+        return rc;
+    }
+    const char *step = "mdb_env_set_maxdbs";
+    rc = mdb_env_set_maxdbs(s->env, 16);
+    if (!rc) {
+        step = "mdb_env_set_maxreaders";
+        rc = mdb_env_set_maxreaders(s->env, 512);
+    }
+    if (!rc && map_size) {
+        step = "mdb_env_set_mapsize";
+        rc = mdb_env_set_mapsize(s->env, map_size);
+    }
+    if (!rc) {
+        step = "mdb_env_open";
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0660);
+    }
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s(%s): %s", step, dir, mdb_strerror(rc));
+        goto fail;
+    }
+    int dead = 0;
+    rc = mdb_reader_check(s->env, &dead);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "mdb_reader_check: %s", mdb_strerror(rc));
+        goto fail;
+    }
+    MDB_txn *txn;
+    rc = store_write_begin(s, &txn);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "first transaction: %s", mdb_strerror(rc));
+        goto fail;
+    }
+    rc = open_dbs(s, txn);
+    if (!rc)
+        rc = check_schema(s, txn);
+    if (rc) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "committing the first transaction: %s",
+                 mdb_strerror(rc));
+        goto fail;
+    }
+    return 0;
+fail:
+    mdb_env_close(s->env);
+    s->env = NULL;
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (s->rtxn)
+        mdb_txn_abort(s->rtxn);
+    s->rtxn = NULL;
+    if (s->env)
+        mdb_env_close(s->env);
+    s->env = NULL;
+}
+
+int store_read_begin(struct store *s, MDB_txn **txn)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = s->rtxn ? mdb_txn_renew(s->rtxn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
+        if (rc == MDB_MAP_RESIZED) {
+            if (s->rtxn) {
+                mdb_txn_abort(s->rtxn);
+                s->rtxn = NULL;
+            }
+            rc = mdb_env_set_mapsize(s->env, 0);
+            if (rc)
+                return rc;
+            continue;
+        }
+        if (rc)
+            return rc;
+        *txn = s->rtxn;
+        return 0;
+    }
+    return MDB_MAP_RESIZED;
+}
+
+void store_read_end(struct store *s)
+{
+    if (s->rtxn)
+        mdb_txn_reset(s->rtxn);
+}
+
+int store_write_begin(struct store *s, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(s->env, NULL, 0, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        rc = mdb_env_set_mapsize(s->env, 0);
+        if (!rc)
+            rc = mdb_txn_begin(s->env, NULL, 0, txn);
+    }
+    return rc;
+}
+
+int store_write_commit(MDB_txn *txn) { return mdb_txn_commit(txn); }
+
+void store_write_abort(MDB_txn *txn) { mdb_txn_abort(txn); }
+
+int store_usage(struct store *s, size_t *map_size, size_t *used)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    int rc = mdb_env_info(s->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(s->env, &st);
+    if (rc)
+        return rc;
+    *map_size = info.me_mapsize;
+    *used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+    return 0;
+}
+
+int store_backup(struct store *s, const char *dir)
+{
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return errno;
+    return mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+}

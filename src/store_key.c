@@ -1,0 +1,93 @@
+/*
+ * store_key.c — the apikeys database.
+ *
+ * Key: the key id (4 bytes BE).  Value (all integers BE):
+ *   hash[32] | role u8 | revoked u8 | n_orgs u16 | top u32 | created_at u64
+ *   | orgs[n_orgs] u32 | name bytes
+ * Only the hash of a key is stored; see apikey.c for how it is made.
+ */
+#include <string.h>
+
+#include "buf.h"
+#include "store.h"
+
+#define KEY_FIXED (APIKEY_HASH_LEN + 1 + 1 + 2 + 4 + 8)
+
+static int decode(const MDB_val *key, const MDB_val *val, struct apikey_record *k)
+{
+    const unsigned char *p = val->mv_data;
+    if (key->mv_size != 4 || val->mv_size < KEY_FIXED)
+        return MDB_CORRUPTED;
+    memset(k, 0, sizeof *k);
+    k->id = be32_get(key->mv_data);
+    memcpy(k->hash, p, APIKEY_HASH_LEN);
+    p += APIKEY_HASH_LEN;
+    k->role = (enum role)p[0];
+    k->revoked = p[1] != 0;
+    k->n_orgs = (size_t)p[2] << 8 | p[3];
+    k->top_organisation = be32_get(p + 4);
+    k->created_at = (int64_t)be64_get(p + 8);
+    p += 16;
+    size_t name_len = val->mv_size - KEY_FIXED;
+    if (k->n_orgs > APIKEY_MAX_ORGS || k->n_orgs * 4 > name_len)
+        return MDB_CORRUPTED;
+    for (size_t i = 0; i < k->n_orgs; i++, p += 4)
+        k->orgs[i] = be32_get(p);
+    name_len -= k->n_orgs * 4;
+    if (name_len > APIKEY_NAME_MAX)
+        return MDB_CORRUPTED;
+    memcpy(k->name, p, name_len);
+    k->name[name_len] = '\0';
+    return 0;
+}
+
+int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k)
+{
+    struct buf v = BUF_INIT;
+    buf_add(&v, k->hash, APIKEY_HASH_LEN);
+    buf_addc(&v, (char)k->role);
+    buf_addc(&v, (char)(k->revoked ? 1 : 0));
+    buf_addc(&v, (char)(k->n_orgs >> 8));
+    buf_addc(&v, (char)k->n_orgs);
+    buf_add_be32(&v, k->top_organisation);
+    buf_add_be64(&v, (uint64_t)k->created_at);
+    for (size_t i = 0; i < k->n_orgs; i++)
+        buf_add_be32(&v, k->orgs[i]);
+    buf_adds(&v, k->name);
+    unsigned char kb[4];
+    be32_put(kb, k->id);
+    MDB_val key = {4, kb}, val = {v.len, v.data};
+    int rc = mdb_put(txn, s->apikeys, &key, &val, 0);
+    buf_free(&v);
+    return rc;
+}
+
+int store_key_get(struct store *s, MDB_txn *txn, uint32_t id, struct apikey_record *out)
+{
+    unsigned char kb[4];
+    be32_put(kb, id);
+    MDB_val key = {4, kb}, val;
+    int rc = mdb_get(txn, s->apikeys, &key, &val);
+    return rc ? rc : decode(&key, &val, out);
+}
+
+int store_key_each(struct store *s, MDB_txn *txn,
+                   int (*fn)(void *ctx, const struct apikey_record *k), void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->apikeys, &cur);
+    if (rc)
+        return rc;
+    MDB_val key, val;
+    struct apikey_record k;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        rc = decode(&key, &val, &k);
+        if (!rc)
+            rc = fn(ctx, &k);
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
