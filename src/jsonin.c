@@ -25,33 +25,50 @@ static int hex4(const char *s)
     return v;
 }
 
-/* Backslashes occur only inside strings in valid JSON, so the whole text
- * can be scanned without tracking string state; json-c checks the rest. */
-static bool surrogates_paired(const char *s, size_t len)
+/* What json-c lets through that the contract does not: single-quoted
+ * strings (accepted even in strict mode) and unpaired surrogate escapes
+ * (quietly turned into U+FFFD).  One pass over the raw text, tracking
+ * whether we are inside a string. */
+enum raw { RAW_OK, RAW_QUOTE, RAW_SURROGATE };
+
+static enum raw raw_scan(const char *s, size_t len)
 {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (s[i] != '\\')
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!in_string) {
+            if (c == '"')
+                in_string = true;
+            else if (c == '\'')
+                return RAW_QUOTE;
+            continue;
+        }
+        if (c == '"') {
+            in_string = false;
+            continue;
+        }
+        if (c != '\\' || i + 1 >= len)
             continue;
         if (s[i + 1] != 'u') {
             i++; /* skip the escaped character */
             continue;
         }
         if (i + 6 > len)
-            return true; /* truncated: json-c reports it */
+            return RAW_OK; /* truncated: json-c reports it */
         int cp = hex4(s + i + 2);
         i += 5;
         if (cp < 0xD800 || cp > 0xDFFF)
             continue;
         if (cp >= 0xDC00)
-            return false; /* low surrogate without a high one */
+            return RAW_SURROGATE; /* low surrogate without a high one */
         if (i + 7 > len || s[i + 1] != '\\' || s[i + 2] != 'u')
-            return false;
+            return RAW_SURROGATE;
         int lo = hex4(s + i + 3);
         if (lo < 0xDC00 || lo > 0xDFFF)
-            return false;
+            return RAW_SURROGATE;
         i += 6;
     }
-    return true;
+    return RAW_OK;
 }
 
 struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p)
@@ -72,6 +89,7 @@ struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p
     enum json_tokener_error err = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
+    enum raw raw;
 
     if (err == json_tokener_continue) {
         problem_set(p, 400, "invalid_json", "the request body is not complete JSON");
@@ -83,7 +101,10 @@ struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p
                     json_tokener_error_desc(err), end);
     } else if (end != len) {
         problem_set(p, 400, "invalid_json", "unexpected data after the JSON value at byte %zu", end);
-    } else if (!surrogates_paired(body, len)) {
+    } else if ((raw = raw_scan(body, len)) == RAW_QUOTE) {
+        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: strings must use "
+                                            "double quotes");
+    } else if (raw == RAW_SURROGATE) {
         problem_set(p, 400, "validation_failed", "a string holds an unpaired surrogate escape");
     } else if (!json_object_is_type(obj, json_type_object)) {
         problem_set(p, 400, "invalid_json", "the request body must be a JSON object");

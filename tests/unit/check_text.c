@@ -1,0 +1,83 @@
+/* Unit tests for text.c: UTF-8 validity, trimming, folding. */
+#include <check.h>
+#include <string.h>
+
+#include "testdb.h"
+#include "text.h"
+
+#define VALID(s) text_valid_utf8((s), sizeof(s) - 1)
+
+START_TEST(utf8_validity)
+{
+    ck_assert(VALID("plain ascii"));
+    ck_assert(VALID("Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80"));
+    ck_assert(!VALID("\xc0\xaf"));             /* overlong '/' */
+    ck_assert(!VALID("\xed\xa0\x80"));         /* U+D800 encoded */
+    ck_assert(!VALID("\xf4\x90\x80\x80"));     /* above U+10FFFF */
+    ck_assert(!VALID("\xc3"));                 /* truncated */
+    ck_assert(!VALID("\xff"));
+    ck_assert(!VALID("a\x80"));                /* lone continuation */
+}
+END_TEST
+
+START_TEST(codepoints_count_characters_not_bytes)
+{
+    ck_assert_uint_eq(text_codepoints("Zo\xc3\xab", 4), 3);
+    ck_assert_uint_eq(text_codepoints("\xf0\x9f\x98\x80", 4), 1);
+}
+END_TEST
+
+START_TEST(trim_ascii_and_unicode_space)
+{
+    const char *s = " \t\xc2\xa0 Groep A \xe2\x80\x83\n";
+    size_t len = strlen(s);
+    const char *t = text_trim(s, &len);
+    ck_assert_uint_eq(len, 7);
+    ck_assert_int_eq(strncmp(t, "Groep A", 7), 0);
+
+    const char *blank = "   ";
+    len = 3;
+    text_trim(blank, &len);
+    ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
+START_TEST(control_characters)
+{
+    ck_assert(text_has_control("a\tb", 3));
+    ck_assert(text_has_control("a\x7f", 2));
+    ck_assert(text_has_control("a\xc2\x85", 3)); /* U+0085 NEL, a C1 control */
+    ck_assert(!text_has_control("ext/12 \xc3\xa9", 9));
+}
+END_TEST
+
+static void assert_fold(const char *in, const char *want)
+{
+    struct buf out = BUF_INIT;
+    ck_assert(text_fold(in, strlen(in), &out));
+    ck_assert_str_eq(out.data, want);
+    buf_free(&out);
+}
+
+START_TEST(fold_case_accents_compat)
+{
+    assert_fold("\xc3\x89\x63onomie", "economie");   /* Économie */
+    assert_fold("Stra\xc3\x9f\x65", "strasse");      /* Straße */
+    assert_fold("\xc3\x85ngstr\xc3\xb6m", "angstrom"); /* Ångström */
+    assert_fold("\xef\xac\x81le", "file");           /* ﬁ ligature (compatibility) */
+    assert_fold("ECO-2025", "eco-2025");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("text");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, utf8_validity);
+    tcase_add_test(tc, codepoints_count_characters_not_bytes);
+    tcase_add_test(tc, trim_ascii_and_unicode_space);
+    tcase_add_test(tc, control_characters);
+    tcase_add_test(tc, fold_case_accents_compat);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}

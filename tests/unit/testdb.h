@@ -1,0 +1,50 @@
+/*
+ * testdb.h — a fresh LMDB database per test.
+ *
+ * Use testdb_setup/testdb_teardown as a *checked* fixture: they run inside
+ * the forked test process, so the environment never crosses a fork.
+ */
+#ifndef GROUPD_TESTDB_H
+#define GROUPD_TESTDB_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apikey.h"
+#include "store.h"
+
+static struct store tdb __attribute__((unused));
+static char tdb_dir[64] __attribute__((unused));
+
+static inline void testdb_open_sized(size_t map_size)
+{
+    snprintf(tdb_dir, sizeof tdb_dir, "/tmp/groupd-unit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tdb_dir));
+    ck_assert_int_eq(apikey_init(), 0);
+    int rc = store_open(&tdb, tdb_dir, map_size);
+    ck_assert_msg(rc == 0, "store_open: %s", tdb.errmsg);
+}
+
+static inline void testdb_setup(void) { testdb_open_sized(0); }
+
+static inline void testdb_teardown(void)
+{
+    store_close(&tdb);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdb_dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Runs a suite and returns the process exit status. */
+static inline int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+#endif
