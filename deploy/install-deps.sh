@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages groupd needs to build, test and run, when any
+# is missing.  Runs apt-get as root (directly, or through sudo).
+set -euo pipefail
+
+packages=(
+  build-essential autoconf automake pkg-config   # the toolchain
+  libfcgi-dev liblmdb-dev libjson-c-dev check    # the fixed stack
+  libsodium-dev     # API key hashing, random keys and UUIDs (BLAKE2b, SHA-256, getrandom)
+  libutf8proc-dev   # Unicode case folding and accent removal for sorting and search
+  lmdb-utils        # mdb_stat / mdb_dump for operators
+  nginx             # the web server in front
+  apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
+  python3 curl      # the integration tests and the quick start's example
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}"
+as_root=()
+[ "$(id -u)" -eq 0 ] || as_root=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,218 @@
+"""Starts the real groupd behind a real nginx on loopback, in a temporary prefix.
+
+Everything runs under one temporary directory: the database, the FastCGI
+sockets, nginx's config, pid file and temp paths.  Processes are stopped by
+the PIDs this harness started, never by name.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("GROUPD_BIN_DIR", os.path.join(ROOT, "src"))
+GROUPD = os.path.join(BIN, "groupd")
+GROUPCTL = os.path.join(BIN, "groupctl")
+PARAMS = os.path.join(ROOT, "deploy", "nginx", "groupd_fastcgi_params")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def children(pid):
+    """PIDs whose parent is pid, read from /proc."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass
+    return sorted(out)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+class Stack:
+    """groupd (master + workers on a unix socket) and nginx serving it at / and /api/."""
+
+    def __init__(self, workers=2, max_body=None, extra_args=()):
+        self.dir = tempfile.mkdtemp(prefix="groupd-it-")
+        os.chmod(self.dir, 0o755)
+        self.db = os.path.join(self.dir, "db")
+        self.sock = os.path.join(self.dir, "groupd.sock")
+        self.fd0_sock = os.path.join(self.dir, "fd0.sock")
+        self.log = os.path.join(self.dir, "groupd.log")
+        self.port = free_port()
+        self.workers = workers
+        self.max_body = max_body
+        self.extra_args = list(extra_args)
+        self.groupd = None
+        self.fd0 = None
+        self.nginx_pid = None
+
+    # ---- processes ----
+    def groupctl(self, *args, check=True):
+        r = subprocess.run([GROUPCTL, "--db", self.db, *args], capture_output=True, text=True,
+                           timeout=60)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"groupctl {args} failed: {r.stderr}")
+        return r
+
+    def key(self, top, role, orgs=(), name="test"):
+        args = ["key", "create", "--top-organisation", str(top), "--role", role, "--name", name]
+        for o in orgs:
+            args += ["--organisation", str(o)]
+        return self.groupctl(*args).stdout.splitlines()[0]
+
+    def start_groupd(self):
+        args = [GROUPD, "--db", self.db, "--listen", "unix:" + self.sock,
+                "--workers", str(self.workers), "--log", self.log, *self.extra_args]
+        if self.max_body:
+            args += ["--max-body", str(self.max_body)]
+        self.groupd = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+        if not wait_for(lambda: os.path.exists(self.sock) and len(children(self.groupd.pid)) >= self.workers):
+            raise RuntimeError("groupd did not start: " + self.read_log())
+
+    def start_fd0(self):
+        """groupd as mod_fcgid or spawn-fcgi run it: the listening socket on fd 0."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(self.fd0_sock)
+        os.chmod(self.fd0_sock, 0o666)
+        s.listen(128)
+        args = [GROUPD, "--db", self.db, "--log", self.log]
+        if self.max_body:
+            args += ["--max-body", str(self.max_body)]
+        self.fd0 = subprocess.Popen(args, stdin=s.fileno())
+        s.close()
+
+    def start_nginx(self):
+        conf = os.path.join(self.dir, "nginx.conf")
+        tmp = os.path.join(self.dir, "nginx-tmp")
+        os.makedirs(tmp, exist_ok=True)
+        os.chmod(tmp, 0o777)
+        body = f"client_max_body_size {(self.max_body or 32 << 20) * 4};"
+        loc = lambda prefix, sock: (
+            f"location {prefix or '/'} {{ include {PARAMS}; fastcgi_param SCRIPT_NAME \"{prefix.rstrip('/')}\"; "
+            f"fastcgi_pass unix:{sock}; fastcgi_read_timeout 60s; }}")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes 1;
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  {body}
+  client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{
+    listen 127.0.0.1:{self.port};
+    {loc('/api/', self.sock)}
+    {loc('/fd0/', self.fd0_sock)}
+    {loc('', self.sock)}
+  }}
+}}
+""")
+        subprocess.run([NGINX, "-c", conf, "-p", self.dir], check=True,
+                       timeout=30, stderr=subprocess.PIPE)
+        pidfile = os.path.join(self.dir, "nginx.pid")
+        if not wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip()):
+            raise RuntimeError("nginx did not start")
+        self.nginx_pid = int(open(pidfile).read())
+        wait_for(self._port_open)
+
+    def _port_open(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def start(self):
+        self.start_groupd()
+        self.start_nginx()
+        return self
+
+    def stop(self):
+        if self.nginx_pid:
+            try:
+                os.kill(self.nginx_pid, signal.SIGQUIT)
+            except ProcessLookupError:
+                pass
+            wait_for(lambda: not os.path.exists(f"/proc/{self.nginx_pid}"), 10)
+        for p in (self.groupd, self.fd0):
+            if p and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def read_log(self):
+        try:
+            with open(self.log) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # ---- HTTP ----
+    def request(self, method, path, key=None, body=None, ctype=None, headers=None, raw=None,
+                bearer=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = dict(headers or {})
+        if key:
+            if bearer:
+                h["Authorization"] = "Bearer " + key
+            else:
+                h["api-key"] = key
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            h.setdefault("Content-Type", "application/json")
+        if ctype is not None:
+            h["Content-Type"] = ctype
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
+        conn.close()
+        return resp

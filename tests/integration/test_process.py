@@ -1,0 +1,139 @@
+"""Integration tests: groupd's process model (API.md §8) under real nginx."""
+import os
+import signal
+import threading
+import time
+import unittest
+
+from harness import Stack, children, wait_for
+
+
+def load(stack, key, seconds, results, stop):
+    """Bounded request loop: at most `seconds` and 5000 requests."""
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline and n < 5000 and not stop.is_set():
+        try:
+            results.append(stack.request("GET", "/group/load-1", key).status)
+        except Exception as e:  # a dropped connection counts as a failure
+            results.append(repr(e))
+        n += 1
+
+
+class ProcessTest(unittest.TestCase):
+    def setUp(self):
+        self.s = Stack(workers=2).start()
+        self.key = self.s.key(100, "admin")
+        r = self.s.request("POST", "/group?organisation=101", self.key, {"name": "load", "externalId": "load-1"})
+        self.assertEqual(r.status, 200, r)
+
+    def tearDown(self):
+        self.s.stop()
+
+    def run_load(self, action, seconds=3.0, threads=4):
+        results, stop = [], threading.Event()
+        ts = [threading.Thread(target=load, args=(self.s, self.key, seconds, results, stop)) for _ in range(threads)]
+        for t in ts:
+            t.start()
+        try:
+            action()
+        finally:
+            for t in ts:
+                t.join(timeout=seconds + 30)
+            stop.set()
+        return results
+
+    def test_sighup_replaces_workers_without_dropping_requests(self):
+        master = self.s.groupd.pid
+        before = children(master)
+        self.assertEqual(len(before), 2)
+
+        def hup():
+            time.sleep(0.5)
+            os.kill(master, signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: not set(before) & set(children(master)), 20))
+            time.sleep(0.3)
+            os.kill(master, signal.SIGHUP)
+
+        results = self.run_load(hup)
+        self.assertGreater(len(results), 100)
+        self.assertEqual([r for r in results if r != 200], [])
+        self.assertTrue(wait_for(lambda: len(children(master)) == 2, 20))
+        self.assertFalse(set(before) & set(children(master)))
+
+    def test_a_killed_worker_is_replaced(self):
+        master = self.s.groupd.pid
+        victim = children(master)[0]
+        os.kill(victim, signal.SIGKILL)
+        self.assertTrue(wait_for(lambda: victim not in children(master) and len(children(master)) == 2, 10))
+        for _ in range(20):
+            self.assertEqual(self.s.request("GET", "/group/load-1", self.key).status, 200)
+
+    def test_acknowledged_writes_survive_sigkill(self):
+        ids = []
+        for i in range(20):
+            r = self.s.request("POST", "/group?organisation=101", self.key, {"name": f"durable {i}"})
+            self.assertEqual(r.status, 200)
+            ids.append(r.json["id"])
+        master = self.s.groupd.pid
+        for pid in children(master) + [master]:
+            os.kill(pid, signal.SIGKILL)
+        self.s.groupd.wait(timeout=10)
+        wait_for(lambda: not children(master), 10)
+        os.unlink(self.s.sock)
+        self.s.start_groupd()  # stale reader slots are cleared at start
+        for gid in ids:
+            self.assertEqual(self.s.request("GET", f"/group/{gid}", self.key).status, 200)
+
+    def test_sigterm_finishes_and_exits_zero(self):
+        master = self.s.groupd.pid
+        workers = children(master)
+
+        def term():
+            time.sleep(0.5)
+            os.kill(master, signal.SIGTERM)
+
+        results = self.run_load(term, seconds=1.5, threads=2)
+        self.assertEqual(self.s.groupd.wait(timeout=40), 0)
+        self.assertFalse(os.path.exists(self.s.sock))
+        for pid in workers:
+            self.assertFalse(os.path.exists(f"/proc/{pid}/stat") and
+                             open(f"/proc/{pid}/stat").read().split()[2] != "Z")
+        # Before the signal every request was answered; after it, nginx
+        # reports the missing upstream as 502 (never a truncated answer).
+        self.assertIn(200, results)
+        self.assertEqual([r for r in results if r not in (200, 502)], [])
+        self.assertIn("stopped", self.s.read_log())
+
+    def test_access_log_has_one_line_per_request(self):
+        for _ in range(3):
+            self.s.request("GET", "/group/load-1?x=1", self.key)
+        lines = [l for l in self.s.read_log().splitlines() if " GET /group/load-1 " in l]
+        self.assertEqual(len(lines), 3)
+        parts = lines[0].split()
+        # time method path status bytes microseconds request-id
+        self.assertEqual(parts[1:4], ["GET", "/group/load-1", "200"])
+        self.assertTrue(parts[4].isdigit() and parts[5].endswith("us"))
+        self.assertTrue(parts[6])
+
+
+class ConfigTest(unittest.TestCase):
+    def test_config_file_and_command_line(self):
+        s = Stack(workers=1)
+        try:
+            conf = os.path.join(s.dir, "groupd.conf")
+            with open(conf, "w") as f:
+                f.write("# groupd settings\nmax-body = 100   # bytes\nworkers = 3\n")
+            s.extra_args = ["--config", conf]
+            s.workers = 1  # the command line wins over the file
+            s.start()
+            self.assertEqual(len(children(s.groupd.pid)), 1)
+            key = s.key(100, "admin")
+            r = s.request("POST", "/group?organisation=1", key, {"name": "x" * 200})
+            self.assertEqual(r.status, 413, r)
+        finally:
+            s.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
