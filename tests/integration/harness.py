@@ -216,3 +216,102 @@ http {{
         resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
         conn.close()
         return resp
+
+
+APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
+APACHE_MODULES = "/usr/lib/apache2/modules"
+
+
+class ApacheStack:
+    """Apache 2.4 + mod_fcgid running groupd from a wrapper script on fd 0.
+
+    Apache will not run programs as root, so the database directory and a
+    copy of the binary belong to (and are reachable by) www-data.
+    """
+
+    def __init__(self, db, log):
+        self.dir = tempfile.mkdtemp(prefix="groupd-apache-")
+        os.chmod(self.dir, 0o755)
+        self.db = db
+        self.log = log
+        self.port = free_port()
+        self.pid = None
+
+    def start(self):
+        import pwd
+        www = pwd.getpwnam("www-data")
+        binary = os.path.join(self.dir, "groupd")
+        shutil.copy(GROUPD, binary)
+        os.chmod(binary, 0o755)
+        wrapper = os.path.join(self.dir, "groupd.fcgi")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\nexec {binary} --db {self.db} --log {self.log}\n")
+        os.chmod(wrapper, 0o755)
+        for root, dirs, files in os.walk(self.db):
+            for name in dirs + files + [""]:
+                os.chown(os.path.join(root, name), www.pw_uid, www.pw_gid)
+        with open(self.log, "a"):
+            pass
+        os.chown(self.log, www.pw_uid, www.pw_gid)
+        for sub in ("run", "fcgid"):
+            os.makedirs(os.path.join(self.dir, sub))
+            os.chown(os.path.join(self.dir, sub), www.pw_uid, www.pw_gid)
+        conf = os.path.join(self.dir, "httpd.conf")
+        mods = ["mpm_event", "authz_core", "alias", "fcgid"]
+        with open(conf, "w") as f:
+            f.write("\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in mods))
+            f.write(f"""
+ServerRoot {self.dir}
+ServerName 127.0.0.1
+Listen 127.0.0.1:{self.port}
+PidFile {self.dir}/httpd.pid
+DefaultRuntimeDir {self.dir}/run
+ErrorLog {self.dir}/error.log
+LogLevel warn
+User www-data
+Group www-data
+FcgidIPCDir {self.dir}/fcgid
+FcgidProcessTableFile {self.dir}/fcgid/table
+AllowEncodedSlashes NoDecode
+ScriptAlias /groupd {wrapper}
+<Location /groupd>
+    SetHandler fcgid-script
+    Options +ExecCGI
+    Require all granted
+</Location>
+FcgidPassHeader Authorization
+FcgidMaxRequestLen 67108864
+FcgidMaxProcessesPerClass 2
+""")
+        r = subprocess.run([APACHE, "-f", conf, "-k", "start"], capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise RuntimeError("apache did not start: " + r.stderr)
+        pidfile = os.path.join(self.dir, "httpd.pid")
+        if not wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip()):
+            raise RuntimeError("apache did not write its pid file")
+        self.pid = int(open(pidfile).read())
+        return self
+
+    def stop(self):
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            wait_for(lambda: not os.path.exists(f"/proc/{self.pid}"), 15)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def request(self, method, path, key=None, body=None, bearer=False):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = {}
+        if key:
+            h["Authorization" if bearer else "api-key"] = ("Bearer " + key) if bearer else key
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
+        conn.close()
+        return resp

@@ -1,0 +1,40 @@
+"""Integration test: groupd under Apache 2.4 with mod_fcgid (fd-0 mode)."""
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import GROUPCTL, ApacheStack
+import subprocess
+
+
+class ApacheTest(unittest.TestCase):
+    def test_groups_over_mod_fcgid(self):
+        work = tempfile.mkdtemp(prefix="groupd-apache-db-")
+        os.chmod(work, 0o755)
+        db = os.path.join(work, "db")
+        key = subprocess.run([GROUPCTL, "--db", db, "key", "create", "--top-organisation", "100",
+                              "--organisation", "101", "--role", "write"],
+                             capture_output=True, text=True, check=True).stdout.splitlines()[0]
+        a = ApacheStack(db, os.path.join(work, "groupd.log"))
+        try:
+            a.start()
+            r = a.request("POST", "/groupd/group", key, {"name": "Apache", "externalId": "ap/1"})
+            self.assertEqual(r.status, 200, r)
+            gid = r.json["id"]
+            r = a.request("GET", "/groupd/group/ap%2F1", key, bearer=True)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["id"], gid)
+            r = a.request("GET", "/groupd/group", key)
+            self.assertEqual(r.json["metadata"]["resultSet"]["count"], 1)
+            r = a.request("GET", "/groupd/group")
+            self.assertEqual(r.status, 401)
+            self.assertEqual(r.json["errorCode"], "unauthenticated")
+            self.assertEqual(a.request("GET", "/groupd/health").json["status"], "ok")
+        finally:
+            a.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
