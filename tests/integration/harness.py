@@ -70,6 +70,29 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
+def http_request(port, method, path, key=None, body=None, ctype=None, headers=None, raw=None,
+                 bearer=False):
+    """One request to 127.0.0.1:port; body is sent as JSON, raw as given bytes."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    h = dict(headers or {})
+    if key:
+        if bearer:
+            h["Authorization"] = "Bearer " + key
+        else:
+            h["api-key"] = key
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    if ctype is not None:
+        h["Content-Type"] = ctype
+    conn.request(method, path, body=data, headers=h)
+    r = conn.getresponse()
+    resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
+    conn.close()
+    return resp
+
+
 class Stack:
     """groupd (master + workers on a unix socket) and nginx serving it at / and /api/."""
 
@@ -195,27 +218,8 @@ http {{
         except OSError:
             return ""
 
-    # ---- HTTP ----
-    def request(self, method, path, key=None, body=None, ctype=None, headers=None, raw=None,
-                bearer=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = dict(headers or {})
-        if key:
-            if bearer:
-                h["Authorization"] = "Bearer " + key
-            else:
-                h["api-key"] = key
-        data = raw
-        if body is not None:
-            data = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        if ctype is not None:
-            h["Content-Type"] = ctype
-        conn.request(method, path, body=data, headers=h)
-        r = conn.getresponse()
-        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
-        conn.close()
-        return resp
+    def request(self, *args, **kw):
+        return http_request(self.port, *args, **kw)
 
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
@@ -301,17 +305,5 @@ FcgidMaxProcessesPerClass 2
             wait_for(lambda: not os.path.exists(f"/proc/{self.pid}"), 15)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def request(self, method, path, key=None, body=None, bearer=False):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = {}
-        if key:
-            h["Authorization" if bearer else "api-key"] = ("Bearer " + key) if bearer else key
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=h)
-        r = conn.getresponse()
-        resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
-        conn.close()
-        return resp
+    def request(self, *args, **kw):
+        return http_request(self.port, *args, **kw)
