@@ -18,6 +18,7 @@ void buf_reserve(struct buf *b, size_t extra)
         abort();
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh buffer is "" at once */
 }
 
 void buf_add(struct buf *b, const void *data, size_t len)

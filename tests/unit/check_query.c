@@ -18,6 +18,22 @@ START_TEST(pct_decode_rules)
     ck_assert_uint_eq(b.len, 1);
     ck_assert_int_eq(b.data[0], 0);
     buf_free(&b);
+    /* Regression: decoding nothing into a new buffer yields "", terminated
+     * (an unterminated fresh buffer was read past by query_parse). */
+    pct_decode("", 0, true, &b);
+    ck_assert_ptr_nonnull(b.data);
+    ck_assert_str_eq(b.data, "");
+    buf_free(&b);
+    struct query q;
+    struct problem p;
+    problem_init(&p);
+    query_parse(&q, "");
+    ck_assert_uint_eq(q.count, 0);
+    query_parse(&q, "flag&x=");
+    ck_assert_str_eq(query_nth(&q, "flag", 0), "");
+    ck_assert_str_eq(query_get(&q, "x", &p), "");
+    query_free(&q);
+    problem_free(&p);
 }
 END_TEST
 
