@@ -37,6 +37,15 @@ def wait_for(predicate, timeout=10.0, step=0.05):
     return False
 
 
+def stop_pid(pid, sig, timeout=15):
+    """Signals a process this harness started and waits for it to go."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout)
+
+
 def children(pid):
     """PIDs whose parent is pid, read from /proc."""
     out = []
@@ -196,11 +205,7 @@ http {{
 
     def stop(self):
         if self.nginx_pid:
-            try:
-                os.kill(self.nginx_pid, signal.SIGQUIT)
-            except ProcessLookupError:
-                pass
-            wait_for(lambda: not os.path.exists(f"/proc/{self.nginx_pid}"), 10)
+            stop_pid(self.nginx_pid, signal.SIGQUIT)
         for p in (self.groupd, self.fd0):
             if p and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -298,11 +303,7 @@ FcgidMaxProcessesPerClass 2
 
     def stop(self):
         if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            wait_for(lambda: not os.path.exists(f"/proc/{self.pid}"), 15)
+            stop_pid(self.pid, signal.SIGTERM)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def request(self, *args, **kw):
