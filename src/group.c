@@ -155,7 +155,7 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
         if (!integ || parse_integrations(integ, v, p))
             patch->present |= GM_INTEGRATIONS;
     }
-    return p->entries == before && !problem_any(p);
+    return p->entries == before;
 }
 
 static bool str_eq(const char *a, const char *b)

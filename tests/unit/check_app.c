@@ -12,26 +12,6 @@
 
 static struct app app;
 
-static char *new_key(uint32_t top, enum role role, uint32_t org)
-{
-    MDB_txn *txn;
-    struct apikey_record k;
-    memset(&k, 0, sizeof k);
-    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
-    ck_assert_int_eq(store_key_next_id(&tdb, txn, &k.id), 0);
-    k.role = role;
-    k.top_organisation = top;
-    if (org) {
-        k.n_orgs = 1;
-        k.orgs[0] = org;
-    }
-    char *key = malloc(APIKEY_STRING_MAX);
-    apikey_generate(k.id, key, k.hash);
-    ck_assert_int_eq(store_key_put(&tdb, txn, &k), 0);
-    ck_assert_int_eq(store_write_commit(txn), 0);
-    return key;
-}
-
 static char *admin, *writer, *reader, *other_top;
 
 static void setup(void)
@@ -39,10 +19,11 @@ static void setup(void)
     testdb_setup();
     app.store = &tdb;
     app.log_error = NULL;
-    admin = new_key(100, ROLE_ADMIN, 0);
-    writer = new_key(100, ROLE_WRITE, 101);
-    reader = new_key(100, ROLE_READ, 0);
-    other_top = new_key(200, ROLE_ADMIN, 0);
+    static const uint32_t org101 = 101;
+    admin = testdb_add_key(100, ROLE_ADMIN, 0, NULL, false);
+    writer = testdb_add_key(100, ROLE_WRITE, 1, &org101, false);
+    reader = testdb_add_key(100, ROLE_READ, 0, NULL, false);
+    other_top = testdb_add_key(200, ROLE_ADMIN, 0, NULL, false);
 }
 
 static void teardown(void)

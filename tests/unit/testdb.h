@@ -37,6 +37,30 @@ static inline void testdb_teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Stores a new API key (orgs: n_orgs organisations, 0 = all of top) and
+ * returns its string (free it). */
+static inline char *testdb_add_key(uint32_t top, enum role role, size_t n_orgs,
+                                   const uint32_t *orgs, bool revoked)
+{
+    MDB_txn *txn;
+    struct apikey_record k;
+    memset(&k, 0, sizeof k);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_key_next_id(&tdb, txn, &k.id), 0);
+    k.role = role;
+    k.top_organisation = top;
+    k.n_orgs = n_orgs;
+    if (n_orgs)
+        memcpy(k.orgs, orgs, n_orgs * sizeof *orgs);
+    k.revoked = revoked;
+    char *key = malloc(APIKEY_STRING_MAX);
+    ck_assert_ptr_nonnull(key);
+    apikey_generate(k.id, key, k.hash);
+    ck_assert_int_eq(store_key_put(&tdb, txn, &k), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    return key;
+}
+
 /* Runs a suite and returns the process exit status. */
 static inline int run_suite(Suite *s)
 {
