@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "integration.h"
 #include "problem.h"
 
 #define GROUP_NAME_MAX 255
@@ -23,14 +24,7 @@
 #define GROUP_EXTERNAL_ID_MAX 255
 #define GROUP_TYPE_MAX 64
 #define GROUP_LOCK_OWNER_MAX 255
-#define GROUP_INTEGRATIONS_MAX 20
-#define INTEGRATION_FIELD_MAX 255
 #define ACTOR_MAX 24 /* "key-4294967295" fits */
-
-struct integration {
-    char *type;
-    char *id;
-};
 
 enum group_status { GROUP_ACTIVE = 1, GROUP_ARCHIVED = 2, GROUP_DELETED = 4 };
 

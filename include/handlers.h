@@ -11,6 +11,7 @@
 
 #include "apikey.h"
 #include "app.h"
+#include "member.h"
 #include "query.h"
 
 #define CALL_MAX_SEGMENTS 8
@@ -36,8 +37,75 @@ void call_store_error(struct call *c, const char *what, int rc);
  * absent (handler_group_list.c). */
 unsigned query_statuses(struct call *c, struct problem *p);
 
+/* ---- one group: finding it, changing it, showing it (group_access.c) ---- */
+
+enum find { FIND_OK, FIND_NONE, FIND_FORBIDDEN, FIND_ERROR };
+
+/* A digits-only segment names the group with that internal id when the
+ * caller may see it (its topOrganisation and organisations, any status);
+ * otherwise the segment is an externalId of the caller's topOrganisation.
+ * A group of the caller's top outside the key's organisations is
+ * FIND_FORBIDDEN; of another top, it does not exist (FIND_NONE). */
+enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                     struct group_record *rec, int *rc);
+/* Replies for a failed find (404 / 403 / 500); true when the caller
+ * should stop. */
+bool find_failed(struct call *c, enum find f, int rc);
+
+/* The GET /group/:id form: the stored object with participants and events
+ * added before its closing brace. */
+int render_full(struct call *c, MDB_txn *txn, const char *json, size_t len, uint64_t gid,
+                struct buf *out);
+/* Sends b as the reply body and frees it. */
+void reply_buf(struct call *c, struct buf *b);
+
+/* A write in progress on one group. */
+struct change {
+    MDB_txn *txn;
+    struct group g;   /* the new state */
+    struct group old; /* as it was */
+    bool touched;     /* its participants changed: the record gets a new rev */
+    struct member_ctx members;
+};
+
+/* Opens the write transaction (false: 500/503 replied). */
+bool change_open(struct call *c, struct change *ch);
+/* change_open, then loads the group seg names: 404/403 as find_group, 404
+ * for a deleted group unless allow_deleted, 423 for an import-locked group
+ * and a non-admin key.  On false the reply is made and nothing is open. */
+bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool external,
+                  bool allow_deleted);
+void change_abort(struct change *ch);
+/* Writes the group record when it is new, its own members changed (which
+ * stamps updatedAt and modifiedBy), its participant count changed or it
+ * was touched.  409 when its externalId is taken.  On false the reply is
+ * made and the change aborted. */
+bool change_save(struct call *c, struct change *ch, bool create);
+/* Commits and replies with out (consumed), or replies the failure. */
+void change_finish(struct call *c, struct change *ch, struct buf *out);
+/* change_save, then replies with the full group and commits. */
+void change_commit(struct call *c, struct change *ch, bool create);
+/* After member_sync/update: false when rc is 0; else aborts and replies
+ * (MDB_KEYEXIST: the 409 collected in p; otherwise a store error). */
+bool change_members_failed(struct call *c, struct change *ch, int rc, struct problem *p);
+
+/* ---- list paging shared by the list endpoints (list_page.c) ---- */
+
+#define LIST_DEFAULT_LIMIT 30
+#define LIST_MAX_LIMIT 1000
+
+/* limit/skip or page/pageSize into *limit and *skip (API.md §4). */
+void list_paging(struct call *c, uint64_t *limit, uint64_t *skip, struct problem *p);
+/* Writes the envelope up to the opening bracket of "results". */
+void list_head(struct call *c, size_t count, uint64_t limit, uint64_t skip);
+
 /* handler_group.c */
 handler_fn group_list, group_get, group_create, group_update, group_delete, group_archive;
+/* handler_participant.c */
+handler_fn participant_list, participant_add, participant_add_by_identifier,
+    participant_update, participant_remove, participant_remove_by_identifier, participant_erase;
+/* handler_import.c */
+handler_fn group_bulk_import;
 /* handler_service.c */
 handler_fn service_health;
 

@@ -69,4 +69,8 @@ void reply_store_error(struct reply *r, int rc);
 
 const char *http_reason(int status);
 
+/* True when the media type of Content-Type ct is `type` (compared without
+ * case), whatever parameters (charset, boundary) follow ';'. */
+bool content_type_is(const char *ct, const char *type);
+
 #endif

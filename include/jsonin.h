@@ -40,6 +40,10 @@ enum jsonin_state jsonin_string(struct json_object *obj, const char *member, con
 bool jsonin_check_string(struct json_object *val, const char *field, size_t min_cp, size_t max_cp,
                          char **out, struct problem *p);
 
+/* The same checks on text from elsewhere (a CSV cell). */
+bool jsonin_check_text(const char *s, size_t len, const char *field, size_t min_cp, size_t max_cp,
+                       char **out, struct problem *p);
+
 /* An integer member (a JSON integer: no fraction, no exponent) in
  * [min, max]. */
 enum jsonin_state jsonin_int(struct json_object *obj, const char *member, const char *field,

@@ -25,6 +25,11 @@ struct problem {
     struct buf message;
     struct buf context; /* JSON array members, comma-separated, no brackets */
     size_t entries;     /* context entries added (including those past the cap) */
+    /* Where validation problems are being found: a CSV import sets the
+     * line of the record it checks and "invalid_csv", so the same field
+     * checks serve JSON bodies and CSV rows. */
+    long line;               /* 0: no line */
+    const char *invalid_code; /* NULL: "validation_failed" */
 };
 
 void problem_init(struct problem *p);
@@ -43,13 +48,20 @@ void problem_add(struct problem *p, int status, const char *code, long line, con
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Shorthands for the two common cases. */
-#define problem_invalid(p, field, ...) problem_add((p), 400, "validation_failed", 0, (field), __VA_ARGS__)
+#define problem_invalid(p, field, ...)                                                          \
+    problem_add((p), 400, (p)->invalid_code ? (p)->invalid_code : "validation_failed", (p)->line,  \
+                (field), __VA_ARGS__)
 #define problem_bad_query(p, field, ...) problem_add((p), 400, "invalid_query", 0, (field), __VA_ARGS__)
 
 /* A 409 entry naming the group that holds a unique value:
  * {"field":..., "message":..., "id": holder, "status": holder_status}. */
 void problem_conflict(struct problem *p, const char *field, uint64_t holder,
                       const char *holder_status);
+
+/* A 409 entry naming the participant that holds a unique value:
+ * {"field":..., "message":..., "id": holder}.  line > 0 adds "line". */
+void problem_conflict_participant(struct problem *p, long line, const char *field,
+                                  uint64_t holder);
 
 /* Writes the JSON error object. */
 void problem_render(const struct problem *p, struct buf *out);

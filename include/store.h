@@ -24,8 +24,9 @@
 #include <stdint.h>
 
 #include "group.h"
+#include "participant.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 
@@ -34,7 +35,10 @@ struct store {
     MDB_dbi meta;         /* counters and the schema version */
     MDB_dbi groups;       /* group id -> group record */
     MDB_dbi group_extid;  /* topOrganisation + externalId -> group id */
-    MDB_dbi participants; /* group id + participant id -> participant JSON */
+    MDB_dbi participants; /* group id + participant id -> participant record */
+    MDB_dbi participant_email; /* group id + e-mail key -> participant id */
+    MDB_dbi participant_extid; /* group id + externalId -> participant id */
+    MDB_dbi email_groups;      /* top + e-mail key -> group ids (DUPSORT) */
     MDB_dbi apikeys;      /* key id -> key record */
     MDB_txn *rtxn;        /* the worker's reusable read transaction */
     char errmsg[160];     /* what failed in store_open */
@@ -65,6 +69,8 @@ int store_backup(struct store *s, const char *dir);
 /* Next internal id; shared by groups, participants and events, so ids are
  * unique across the database and never reused. */
 int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
+/* Reserves n consecutive ids; *first is the first of them. */
+int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
 /* Next change sequence number (one per changed object). */
 int store_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
 int store_schema_version(struct store *s, MDB_txn *txn, uint32_t *version);
@@ -110,11 +116,38 @@ int store_group_each(struct store *s, MDB_txn *txn,
 /* Reads a record into a full group model (for changing it). */
 int store_group_load(const struct group_record *r, struct group *g);
 
-/* ---- participants (store_participant.c) ---- */
+/* ---- participants and their indexes (store_participant.c) ---- */
 
-/* Calls fn with each participant's JSON of group gid, in participant id order. */
+/* The keys a participant is unique by within its group. */
+enum pkey { PKEY_EMAIL = 1, PKEY_EXTID = 2 };
+
+int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid,
+                          struct participant *out);
+/* The participant of group gid with this e-mail (compared
+ * case-insensitively) or externalId. */
+int store_participant_find(struct store *s, MDB_txn *txn, uint64_t gid, enum pkey kind,
+                           const char *v, size_t len, uint64_t *pid);
+/* Writes the record only (indexes: store_participant_index). */
+int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt);
+int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid);
+/* Adds (add) or removes the index entries of pt named by keys (PKEY_
+ * bits; the e-mail one includes email_groups).  Adding a taken e-mail or
+ * externalId returns MDB_KEYEXIST and sets *clash. */
+int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
+                            const struct participant *pt, unsigned keys, bool add,
+                            enum pkey *clash);
+/* Calls fn with each participant of group gid, in participant id order. */
 int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
-                           int (*fn)(void *ctx, const char *json, size_t len), void *ctx);
+                           int (*fn)(void *ctx, const struct participant *pt), void *ctx);
+/* Calls fn with the id of each group of top holding this e-mail. */
+int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *email, size_t len,
+                       int (*fn)(void *ctx, uint64_t gid), void *ctx);
+int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t gid);
+
+/* Appends text to an index key: as it is when it fits, else its first
+ * bytes, 0xFF (never in UTF-8) and its SHA-256, so every key stays under
+ * LMDB's 511-byte limit and distinct values keep distinct keys. */
+void store_key_text(struct buf *key, const char *s, size_t len);
 
 /* ---- API keys (store_key.c) ---- */
 

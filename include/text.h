@@ -31,6 +31,15 @@ const char *text_trim(const char *s, size_t *len);
 /* True when s contains a control character (C0, DEL or C1). */
 bool text_has_control(const char *s, size_t len);
 
+/* True when s (valid UTF-8) contains white space (as text_trim sees it). */
+bool text_has_space(const char *s, size_t len);
+
+/* Appends s (valid UTF-8) with Unicode case folding only (NFC, no
+ * accent removal): the comparison form of e-mail addresses, where
+ * "Jose@X.nl" = "jose@x.nl" but "josé" != "jose".  ASCII takes a fast
+ * path.  Returns false only if utf8proc rejects the input. */
+bool text_casefold(const char *s, size_t len, struct buf *out);
+
 /* Appends the folded form of valid UTF-8 s to out: NFKD, case folded,
  * combining marks removed ("Économie" -> "economie", "Straße" ->
  * "strasse").  Returns false only if utf8proc rejects the input. */

@@ -33,70 +33,6 @@ const char *group_status_name(enum group_status s)
     }
 }
 
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
-static void integrations_free(struct integration *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].type);
-        free(v[i].id);
-    }
-    free(v);
-}
-
-static bool required_string(struct json_object *obj, const char *name, const char *field,
-                            char **out, struct problem *p)
-{
-    enum jsonin_state st = jsonin_string(obj, name, field, 1, INTEGRATION_FIELD_MAX, out, p);
-    if (st == JSONIN_ABSENT || st == JSONIN_NULL)
-        problem_invalid(p, field, "is required");
-    return st == JSONIN_VALUE;
-}
-
-/* integrations: an array of at most 20 {type, id} string pairs. */
-static bool parse_integrations(struct json_object *arr, struct group *out, struct problem *p)
-{
-    if (!json_object_is_type(arr, json_type_array)) {
-        problem_invalid(p, "integrations", "must be an array");
-        return false;
-    }
-    size_t n = json_object_array_length(arr);
-    if (n > GROUP_INTEGRATIONS_MAX) {
-        problem_invalid(p, "integrations", "must have at most %d entries", GROUP_INTEGRATIONS_MAX);
-        return false;
-    }
-    out->integrations = n ? calloc(n, sizeof *out->integrations) : NULL;
-    if (n && !out->integrations)
-        abort();
-    out->n_integrations = n;
-    bool ok = true;
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *item = json_object_array_get_idx(arr, i);
-        char field[64];
-        snprintf(field, sizeof field, "integrations[%zu]", i);
-        if (!json_object_is_type(item, json_type_object)) {
-            problem_invalid(p, field, "must be an object with type and id");
-            ok = false;
-            continue;
-        }
-        char tf[80], idf[80];
-        snprintf(tf, sizeof tf, "%s.type", field);
-        snprintf(idf, sizeof idf, "%s.id", field);
-        struct integration *it = &out->integrations[i];
-        ok &= required_string(item, "type", tf, &it->type, p);
-        ok &= required_string(item, "id", idf, &it->id, p);
-    }
-    return ok;
-}
-
 /* Reads an optional string member into patch: absent leaves it out, null
  * clears it, a value sets it. */
 static void optional_string(struct json_object *body, const char *name, unsigned bit,
@@ -152,52 +88,11 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
     }
     struct json_object *integ;
     if (json_object_object_get_ex(body, "integrations", &integ)) {
-        if (!integ || parse_integrations(integ, v, p))
+        if (!integ || integrations_parse(integ, "integrations", &v->integrations,
+                                         &v->n_integrations, p))
             patch->present |= GM_INTEGRATIONS;
     }
     return p->entries == before;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    if (!a || !b)
-        return a == b;
-    return strcmp(a, b) == 0;
-}
-
-static bool set_string(char **dst, const char *src)
-{
-    if (str_eq(*dst, src))
-        return false;
-    free(*dst);
-    *dst = xstrdup(src);
-    return true;
-}
-
-static bool integrations_equal(const struct group *a, const struct group *b)
-{
-    if (a->n_integrations != b->n_integrations)
-        return false;
-    for (size_t i = 0; i < a->n_integrations; i++)
-        if (!str_eq(a->integrations[i].type, b->integrations[i].type) ||
-            !str_eq(a->integrations[i].id, b->integrations[i].id))
-            return false;
-    return true;
-}
-
-static void integrations_copy(struct group *dst, const struct group *src)
-{
-    dst->n_integrations = src->n_integrations;
-    dst->integrations = NULL;
-    if (!src->n_integrations)
-        return;
-    dst->integrations = calloc(src->n_integrations, sizeof *dst->integrations);
-    if (!dst->integrations)
-        abort();
-    for (size_t i = 0; i < src->n_integrations; i++) {
-        dst->integrations[i].type = xstrdup(src->integrations[i].type);
-        dst->integrations[i].id = xstrdup(src->integrations[i].id);
-    }
 }
 
 bool group_patch_apply(struct group *g, const struct group_patch *patch)
@@ -205,15 +100,15 @@ bool group_patch_apply(struct group *g, const struct group_patch *patch)
     const struct group *v = &patch->v;
     bool changed = false;
     if (patch->present & GM_NAME)
-        changed |= set_string(&g->name, v->name);
+        changed |= str_set(&g->name, v->name);
     if (patch->present & GM_DESCRIPTION)
-        changed |= set_string(&g->description, v->description);
+        changed |= str_set(&g->description, v->description);
     if (patch->present & GM_EXTERNAL_ID)
-        changed |= set_string(&g->external_id, v->external_id);
+        changed |= str_set(&g->external_id, v->external_id);
     if (patch->present & GM_TYPE)
-        changed |= set_string(&g->type, v->type);
+        changed |= str_set(&g->type, v->type);
     if (patch->present & GM_IMPORT_LOCK_OWNER)
-        changed |= set_string(&g->import_lock_owner, v->import_lock_owner);
+        changed |= str_set(&g->import_lock_owner, v->import_lock_owner);
     if ((patch->present & GM_SCHOOL_YEAR) && g->school_year != v->school_year) {
         g->school_year = v->school_year;
         changed = true;
@@ -222,9 +117,12 @@ bool group_patch_apply(struct group *g, const struct group_patch *patch)
         g->import_lock = v->import_lock;
         changed = true;
     }
-    if ((patch->present & GM_INTEGRATIONS) && !integrations_equal(g, v)) {
+    if ((patch->present & GM_INTEGRATIONS) &&
+        !integrations_equal(g->integrations, g->n_integrations, v->integrations,
+                            v->n_integrations)) {
         integrations_free(g->integrations, g->n_integrations);
-        integrations_copy(g, v);
+        integrations_copy(&g->integrations, &g->n_integrations, v->integrations,
+                          v->n_integrations);
         changed = true;
     }
     return changed;
@@ -262,15 +160,7 @@ void group_write_json(const struct group *g, struct buf *out)
              g->archived ? "true" : "false", g->deleted ? "true" : "false",
              group_status_name(group_status(g)), g->import_lock ? "true" : "false");
     add_member_string(out, "importLockOwner", g->import_lock_owner);
-    buf_adds(out, ",\"integrations\":[");
-    for (size_t i = 0; i < g->n_integrations; i++) {
-        buf_adds(out, i ? ",{\"type\":" : "{\"type\":");
-        buf_add_json_string(out, g->integrations[i].type, strlen(g->integrations[i].type));
-        buf_adds(out, ",\"id\":");
-        buf_add_json_string(out, g->integrations[i].id, strlen(g->integrations[i].id));
-        buf_addc(out, '}');
-    }
-    buf_addc(out, ']');
+    integrations_write_json(g->integrations, g->n_integrations, out);
     add_member_string(out, "createdBy", g->created_by);
     add_member_string(out, "modifiedBy", g->modified_by[0] ? g->modified_by : NULL);
     buf_addf(out, ",\"createdAt\":\"%s\",\"updatedAt\":\"%s\",\"totalParticipants\":%u}", created,
@@ -378,7 +268,8 @@ void group_copy(struct group *dst, const struct group *src)
     dst->description = xstrdup(src->description);
     dst->type = xstrdup(src->type);
     dst->import_lock_owner = xstrdup(src->import_lock_owner);
-    integrations_copy(dst, src);
+    integrations_copy(&dst->integrations, &dst->n_integrations, src->integrations,
+                      src->n_integrations);
 }
 
 bool group_equal(const struct group *a, const struct group *b)
@@ -389,7 +280,8 @@ bool group_equal(const struct group *a, const struct group *b)
            str_eq(a->type, b->type) && a->school_year == b->school_year &&
            a->archived == b->archived && a->deleted == b->deleted &&
            a->import_lock == b->import_lock && str_eq(a->import_lock_owner, b->import_lock_owner) &&
-           integrations_equal(a, b) && strcmp(a->created_by, b->created_by) == 0 &&
+           integrations_equal(a->integrations, a->n_integrations, b->integrations,
+                              b->n_integrations) && strcmp(a->created_by, b->created_by) == 0 &&
            strcmp(a->modified_by, b->modified_by) == 0 && a->created_at == b->created_at &&
            a->updated_at == b->updated_at && a->total_participants == b->total_participants;
 }

@@ -14,9 +14,6 @@
 #include "handlers.h"
 #include "text.h"
 
-#define LIST_MAX_LIMIT 1000
-#define LIST_DEFAULT_LIMIT 30
-
 enum sort_field { SORT_ID, SORT_NAME, SORT_CREATED, SORT_UPDATED, SORT_EXTID };
 
 struct hit {
@@ -192,21 +189,8 @@ void group_list(struct call *c)
         l.have_org = true;
         l.org = (uint32_t)v;
     }
-    uint64_t limit = LIST_DEFAULT_LIMIT, skip = 0, page = 0, page_size = 0;
-    bool have_limit = query_uint(&c->query, "limit", LIST_MAX_LIMIT, &limit, &p);
-    bool have_skip = query_uint(&c->query, "skip", UINT32_MAX, &skip, &p);
-    bool have_page = query_uint(&c->query, "page", UINT32_MAX, &page, &p);
-    bool have_size = query_uint(&c->query, "pageSize", LIST_MAX_LIMIT, &page_size, &p);
-    if ((have_page || have_size) && (have_limit || have_skip))
-        problem_bad_query(&p, "page", "cannot be combined with limit or skip");
-    if (have_page && page < 1)
-        problem_bad_query(&p, "page", "must be 1 or more");
-    if (have_size && page_size < 1)
-        problem_bad_query(&p, "pageSize", "must be from 1 to %d", LIST_MAX_LIMIT);
-    if (have_page || have_size) {
-        limit = have_size ? page_size : LIST_DEFAULT_LIMIT;
-        skip = ((have_page ? page : 1) - 1) * limit;
-    }
+    uint64_t limit, skip;
+    list_paging(c, &limit, &skip, &p);
     const char *sort = query_get(&c->query, "sort", &p);
     if (sort)
         parse_sort(sort, &l, &p);
@@ -245,15 +229,7 @@ void group_list(struct call *c)
     if (l.sort != SORT_ID || l.descending)
         qsort_r(l.hits, l.n, sizeof *l.hits, compare_hits, &l);
 
-    char now[ISO_TIME_LEN + 1];
-    clock_format_iso(clock_now_ms(), now);
-    struct buf head = BUF_INIT;
-    buf_addf(&head,
-             "{\"metadata\":{\"timestamp\":\"%s\",\"resultSet\":{\"count\":%zu,\"limit\":%llu,"
-             "\"skip\":%llu}},\"results\":[",
-             now, l.n, (unsigned long long)limit, (unsigned long long)skip);
-    reply_write(c->rep, head.data, head.len);
-    buf_free(&head);
+    list_head(c, l.n, limit, skip);
     size_t end = limit == 0 ? l.n : (size_t)(skip + limit < l.n ? skip + limit : l.n);
     for (size_t i = (size_t)skip; i < end; i++) {
         if (i > skip)

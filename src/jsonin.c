@@ -115,16 +115,10 @@ struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p
     return NULL;
 }
 
-bool jsonin_check_string(struct json_object *val, const char *field, size_t min_cp, size_t max_cp,
-                         char **out, struct problem *p)
+bool jsonin_check_text(const char *s, size_t len, const char *field, size_t min_cp, size_t max_cp,
+                       char **out, struct problem *p)
 {
     *out = NULL;
-    if (!json_object_is_type(val, json_type_string)) {
-        problem_invalid(p, field, "must be a string");
-        return false;
-    }
-    const char *s = json_object_get_string(val);
-    size_t len = (size_t)json_object_get_string_len(val);
     if (memchr(s, '\0', len)) {
         problem_invalid(p, field, "must not contain NUL characters");
         return false;
@@ -148,6 +142,18 @@ bool jsonin_check_string(struct json_object *val, const char *field, size_t min_
     if (!*out)
         abort();
     return true;
+}
+
+bool jsonin_check_string(struct json_object *val, const char *field, size_t min_cp, size_t max_cp,
+                         char **out, struct problem *p)
+{
+    *out = NULL;
+    if (!json_object_is_type(val, json_type_string)) {
+        problem_invalid(p, field, "must be a string");
+        return false;
+    }
+    return jsonin_check_text(json_object_get_string(val), (size_t)json_object_get_string_len(val),
+                             field, min_cp, max_cp, out, p);
 }
 
 static enum jsonin_state member(struct json_object *obj, const char *name, struct json_object **val)

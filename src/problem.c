@@ -91,3 +91,13 @@ void problem_conflict(struct problem *p, const char *field, uint64_t holder,
     buf_addf(&p->context, ",\"id\":%llu,\"status\":\"%s\"}", (unsigned long long)holder,
              holder_status);
 }
+
+void problem_conflict_participant(struct problem *p, long line, const char *field, uint64_t holder)
+{
+    problem_add(p, 409, "conflict", line, field, "is already used by participant %llu",
+                (unsigned long long)holder);
+    if (p->entries > PROBLEM_MAX_CONTEXT)
+        return;
+    p->context.len--;
+    buf_addf(&p->context, ",\"id\":%llu}", (unsigned long long)holder);
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -138,4 +139,14 @@ const char *http_reason(int status)
     case 503: return "Service Unavailable";
     }
     return "Unknown";
+}
+
+bool content_type_is(const char *ct, const char *type)
+{
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    return n == strlen(type) && strncasecmp(ct, type, n) == 0;
 }

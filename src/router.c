@@ -15,7 +15,7 @@
 
 enum method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
 
-enum body { BODY_NONE, BODY_JSON };
+enum body { BODY_NONE, BODY_JSON, BODY_CSV };
 
 struct route {
     const char *pattern[CALL_MAX_SEGMENTS]; /* NULL-terminated; ":x" matches any segment */
@@ -29,7 +29,17 @@ static const struct route routes[] = {
     {{"health"}, M_GET, 0, BODY_NONE, service_health},
     {{"group"}, M_GET, ROLE_READ, BODY_NONE, group_list},
     {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
+    {{"group", "bulkImportParticipants"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import},
+    {{"group", "participant", "identifier", "externalId"}, M_POST, ROLE_WRITE, BODY_JSON,
+     participant_add_by_identifier},
+    {{"group", "participant", "identifier", "externalId"}, M_DELETE, ROLE_WRITE, BODY_JSON,
+     participant_remove_by_identifier},
+    {{"participant"}, M_DELETE, ROLE_ADMIN, BODY_NONE, participant_erase},
     {{"group", ":id", "archive"}, M_POST, ROLE_WRITE, BODY_NONE, group_archive},
+    {{"group", ":id", "participant"}, M_GET, ROLE_READ, BODY_NONE, participant_list},
+    {{"group", ":id", "participant"}, M_POST, ROLE_WRITE, BODY_JSON, participant_add},
+    {{"group", ":id", "participant"}, M_PUT, ROLE_WRITE, BODY_JSON, participant_update},
+    {{"group", ":id", "participant", ":pid"}, M_DELETE, ROLE_WRITE, BODY_NONE, participant_remove},
     {{"group", ":id"}, M_GET, ROLE_READ, BODY_NONE, group_get},
     {{"group", ":id"}, M_POST | M_PUT | M_PATCH, ROLE_WRITE, BODY_JSON, group_update},
     {{"group", ":id"}, M_DELETE, ROLE_WRITE, BODY_NONE, group_delete},
@@ -104,16 +114,7 @@ static bool pattern_matches(const struct route *r, const struct call *c)
     return i == c->n_seg;
 }
 
-/* application/json, with any parameters (charset) after ';'. */
-static bool is_json(const char *ct)
-{
-    if (!ct)
-        return false;
-    size_t n = strcspn(ct, ";");
-    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
-}
+static bool is_json(const char *ct) { return content_type_is(ct, "application/json"); }
 
 void call_store_error(struct call *c, const char *what, int rc)
 {
@@ -184,6 +185,12 @@ static void dispatch(struct call *c)
         !is_json(req->content_type)) {
         reply_error(c->rep, 415, "unsupported_media_type",
                     "the request body must be sent as Content-Type: application/json");
+        return;
+    }
+    if (route->body == BODY_CSV && !content_type_is(req->content_type, "text/csv") &&
+        !content_type_is(req->content_type, "multipart/form-data")) {
+        reply_error(c->rep, 415, "unsupported_media_type",
+                    "the file must be sent as multipart/form-data (field \"file\") or as text/csv");
         return;
     }
     query_parse(&c->query, req->query_string.data);

@@ -21,16 +21,20 @@ static int open_dbs(struct store *s, MDB_txn *txn)
     static const struct {
         const char *name;
         size_t offset;
+        unsigned flags;
     } dbs[] = {
-        {"meta", offsetof(struct store, meta)},
-        {"groups", offsetof(struct store, groups)},
-        {"group_extid", offsetof(struct store, group_extid)},
-        {"participants", offsetof(struct store, participants)},
-        {"apikeys", offsetof(struct store, apikeys)},
+        {"meta", offsetof(struct store, meta), 0},
+        {"groups", offsetof(struct store, groups), 0},
+        {"group_extid", offsetof(struct store, group_extid), 0},
+        {"participants", offsetof(struct store, participants), 0},
+        {"participant_email", offsetof(struct store, participant_email), 0},
+        {"participant_extid", offsetof(struct store, participant_extid), 0},
+        {"email_groups", offsetof(struct store, email_groups), MDB_DUPSORT | MDB_DUPFIXED},
+        {"apikeys", offsetof(struct store, apikeys), 0},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].offset);
-        int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE, dbi);
+        int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbi);
         if (rc) {
             snprintf(s->errmsg, sizeof s->errmsg, "opening database %s: %s", dbs[i].name,
                      mdb_strerror(rc));
@@ -40,34 +44,60 @@ static int open_dbs(struct store *s, MDB_txn *txn)
     return 0;
 }
 
-/* A new database gets the current schema version; an older one would be
- * migrated here (there is none yet); a newer one is refused. */
+static int put_version(struct store *s, MDB_txn *txn, uint32_t version)
+{
+    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val;
+    unsigned char v[4];
+    be32_put(v, version);
+    val.mv_size = 4;
+    val.mv_data = v;
+    int rc = mdb_put(txn, s->meta, &key, &val, 0);
+    if (rc)
+        snprintf(s->errmsg, sizeof s->errmsg, "writing schema version: %s", mdb_strerror(rc));
+    return rc;
+}
+
+/* Version 1 -> 2: the participant index databases appeared (open_dbs has
+ * created them) and participant records became binary.  Version 1 had no
+ * endpoint that wrote participants, so there is no data to move; a
+ * participant record in a version 1 database would be a corruption. */
+static int migrate_1_to_2(struct store *s, MDB_txn *txn)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, s->participants, &st);
+    if (!rc && st.ms_entries) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "schema version 1 database holds participant records it cannot have written");
+        return MDB_INCOMPATIBLE;
+    }
+    return rc ? rc : put_version(s, txn, 2);
+}
+
+/* A new database gets the current schema version; an older one is
+ * migrated step by step inside this first transaction; a newer one is
+ * refused. */
 static int check_schema(struct store *s, MDB_txn *txn)
 {
     MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val;
     int rc = mdb_get(txn, s->meta, &key, &val);
-    if (rc == MDB_NOTFOUND) {
-        unsigned char v[4];
-        be32_put(v, STORE_SCHEMA_VERSION);
-        val.mv_size = 4;
-        val.mv_data = v;
-        rc = mdb_put(txn, s->meta, &key, &val, 0);
-        if (rc)
-            snprintf(s->errmsg, sizeof s->errmsg, "writing schema version: %s", mdb_strerror(rc));
-        return rc;
-    }
+    if (rc == MDB_NOTFOUND)
+        return put_version(s, txn, STORE_SCHEMA_VERSION);
     if (rc) {
         snprintf(s->errmsg, sizeof s->errmsg, "reading schema version: %s", mdb_strerror(rc));
         return rc;
     }
     uint32_t version = val.mv_size == 4 ? be32_get(val.mv_data) : 0;
-    if (version != STORE_SCHEMA_VERSION) {
+    if (version == 1) {
+        rc = migrate_1_to_2(s, txn);
+        version = 2;
+    }
+    if (!rc && version != STORE_SCHEMA_VERSION) {
         snprintf(s->errmsg, sizeof s->errmsg,
                  "database schema version %u is not supported (this groupd knows %d)", version,
                  STORE_SCHEMA_VERSION);
         return MDB_INCOMPATIBLE;
     }
-    return 0;
+    return rc;
 }
 
 int store_open(struct store *s, const char *dir, size_t map_size)

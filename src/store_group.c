@@ -25,18 +25,23 @@
 #define RECORD_FORMAT 1
 #define EXTID_PREFIX 443
 
-static void extid_key(uint32_t top, const char *ext, size_t len, struct buf *key)
+void store_key_text(struct buf *key, const char *s, size_t len)
 {
-    buf_add_be32(key, top);
     if (len <= EXTID_PREFIX + 1 + crypto_hash_sha256_BYTES) {
-        buf_add(key, ext, len);
+        buf_add(key, s, len);
         return;
     }
     unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, (const unsigned char *)ext, len);
-    buf_add(key, ext, EXTID_PREFIX);
+    crypto_hash_sha256(digest, (const unsigned char *)s, len);
+    buf_add(key, s, EXTID_PREFIX);
     buf_addc(key, (char)0xFF);
     buf_add(key, digest, sizeof digest);
+}
+
+static void extid_key(uint32_t top, const char *ext, size_t len, struct buf *key)
+{
+    buf_add_be32(key, top);
+    store_key_text(key, ext, len);
 }
 
 enum group_status group_record_status(const struct group_record *r)
@@ -171,34 +176,11 @@ int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const 
     return rc;
 }
 
-/* Deletes every participant of group gid.  Purges are rare, so each
- * deletion seeks afresh rather than relying on cursor-after-delete rules. */
-static int participants_purge(struct store *s, MDB_txn *txn, uint64_t gid)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->participants, &cur);
-    if (rc)
-        return rc;
-    for (;;) {
-        unsigned char k[8];
-        be64_put(k, gid);
-        MDB_val key = {8, k}, val;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-        if (rc || key.mv_size < 8 || be64_get(key.mv_data) != gid)
-            break;
-        rc = mdb_cursor_del(cur, 0);
-        if (rc)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
-}
-
 int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g)
 {
     int rc = g->external_id ? extid_del(s, txn, g) : 0;
     if (!rc)
-        rc = participants_purge(s, txn, g->id);
+        rc = store_participant_purge_group(s, txn, g->top_organisation, g->id);
     if (!rc) {
         unsigned char k[8];
         be64_put(k, g->id);

@@ -10,7 +10,8 @@
 #include "buf.h"
 #include "store.h"
 
-static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t *out)
+/* Advances counter name by n; *out is the first of the n new values. */
+static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t n, uint64_t *out)
 {
     MDB_val key = {strlen(name), (void *)name}, val;
     uint64_t next = 1;
@@ -20,7 +21,7 @@ static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t *out)
     else if (rc && rc != MDB_NOTFOUND)
         return rc;
     unsigned char v[8];
-    be64_put(v, next);
+    be64_put(v, next + n - 1);
     val.mv_size = 8;
     val.mv_data = v;
     rc = mdb_put(txn, s->meta, &key, &val, 0);
@@ -29,17 +30,22 @@ static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t *out)
     return rc;
 }
 
-int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id) { return bump(s, txn, "next_id", id); }
+int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id) { return store_reserve_ids(s, txn, 1, id); }
+
+int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first)
+{
+    return bump(s, txn, "next_id", n, first);
+}
 
 int store_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq)
 {
-    return bump(s, txn, "change_seq", seq);
+    return bump(s, txn, "change_seq", 1, seq);
 }
 
 int store_key_next_id(struct store *s, MDB_txn *txn, uint32_t *id)
 {
     uint64_t v;
-    int rc = bump(s, txn, "next_key_id", &v);
+    int rc = bump(s, txn, "next_key_id", 1, &v);
     if (!rc)
         *id = (uint32_t)v;
     return rc;

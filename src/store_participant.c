@@ -1,16 +1,180 @@
 /*
- * store_participant.c — the participants database.
+ * store_participant.c — the participants database and its three indexes.
  *
- * Keys are group id (8 bytes BE) + participant id (8 bytes BE), so one
- * group's participants are one cursor range in id order and no write
- * touches more than the participant itself.  Values are the participant's
- * served JSON.
+ * Record keys are group id (8 bytes BE) + participant id (8 bytes BE), so
+ * one group's participants are one cursor range in id order and adding or
+ * removing one touches nothing that grows with the group.  Values are a
+ * compact binary record (lmdb-schema/participants.md); the JSON is
+ * produced when it is served, which keeps a 100,000-row import's dirty
+ * pages, and so the importing worker's memory, small.
+ *
+ * Indexes, written by the same transaction as the record:
+ *   participant_email  group id + e-mail comparison form -> participant id
+ *   participant_extid  group id + externalId              -> participant id
+ *   email_groups       top + e-mail comparison form       -> group ids (DUPSORT)
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "buf.h"
+#include "email.h"
 #include "store.h"
 
+#define RECORD_FORMAT 1
+#define HEADER_LEN 32
+
+/* ---- the record ---- */
+
+static void add_str16(struct buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    unsigned char l[2] = {(unsigned char)(n >> 8), (unsigned char)n};
+    buf_add(b, l, 2);
+    buf_add(b, s, n);
+}
+
+static void encode(const struct participant *pt, struct buf *out)
+{
+    size_t email = strlen(pt->email), name = pt->name ? strlen(pt->name) : 0;
+    size_t ext = pt->external_id ? strlen(pt->external_id) : 0;
+    size_t cb = strlen(pt->created_by), mb = strlen(pt->modified_by);
+    unsigned char h[HEADER_LEN] = {0};
+    h[0] = RECORD_FORMAT;
+    h[1] = (unsigned char)pt->n_labels;
+    h[2] = (unsigned char)pt->n_integrations;
+    h[3] = (unsigned char)cb;
+    h[4] = (unsigned char)mb;
+    h[6] = (unsigned char)(email >> 8), h[7] = (unsigned char)email;
+    h[8] = (unsigned char)(name >> 8), h[9] = (unsigned char)name;
+    h[10] = (unsigned char)(ext >> 8), h[11] = (unsigned char)ext;
+    be64_put(h + 16, (uint64_t)pt->created_at);
+    be64_put(h + 24, (uint64_t)pt->updated_at);
+    buf_add(out, h, sizeof h);
+    buf_add(out, pt->created_by, cb);
+    buf_add(out, pt->modified_by, mb);
+    buf_add(out, pt->email, email);
+    buf_add(out, pt->name ? pt->name : "", name);
+    buf_add(out, pt->external_id ? pt->external_id : "", ext);
+    for (size_t i = 0; i < pt->n_labels; i++)
+        add_str16(out, pt->labels[i]);
+    for (size_t i = 0; i < pt->n_integrations; i++) {
+        add_str16(out, pt->integrations[i].type);
+        add_str16(out, pt->integrations[i].id);
+    }
+}
+
+struct reader {
+    const unsigned char *p, *end;
+    bool bad;
+};
+
+static char *take(struct reader *r, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return NULL;
+    }
+    char *s = strndup((const char *)r->p, n);
+    if (!s)
+        abort();
+    r->p += n;
+    return s;
+}
+
+static char *take16(struct reader *r)
+{
+    if (r->end - r->p < 2) {
+        r->bad = true;
+        return NULL;
+    }
+    size_t n = (size_t)r->p[0] << 8 | r->p[1];
+    r->p += 2;
+    return take(r, n);
+}
+
+static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt)
+{
+    memset(pt, 0, sizeof *pt);
+    const unsigned char *h = val->mv_data;
+    if (key->mv_size != 16 || val->mv_size < HEADER_LEN || h[0] != RECORD_FORMAT ||
+        h[3] >= ACTOR_MAX || h[4] >= ACTOR_MAX)
+        return MDB_CORRUPTED;
+    pt->group = be64_get(key->mv_data);
+    pt->id = be64_get((const unsigned char *)key->mv_data + 8);
+    pt->created_at = (int64_t)be64_get(h + 16);
+    pt->updated_at = (int64_t)be64_get(h + 24);
+    struct reader r = {h + HEADER_LEN, h + val->mv_size, false};
+    if ((size_t)(r.end - r.p) < (size_t)h[3] + h[4])
+        return MDB_CORRUPTED;
+    memcpy(pt->created_by, r.p, h[3]);
+    r.p += h[3];
+    memcpy(pt->modified_by, r.p, h[4]);
+    r.p += h[4];
+    pt->email = take(&r, (size_t)h[6] << 8 | h[7]);
+    pt->name = take(&r, (size_t)h[8] << 8 | h[9]);
+    size_t ext = (size_t)h[10] << 8 | h[11];
+    pt->external_id = ext ? take(&r, ext) : NULL;
+    if (h[1]) {
+        pt->labels = calloc(h[1], sizeof *pt->labels);
+        if (!pt->labels)
+            abort();
+        for (; pt->n_labels < h[1] && !r.bad; pt->n_labels++)
+            pt->labels[pt->n_labels] = take16(&r);
+    }
+    if (h[2]) {
+        pt->integrations = calloc(h[2], sizeof *pt->integrations);
+        if (!pt->integrations)
+            abort();
+        for (; pt->n_integrations < h[2] && !r.bad; pt->n_integrations++) {
+            pt->integrations[pt->n_integrations].type = take16(&r);
+            pt->integrations[pt->n_integrations].id = take16(&r);
+        }
+    }
+    if (r.bad || r.p != r.end) {
+        participant_free(pt);
+        return MDB_CORRUPTED;
+    }
+    return 0;
+}
+
+static void record_key(unsigned char k[16], uint64_t gid, uint64_t pid)
+{
+    be64_put(k, gid);
+    be64_put(k + 8, pid);
+}
+
+int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid,
+                          struct participant *out)
+{
+    unsigned char k[16];
+    record_key(k, gid, pid);
+    MDB_val key = {16, k}, val;
+    int rc = mdb_get(txn, s->participants, &key, &val);
+    return rc ? rc : decode(&key, &val, out);
+}
+
+int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt)
+{
+    struct buf rec = BUF_INIT;
+    encode(pt, &rec);
+    unsigned char k[16];
+    record_key(k, pt->group, pt->id);
+    MDB_val key = {16, k}, val = {rec.len, rec.data};
+    int rc = mdb_put(txn, s->participants, &key, &val, 0);
+    buf_free(&rec);
+    return rc;
+}
+
+int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid)
+{
+    unsigned char k[16];
+    record_key(k, gid, pid);
+    MDB_val key = {16, k};
+    return mdb_del(txn, s->participants, &key, NULL);
+}
+
 int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
-                           int (*fn)(void *ctx, const char *json, size_t len), void *ctx)
+                           int (*fn)(void *ctx, const struct participant *pt), void *ctx)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->participants, &cur);
@@ -22,7 +186,156 @@ int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
          rc == 0 && key.mv_size == 16 && be64_get(key.mv_data) == gid;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        rc = fn(ctx, val.mv_data, val.mv_size);
+        struct participant pt;
+        rc = decode(&key, &val, &pt);
+        if (rc)
+            break;
+        rc = fn(ctx, &pt);
+        participant_free(&pt);
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- the indexes ---- */
+
+static void email_index_key(uint64_t gid, const char *email, size_t len, struct buf *k)
+{
+    struct buf folded = BUF_INIT;
+    email_key(email, len, &folded);
+    buf_add_be64(k, gid);
+    store_key_text(k, folded.data, folded.len);
+    buf_free(&folded);
+}
+
+static void extid_index_key(uint64_t gid, const char *ext, size_t len, struct buf *k)
+{
+    buf_add_be64(k, gid);
+    store_key_text(k, ext, len);
+}
+
+static void email_groups_key(uint32_t top, const char *email, size_t len, struct buf *k)
+{
+    struct buf folded = BUF_INIT;
+    email_key(email, len, &folded);
+    buf_add_be32(k, top);
+    store_key_text(k, folded.data, folded.len);
+    buf_free(&folded);
+}
+
+static int get_id(MDB_txn *txn, MDB_dbi dbi, struct buf *k, uint64_t *id)
+{
+    MDB_val key = {k->len, k->data}, val;
+    int rc = mdb_get(txn, dbi, &key, &val);
+    buf_free(k);
+    if (rc)
+        return rc;
+    if (val.mv_size != 8)
+        return MDB_CORRUPTED;
+    *id = be64_get(val.mv_data);
+    return 0;
+}
+
+int store_participant_find(struct store *s, MDB_txn *txn, uint64_t gid, enum pkey kind,
+                           const char *v, size_t len, uint64_t *pid)
+{
+    struct buf k = BUF_INIT;
+    if (kind == PKEY_EMAIL) {
+        email_index_key(gid, v, len, &k);
+        return get_id(txn, s->participant_email, &k, pid);
+    }
+    extid_index_key(gid, v, len, &k);
+    return get_id(txn, s->participant_extid, &k, pid);
+}
+
+static int index_one(MDB_txn *txn, MDB_dbi dbi, struct buf *k, const void *v, bool add,
+                     unsigned flags)
+{
+    MDB_val key = {k->len, k->data}, val = {8, (void *)v};
+    int rc = add ? mdb_put(txn, dbi, &key, &val, flags) : mdb_del(txn, dbi, &key, &val);
+    buf_free(k);
+    return rc;
+}
+
+int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
+                            const struct participant *pt, unsigned keys, bool add,
+                            enum pkey *clash)
+{
+    unsigned char pid[8], gid[8];
+    be64_put(pid, pt->id);
+    be64_put(gid, pt->group);
+    int rc = 0;
+    struct buf k = BUF_INIT;
+    if (keys & PKEY_EMAIL) {
+        email_index_key(pt->group, pt->email, strlen(pt->email), &k);
+        rc = index_one(txn, s->participant_email, &k, pid, add, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST && clash)
+            *clash = PKEY_EMAIL;
+        if (!rc) {
+            email_groups_key(top, pt->email, strlen(pt->email), &k);
+            rc = index_one(txn, s->email_groups, &k, gid, add, MDB_NODUPDATA);
+        }
+    }
+    if (!rc && (keys & PKEY_EXTID) && pt->external_id) {
+        extid_index_key(pt->group, pt->external_id, strlen(pt->external_id), &k);
+        rc = index_one(txn, s->participant_extid, &k, pid, add, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST && clash)
+            *clash = PKEY_EXTID;
+    }
+    return rc;
+}
+
+int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *email, size_t len,
+                       int (*fn)(void *ctx, uint64_t gid), void *ctx)
+{
+    struct buf k = BUF_INIT;
+    email_groups_key(top, email, len, &k);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->email_groups, &cur);
+    if (rc) {
+        buf_free(&k);
+        return rc;
+    }
+    MDB_val key = {k.len, k.data}, val;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_KEY); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT_DUP)) {
+        if (val.mv_size != 8) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        rc = fn(ctx, be64_get(val.mv_data));
+        if (rc)
+            break;
+    }
+    mdb_cursor_close(cur);
+    buf_free(&k);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Erases every participant of a group with its index entries (a purge). */
+int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t gid)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->participants, &cur);
+    if (rc)
+        return rc;
+    for (;;) {
+        unsigned char k[8];
+        be64_put(k, gid);
+        MDB_val key = {8, k}, val;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        if (rc || key.mv_size != 16 || be64_get(key.mv_data) != gid)
+            break;
+        struct participant pt;
+        rc = decode(&key, &val, &pt);
+        if (rc)
+            break;
+        rc = store_participant_index(s, txn, top, &pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
+        participant_free(&pt);
+        if (!rc)
+            rc = mdb_cursor_del(cur, 0);
         if (rc)
             break;
     }

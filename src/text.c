@@ -121,3 +121,43 @@ bool text_fold(const char *s, size_t len, struct buf *out)
     free(folded);
     return true;
 }
+
+bool text_has_space(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = decode(p + i, len - i, &cp);
+        if (!n)
+            return false;
+        if (is_space(cp))
+            return true;
+        i += n;
+    }
+    return false;
+}
+
+bool text_casefold(const char *s, size_t len, struct buf *out)
+{
+    bool ascii = true;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = (unsigned char)s[i] < 0x80;
+    if (ascii) {
+        buf_reserve(out, len);
+        for (size_t i = 0; i < len; i++) {
+            char c = s[i];
+            out->data[out->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        out->data[out->len] = '\0';
+        return true;
+    }
+    utf8proc_uint8_t *folded = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &folded,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+    if (n < 0)
+        return false;
+    buf_add(out, folded, (size_t)n);
+    free(folded);
+    return true;
+}

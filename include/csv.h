@@ -1,0 +1,47 @@
+/*
+ * csv.h — an RFC 4180 reader that works in place.
+ *
+ * The body of an import is parsed where it lies: a quoted field is
+ * unescaped over its own bytes (the unescaped form is never longer), so
+ * reading a 100,000-row file allocates nothing per field.  The reader
+ * accepts what spreadsheet programs write: an optional UTF-8 byte order
+ * mark, ',' or ';' (whichever the header line uses outside quotes), LF or
+ * CRLF line ends, quoted fields with "" escapes and embedded newlines.
+ * Blank lines are skipped.  Each record reports the physical line on
+ * which it starts (the header is line 1).
+ */
+#ifndef GROUPD_CSV_H
+#define GROUPD_CSV_H
+
+#include <stddef.h>
+
+#define CSV_MAX_RECORD 65536 /* bytes in one record, newlines included */
+
+struct csv_field {
+    char *s; /* not NUL-terminated */
+    size_t len;
+};
+
+struct csv {
+    char *p, *end;
+    char delim;
+    long line; /* physical line the next record starts on */
+};
+
+enum csv_status {
+    CSV_RECORD, /* a record was read */
+    CSV_END,    /* no more records */
+    CSV_BAD,    /* this record is malformed (error says why); reading may go on */
+    CSV_FATAL,  /* the rest of the input cannot be read (an unterminated quote) */
+};
+
+/* Starts reading data[0..len), which the reader will rewrite in place. */
+void csv_open(struct csv *c, char *data, size_t len);
+
+/* Reads the next record into at most max fields; *n is the number of
+ * fields the record has (fields past max are read and dropped).  *line is
+ * where the record starts.  On CSV_BAD / CSV_FATAL *error is set. */
+enum csv_status csv_next(struct csv *c, struct csv_field *fields, size_t max, size_t *n, long *line,
+                         const char **error);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * member.h — changing a group's participants, with their indexes.
+ *
+ * Every participant write in groupd goes through here: the participant
+ * endpoints, a group's `participants` list and the bulk import.  A write
+ * keeps the record and its three index entries in step inside the
+ * caller's transaction; a collision with another participant's e-mail or
+ * externalId is reported, not written, and the caller aborts.  The group's
+ * record (its totalParticipants) is the caller's to update.
+ */
+#ifndef GROUPD_MEMBER_H
+#define GROUPD_MEMBER_H
+
+#include "participant.h"
+#include "problem.h"
+#include "store.h"
+
+/* Who writes, where, and when. */
+struct member_ctx {
+    struct store *store;
+    MDB_txn *txn;
+    uint32_t top;
+    const char *actor; /* createdBy / modifiedBy */
+    int64_t now;
+};
+
+struct member_counts {
+    size_t created, updated, unchanged, removed;
+};
+
+/* Makes the participants of group gid agree with patches[0..n): each
+ * patch is matched to a participant by e-mail, or by externalId when match
+ * is PKEY_EXTID (every patch must then carry one); a matched participant
+ * takes the members the patch gives, an unmatched patch becomes a new
+ * participant, and with `replace` every participant no patch matched is
+ * removed.  Patches must not repeat an e-mail or externalId (the caller
+ * checks that first: it is a 400).  A collision with a participant outside
+ * the list adds a 409 entry to p, named `<field>[i].<member>` (or by line
+ * for CSV patches), and returns MDB_KEYEXIST.  When `out` is given, out[i]
+ * receives the participant patch i ended as. */
+int member_sync(const struct member_ctx *m, uint64_t gid, const struct participant_patch *patches,
+                size_t n, enum pkey match, bool replace, const char *field,
+                struct member_counts *counts, struct participant *out, struct problem *p);
+
+/* Writes pt (an existing participant as it was: old) with its index
+ * entries; MDB_KEYEXIST with *clash when a new e-mail or externalId is
+ * taken. */
+int member_update(const struct member_ctx *m, const struct participant *old,
+                  const struct participant *pt, enum pkey *clash);
+
+/* Removes a participant and its index entries. */
+int member_remove(const struct member_ctx *m, const struct participant *pt);
+
+/* Reports a collision of pt on `clash` as a 409 entry under field. */
+void member_conflict(const struct member_ctx *m, const struct participant *pt, enum pkey clash,
+                     long line, const char *field, struct problem *p);
+
+#endif

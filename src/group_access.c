@@ -1,0 +1,246 @@
+/*
+ * group_access.c — what every handler on one group shares: finding the
+ * group a path names for the caller, the write transaction around a
+ * change to it, and the full JSON form of a group.  See include/handlers.h.
+ *
+ * Every change goes the same way: validate the query and body (400,
+ * collecting every problem), open one write transaction, find the group
+ * for the caller (404 / organisation-scope 403), check the import lock
+ * (423), check unique values (409), write, render the reply inside the
+ * transaction, commit.  A change that changes nothing writes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+
+/* ---- finding the group a path segment names ---- */
+
+enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                     struct group_record *rec, int *rc)
+{
+    bool hidden = false;
+    *rc = 0;
+    bool digits = seg->len > 0 && seg->len <= 19;
+    for (size_t i = 0; digits && i < seg->len; i++)
+        digits = seg->data[i] >= '0' && seg->data[i] <= '9';
+    if (digits && !external) {
+        *rc = store_group_get(c->store, txn, strtoull(seg->data, NULL, 10), rec);
+        if (*rc == 0 && rec->top_organisation == c->who.top_organisation) {
+            if (principal_covers(&c->who, rec->organisation))
+                return FIND_OK;
+            hidden = true;
+        } else if (*rc && *rc != MDB_NOTFOUND) {
+            return FIND_ERROR;
+        }
+    }
+    uint64_t id;
+    *rc = store_group_by_extid(c->store, txn, c->who.top_organisation, seg->data, seg->len, &id);
+    if (*rc == 0)
+        *rc = store_group_get(c->store, txn, id, rec);
+    if (*rc == 0)
+        return principal_covers(&c->who, rec->organisation) ? FIND_OK : FIND_FORBIDDEN;
+    if (*rc != MDB_NOTFOUND)
+        return FIND_ERROR;
+    return hidden ? FIND_FORBIDDEN : FIND_NONE;
+}
+
+bool find_failed(struct call *c, enum find f, int rc)
+{
+    switch (f) {
+    case FIND_OK: return false;
+    case FIND_NONE: reply_error(c->rep, 404, "not_found", "no such group"); break;
+    case FIND_FORBIDDEN:
+        reply_error(c->rep, 403, "forbidden", "the group's organisation is outside this key's scope");
+        break;
+    case FIND_ERROR: call_store_error(c, "finding a group", rc); break;
+    }
+    return true;
+}
+
+/* ---- rendering ---- */
+
+static int add_participant(void *ctx, const struct participant *pt)
+{
+    struct buf *out = ctx;
+    if (out->data[out->len - 1] != '[')
+        buf_addc(out, ',');
+    participant_write_json(pt, out);
+    return 0;
+}
+
+int render_full(struct call *c, MDB_txn *txn, const char *json, size_t len, uint64_t gid,
+                struct buf *out)
+{
+    buf_add(out, json, len - 1);
+    buf_adds(out, ",\"participants\":[");
+    int rc = store_participant_each(c->store, txn, gid, add_participant, out);
+    buf_adds(out, "],\"events\":[]}");
+    return rc;
+}
+
+void reply_buf(struct call *c, struct buf *b)
+{
+    reply_write(c->rep, b->data, b->len);
+    buf_free(b);
+}
+
+/* ---- changing a group ---- */
+
+void change_abort(struct change *ch)
+{
+    if (ch->txn)
+        store_write_abort(ch->txn);
+    ch->txn = NULL;
+    group_free(&ch->g);
+    group_free(&ch->old);
+}
+
+bool change_open(struct call *c, struct change *ch)
+{
+    memset(ch, 0, sizeof *ch);
+    int rc = store_write_begin(c->store, &ch->txn);
+    if (rc) {
+        ch->txn = NULL;
+        call_store_error(c, "write transaction", rc);
+        return false;
+    }
+    ch->members.store = c->store;
+    ch->members.txn = ch->txn;
+    ch->members.top = c->who.top_organisation;
+    ch->members.actor = c->who.actor;
+    ch->members.now = clock_now_ms();
+    return true;
+}
+
+bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool external,
+                  bool allow_deleted)
+{
+    if (!change_open(c, ch))
+        return false;
+    struct group_record rec;
+    int rc = 0;
+    if (find_failed(c, find_group(c, ch->txn, seg, external, &rec, &rc), rc)) {
+        change_abort(ch);
+        return false;
+    }
+    if (!allow_deleted && (rec.flags & GROUP_FLAG_DELETED)) {
+        reply_error(c->rep, 404, "not_found", "no such group");
+        change_abort(ch);
+        return false;
+    }
+    rc = store_group_load(&rec, &ch->g);
+    if (rc) {
+        call_store_error(c, "loading a group", rc);
+        change_abort(ch);
+        return false;
+    }
+    group_copy(&ch->old, &ch->g);
+    if (ch->g.import_lock && c->who.role < ROLE_ADMIN) {
+        reply_error(c->rep, 423, "locked", "the group is import-locked; only an admin key may change it");
+        change_abort(ch);
+        return false;
+    }
+    return true;
+}
+
+/* 409 when externalId of g is held by another group of its top. */
+static bool extid_conflict(struct call *c, MDB_txn *txn, const struct group *g)
+{
+    if (!g->external_id)
+        return false;
+    uint64_t holder;
+    int rc = store_group_by_extid(c->store, txn, g->top_organisation, g->external_id,
+                                  strlen(g->external_id), &holder);
+    if (rc || holder == g->id)
+        return false;
+    struct group_record rec;
+    const char *status = "active";
+    if (store_group_get(c->store, txn, holder, &rec) == 0)
+        status = group_status_name(group_record_status(&rec));
+    struct problem p;
+    problem_init(&p);
+    problem_conflict(&p, "externalId", holder, status);
+    reply_problem(c->rep, &p);
+    problem_free(&p);
+    return true;
+}
+
+/* The group's own members changed (not only its participant count). */
+static bool group_changed(const struct change *ch)
+{
+    struct group a = ch->g;
+    a.total_participants = ch->old.total_participants;
+    return !group_equal(&a, &ch->old);
+}
+
+bool change_save(struct call *c, struct change *ch, bool create)
+{
+    bool own = create || group_changed(ch);
+    if (!own && !ch->touched && ch->g.total_participants == ch->old.total_participants)
+        return true;
+    if (own && extid_conflict(c, ch->txn, &ch->g)) {
+        change_abort(ch);
+        return false;
+    }
+    if (create) {
+        ch->g.updated_at = ch->g.created_at;
+    } else if (own) {
+        ch->g.updated_at = ch->members.now;
+        snprintf(ch->g.modified_by, sizeof ch->g.modified_by, "%s", c->who.actor);
+    }
+    uint64_t seq;
+    int rc = store_next_seq(c->store, ch->txn, &seq);
+    if (!rc)
+        rc = store_group_put(c->store, ch->txn, &ch->g, create ? NULL : &ch->old, seq);
+    if (rc) {
+        change_abort(ch);
+        call_store_error(c, "writing a group", rc);
+        return false;
+    }
+    return true;
+}
+
+void change_finish(struct call *c, struct change *ch, struct buf *out)
+{
+    int rc = store_write_commit(ch->txn);
+    ch->txn = NULL;
+    change_abort(ch);
+    if (rc) {
+        buf_free(out);
+        call_store_error(c, "committing", rc);
+        return;
+    }
+    reply_buf(c, out);
+}
+
+void change_commit(struct call *c, struct change *ch, bool create)
+{
+    if (!change_save(c, ch, create))
+        return;
+    struct buf json = BUF_INIT, out = BUF_INIT;
+    group_write_json(&ch->g, &json);
+    int rc = render_full(c, ch->txn, json.data, json.len, ch->g.id, &out);
+    buf_free(&json);
+    if (rc) {
+        buf_free(&out);
+        change_abort(ch);
+        call_store_error(c, "reading participants", rc);
+        return;
+    }
+    change_finish(c, ch, &out);
+}
+
+bool change_members_failed(struct call *c, struct change *ch, int rc, struct problem *p)
+{
+    if (!rc)
+        return false;
+    change_abort(ch);
+    if (rc == MDB_KEYEXIST)
+        reply_problem(c->rep, p);
+    else
+        call_store_error(c, "writing participants", rc);
+    return true;
+}

@@ -1,0 +1,519 @@
+/*
+ * import.c — bulk import of participants; see include/import.h.
+ *
+ * The steps, each over the whole file before the next:
+ *   1. read the header and every record, checking each row's cells with
+ *      the same rules as a JSON participant (participant.c);
+ *   2. in the write transaction, resolve each distinct groupId once
+ *      (unknown groups are row errors), then find rows that repeat an
+ *      e-mail or externalId within a group;
+ *   3. refuse with 400 (all row problems), 403 (a group outside the key's
+ *      organisations) or 423 (an import-locked group, non-admin key);
+ *   4. per group, hand its rows to member_sync (the code path of every
+ *      other participant write) and rewrite the group's record once.
+ * Rows are kept as offsets into the file, not as parsed patches: a patch
+ * is rebuilt for one group at a time in step 4, so memory stays at a few
+ * dozen bytes per row beyond the file itself.
+ */
+#include "import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "csv.h"
+#include "email.h"
+#include "jsonin.h"
+#include "member.h"
+#include "text.h"
+
+enum column { COL_GROUP, COL_EMAIL, COL_NAME, COL_EXTID, COL_LABELS, N_COLUMNS };
+
+static const char *const column_names[N_COLUMNS] = {"groupId", "email", "name", "externalId",
+                                                    "labels"};
+
+#define MAX_FIELDS 256
+
+struct cell {
+    uint32_t off, len; /* into the file; len 0 = empty */
+};
+
+struct row {
+    long line;
+    struct cell cell[N_COLUMNS];
+    uint32_t key_off, key_len; /* e-mail comparison form, in import.keys */
+    uint32_t slot;             /* index into import.slots */
+    bool bad;                  /* a cell was reported already */
+};
+
+struct slot {
+    uint64_t gid;
+    bool found;
+    uint32_t organisation;
+    unsigned flags;
+};
+
+struct import {
+    struct store *store;
+    const struct principal *who;
+    const struct import_options *opt;
+    char *csv;
+    struct row *rows;
+    size_t n_rows, cap_rows;
+    struct buf keys;
+    struct slot *slots;
+    size_t n_slots;
+    uint32_t *order; /* row indices, sorted as a step needs */
+    struct problem *p;
+};
+
+static const char *cell_s(const struct import *im, const struct row *r, enum column c)
+{
+    return im->csv + r->cell[c].off;
+}
+
+/* ---- step 1: the header and the rows ---- */
+
+static bool read_header(struct csv *csv, int col_of[N_COLUMNS], struct problem *p)
+{
+    struct csv_field f[MAX_FIELDS];
+    size_t n;
+    long line;
+    const char *error = NULL;
+    for (int c = 0; c < N_COLUMNS; c++)
+        col_of[c] = -1;
+    enum csv_status st = csv_next(csv, f, MAX_FIELDS, &n, &line, &error);
+    if (st == CSV_END) {
+        problem_add(p, 400, "invalid_csv", 1, "file", "is empty: a header line is required");
+        return false;
+    }
+    if (st != CSV_RECORD) {
+        problem_add(p, 400, "invalid_csv", line, "header", "%s", error);
+        return false;
+    }
+    if (n > MAX_FIELDS) {
+        problem_add(p, 400, "invalid_csv", line, "header", "has more than %d columns", MAX_FIELDS);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t len = f[i].len;
+        const char *name = text_valid_utf8(f[i].s, len) ? text_trim(f[i].s, &len) : f[i].s;
+        for (int c = 0; c < N_COLUMNS; c++) {
+            if (len != strlen(column_names[c]) || strncasecmp(name, column_names[c], len) != 0)
+                continue;
+            if (col_of[c] >= 0)
+                problem_add(p, 400, "invalid_csv", line, column_names[c],
+                            "column appears more than once in the header");
+            col_of[c] = (int)i;
+        }
+    }
+    for (int c = COL_GROUP; c <= COL_EMAIL; c++)
+        if (col_of[c] < 0)
+            problem_add(p, 400, "invalid_csv", line, column_names[c],
+                        "is a required column and the header does not have it");
+    return !problem_any(p);
+}
+
+static struct participant_text row_text(const struct import *im, const struct row *r)
+{
+    struct participant_text t = {
+        cell_s(im, r, COL_EMAIL), cell_s(im, r, COL_NAME), cell_s(im, r, COL_EXTID),
+        cell_s(im, r, COL_LABELS), r->cell[COL_EMAIL].len, r->cell[COL_NAME].len,
+        r->cell[COL_EXTID].len, r->cell[COL_LABELS].len,
+    };
+    return t;
+}
+
+/* Checks the groupId cell: digits (an internal id) or, with external, an
+ * externalId. */
+static void check_group_cell(const struct import *im, struct row *r)
+{
+    const char *s = cell_s(im, r, COL_GROUP);
+    size_t len = r->cell[COL_GROUP].len;
+    if (!len) {
+        problem_invalid(im->p, "groupId", "is required");
+        return;
+    }
+    if (im->opt->external) {
+        char *v;
+        if (!jsonin_check_text(s, len, "groupId", 1, GROUP_EXTERNAL_ID_MAX, &v, im->p))
+            return;
+        free(v);
+        /* Keep the trimmed value: it is what is looked up. */
+        const char *t = text_trim(s, &len);
+        r->cell[COL_GROUP].off += (uint32_t)(t - s);
+        r->cell[COL_GROUP].len = (uint32_t)len;
+        return;
+    }
+    bool digits = len <= 19;
+    for (size_t i = 0; digits && i < len; i++)
+        digits = s[i] >= '0' && s[i] <= '9';
+    if (!digits)
+        problem_invalid(im->p, "groupId",
+                        "must be a group id (digits); send external=true for externalIds");
+}
+
+static void add_row(struct import *im, const struct csv_field *f, size_t n, long line,
+                    const int col_of[N_COLUMNS])
+{
+    if (im->n_rows == im->cap_rows) {
+        im->cap_rows = im->cap_rows ? 2 * im->cap_rows : 1024;
+        im->rows = realloc(im->rows, im->cap_rows * sizeof *im->rows);
+        if (!im->rows)
+            abort();
+    }
+    struct row *r = &im->rows[im->n_rows++];
+    memset(r, 0, sizeof *r);
+    r->line = line;
+    for (int c = 0; c < N_COLUMNS; c++) {
+        if (col_of[c] < 0 || (size_t)col_of[c] >= n)
+            continue;
+        const struct csv_field *cf = &f[col_of[c]];
+        r->cell[c].off = (uint32_t)(cf->s - im->csv);
+        r->cell[c].len = (uint32_t)cf->len;
+    }
+    im->p->line = line;
+    size_t before = im->p->entries;
+    check_group_cell(im, r);
+    struct participant_text t = row_text(im, r);
+    struct participant_patch patch;
+    participant_patch_from_text(&t, &patch, im->p);
+    r->key_off = (uint32_t)im->keys.len;
+    if (patch.v.email)
+        email_key(patch.v.email, strlen(patch.v.email), &im->keys);
+    r->key_len = (uint32_t)(im->keys.len - r->key_off);
+    participant_patch_free(&patch);
+    im->p->line = 0;
+    r->bad = im->p->entries != before;
+}
+
+static void read_rows(struct import *im, struct csv *csv, const int col_of[N_COLUMNS])
+{
+    struct csv_field f[MAX_FIELDS];
+    size_t n;
+    long line;
+    const char *error;
+    for (;;) {
+        enum csv_status st = csv_next(csv, f, MAX_FIELDS, &n, &line, &error);
+        if (st == CSV_END)
+            break;
+        if (st == CSV_RECORD) {
+            add_row(im, f, n, line, col_of);
+            continue;
+        }
+        problem_add(im->p, 400, "invalid_csv", line, "record", "%s", error);
+        if (st == CSV_FATAL)
+            break;
+    }
+}
+
+/* ---- step 2: groups and repeats ---- */
+
+static int cmp_group_cell(const void *a, const void *b, void *ctx)
+{
+    const struct import *im = ctx;
+    const struct row *x = &im->rows[*(const uint32_t *)a], *y = &im->rows[*(const uint32_t *)b];
+    const char *xs = cell_s(im, x, COL_GROUP), *ys = cell_s(im, y, COL_GROUP);
+    size_t xl = x->cell[COL_GROUP].len, yl = y->cell[COL_GROUP].len;
+    if (!im->opt->external) {
+        /* Digits: compare as numbers ("012" is group 12). */
+        while (xl > 1 && *xs == '0')
+            xs++, xl--;
+        while (yl > 1 && *ys == '0')
+            ys++, yl--;
+    }
+    if (xl != yl && !im->opt->external)
+        return xl < yl ? -1 : 1;
+    size_t n = xl < yl ? xl : yl;
+    int c = memcmp(xs, ys, n);
+    return c ? c : (xl > yl) - (xl < yl);
+}
+
+static int resolve(struct import *im, MDB_txn *txn, const struct row *r, struct slot *slot)
+{
+    const char *s = cell_s(im, r, COL_GROUP);
+    size_t len = r->cell[COL_GROUP].len;
+    uint64_t gid = 0;
+    int rc;
+    if (im->opt->external) {
+        rc = store_group_by_extid(im->store, txn, im->who->top_organisation, s, len, &gid);
+    } else {
+        rc = len && len <= 19 ? 0 : MDB_NOTFOUND;
+        for (size_t i = 0; !rc && i < len; i++) {
+            if (s[i] < '0' || s[i] > '9')
+                rc = MDB_NOTFOUND;
+            gid = gid * 10 + (uint64_t)(s[i] - '0');
+        }
+    }
+    struct group_record rec;
+    if (!rc)
+        rc = store_group_get(im->store, txn, gid, &rec);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    /* Other tenants' groups and deleted groups do not exist here. */
+    if (rec.top_organisation != im->who->top_organisation || (rec.flags & GROUP_FLAG_DELETED))
+        return 0;
+    slot->found = true;
+    slot->gid = gid;
+    slot->organisation = rec.organisation;
+    slot->flags = rec.flags;
+    return 0;
+}
+
+static int resolve_groups(struct import *im, MDB_txn *txn)
+{
+    for (size_t i = 0; i < im->n_rows; i++)
+        im->order[i] = (uint32_t)i;
+    qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_group_cell, im);
+    im->slots = calloc(im->n_rows ? im->n_rows : 1, sizeof *im->slots);
+    if (!im->slots)
+        abort();
+    for (size_t i = 0; i < im->n_rows; i++) {
+        struct row *r = &im->rows[im->order[i]];
+        if (i == 0 || cmp_group_cell(&im->order[i - 1], &im->order[i], im) != 0) {
+            int rc = resolve(im, txn, r, &im->slots[im->n_slots++]);
+            if (rc)
+                return rc;
+        }
+        r->slot = (uint32_t)(im->n_slots - 1);
+    }
+    return 0;
+}
+
+/* Rows ordered by group, then by e-mail or externalId, then by line. */
+struct by_key {
+    const struct import *im;
+    enum column col; /* COL_EMAIL (comparison form) or COL_EXTID */
+};
+
+static void row_key(const struct import *im, const struct row *r, enum column col, const char **s,
+                    size_t *len)
+{
+    if (col == COL_EMAIL) {
+        *s = im->keys.data + r->key_off;
+        *len = r->key_len;
+    } else {
+        *len = r->cell[COL_EXTID].len;
+        *s = cell_s(im, r, COL_EXTID);
+        *s = *len ? text_trim(*s, len) : *s;
+    }
+}
+
+static int cmp_key(const void *a, const void *b, void *ctx)
+{
+    const struct by_key *k = ctx;
+    const struct row *x = &k->im->rows[*(const uint32_t *)a], *y = &k->im->rows[*(const uint32_t *)b];
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    const char *xs, *ys;
+    size_t xl, yl;
+    row_key(k->im, x, k->col, &xs, &xl);
+    row_key(k->im, y, k->col, &ys, &yl);
+    int c = memcmp(xs, ys, xl < yl ? xl : yl);
+    if (c || xl != yl)
+        return c ? c : (xl < yl ? -1 : 1);
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void find_repeats(struct import *im, enum column col)
+{
+    struct by_key k = {im, col};
+    qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_key, &k);
+    for (size_t i = 1; i < im->n_rows; i++) {
+        const struct row *prev = &im->rows[im->order[i - 1]], *r = &im->rows[im->order[i]];
+        const char *a, *b;
+        size_t al, bl;
+        row_key(im, prev, col, &a, &al);
+        row_key(im, r, col, &b, &bl);
+        if (!bl || r->bad || prev->bad || prev->slot != r->slot || al != bl ||
+            memcmp(a, b, al) != 0)
+            continue;
+        im->p->line = r->line;
+        problem_invalid(im->p, column_names[col], "repeats line %ld for the same group",
+                        prev->line);
+        im->p->line = 0;
+    }
+}
+
+/* ---- step 4: writing ---- */
+
+static int write_group(struct import *im, const struct member_ctx *m, const struct slot *slot,
+                       const uint32_t *rows, size_t n, struct import_summary *sum,
+                       struct problem *conflicts)
+{
+    struct participant_patch *patches = calloc(n, sizeof *patches);
+    if (!patches)
+        abort();
+    struct problem ignore;
+    problem_init(&ignore);
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &im->rows[rows[i]];
+        struct participant_text t = row_text(im, r);
+        ignore.line = r->line;
+        participant_patch_from_text(&t, &patches[i], &ignore);
+    }
+    problem_free(&ignore);
+    struct member_counts counts = {0};
+    int rc = member_sync(m, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, NULL, &counts,
+                         NULL, conflicts);
+    participant_list_free(patches, n);
+    if (rc == MDB_KEYEXIST)
+        return 0; /* reported in conflicts; the import will be refused */
+    if (rc)
+        return rc;
+    sum->created += counts.created;
+    sum->updated += counts.updated;
+    sum->unchanged += counts.unchanged;
+    sum->removed += counts.removed;
+    if (!counts.created && !counts.updated && !counts.removed)
+        return 0;
+    struct group_record rec;
+    struct group g, old;
+    rc = store_group_get(im->store, m->txn, slot->gid, &rec);
+    if (!rc)
+        rc = store_group_load(&rec, &g);
+    if (rc)
+        return rc;
+    group_copy(&old, &g);
+    g.total_participants = g.total_participants + (uint32_t)counts.created - (uint32_t)counts.removed;
+    uint64_t seq;
+    rc = store_next_seq(im->store, m->txn, &seq);
+    if (!rc)
+        rc = store_group_put(im->store, m->txn, &g, &old, seq);
+    group_free(&g);
+    group_free(&old);
+    return rc;
+}
+
+static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum,
+                     struct problem *conflicts)
+{
+    struct member_ctx m = {im->store, txn, im->who->top_organisation, im->who->actor,
+                           clock_now_ms()};
+    /* order is by group then e-mail (find_repeats(COL_EMAIL) ran last). */
+    int rc = 0;
+    for (size_t i = 0; i < im->n_rows && !rc;) {
+        size_t j = i;
+        uint32_t slot = im->rows[im->order[i]].slot;
+        while (j < im->n_rows && im->rows[im->order[j]].slot == slot)
+            j++;
+        rc = write_group(im, &m, &im->slots[slot], im->order + i, j - i, sum, conflicts);
+        i = j;
+    }
+    return rc;
+}
+
+/* ---- the whole import ---- */
+
+static void import_free(struct import *im)
+{
+    free(im->rows);
+    free(im->slots);
+    free(im->order);
+    buf_free(&im->keys);
+}
+
+/* Steps 2 and 3 inside txn: 0 to go on, -1 when p holds the refusal. */
+static int check_groups(struct import *im, MDB_txn *txn)
+{
+    int rc = resolve_groups(im, txn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < im->n_rows; i++) {
+        const struct row *r = &im->rows[im->order[i]];
+        if (im->slots[r->slot].found || r->bad)
+            continue;
+        im->p->line = r->line;
+        problem_invalid(im->p, "groupId", "names no group of this organisation");
+        im->p->line = 0;
+    }
+    find_repeats(im, COL_EXTID);
+    find_repeats(im, COL_EMAIL);
+    if (problem_any(im->p))
+        return -1;
+    for (size_t i = 0; i < im->n_slots; i++) {
+        if (!principal_covers(im->who, im->slots[i].organisation)) {
+            problem_set(im->p, 403, "forbidden",
+                        "group %llu belongs to an organisation outside this key's scope",
+                        (unsigned long long)im->slots[i].gid);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < im->n_slots; i++) {
+        if ((im->slots[i].flags & GROUP_FLAG_IMPORT_LOCK) && im->who->role < ROLE_ADMIN) {
+            problem_set(im->p, 423, "locked",
+                        "group %llu is import-locked; only an admin key may change it",
+                        (unsigned long long)im->slots[i].gid);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int import_csv(struct store *s, const struct principal *who, char *csv_text, size_t len,
+               const struct import_options *opt, struct import_summary *sum, struct problem *p)
+{
+    memset(sum, 0, sizeof *sum);
+    struct import im;
+    memset(&im, 0, sizeof im);
+    im.store = s;
+    im.who = who;
+    im.opt = opt;
+    im.csv = csv_text;
+    im.p = p;
+    buf_reserve(&im.keys, 4096); /* never NULL, even when no row has an e-mail */
+    const char *saved_code = p->invalid_code;
+    p->invalid_code = "invalid_csv";
+
+    struct csv csv;
+    csv_open(&csv, csv_text, len);
+    int col_of[N_COLUMNS];
+    int rc = -1;
+    /* Without a usable header there are no rows to speak of; bad rows are
+     * reported together with unknown groups and repeats below. */
+    if (!read_header(&csv, col_of, p))
+        goto out;
+    read_rows(&im, &csv, col_of);
+    im.order = malloc((im.n_rows ? im.n_rows : 1) * sizeof *im.order);
+    if (!im.order)
+        abort();
+    MDB_txn *txn;
+    rc = store_write_begin(s, &txn);
+    if (rc)
+        goto out;
+    rc = check_groups(&im, txn);
+    struct problem conflicts;
+    problem_init(&conflicts);
+    if (!rc)
+        rc = write_all(&im, txn, sum, &conflicts);
+    if (!rc && problem_any(&conflicts)) {
+        problem_free(p);
+        *p = conflicts;
+        problem_init(&conflicts);
+        rc = -1;
+    }
+    problem_free(&conflicts);
+    if (rc) {
+        store_write_abort(txn);
+        goto out;
+    }
+    rc = store_write_commit(txn);
+    sum->rows = im.n_rows;
+    sum->groups = im.n_slots;
+out:
+    p->invalid_code = saved_code;
+    import_free(&im);
+    return rc;
+}
+
+void import_summary_json(const struct import_summary *sum, struct buf *out)
+{
+    buf_addf(out,
+             "{\"imported\":{\"rows\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu,"
+             "\"removed\":%zu,\"groups\":%zu}}",
+             sum->rows, sum->created, sum->updated, sum->unchanged, sum->removed, sum->groups);
+}
