@@ -148,6 +148,53 @@ START_TEST(counters_never_repeat)
 }
 END_TEST
 
+/* Writes schema version v straight into meta (as an older groupd left it). */
+static void set_version(uint32_t v)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    unsigned char b[4];
+    be32_put(b, v);
+    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val = {4, b};
+    ck_assert_int_eq(mdb_put(txn, tdb.meta, &key, &val, 0), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+}
+
+START_TEST(version_1_migrates_to_2_and_newer_is_refused)
+{
+    set_version(1);
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);
+    MDB_txn *txn;
+    uint32_t v = 0;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_schema_version(&tdb, txn, &v), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(v, 2);
+
+    set_version(STORE_SCHEMA_VERSION + 1);
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), MDB_INCOMPATIBLE);
+}
+END_TEST
+
+/* A version 1 database cannot hold participant records (nothing wrote
+ * them): one that does is refused, not guessed at. */
+START_TEST(version_1_with_participant_records_is_refused)
+{
+    struct participant pt = {0};
+    pt.id = 2, pt.group = 1, pt.email = "a@x.nl", pt.name = "";
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_participant_put(&tdb, txn, &pt), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    set_version(1);
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), MDB_INCOMPATIBLE);
+    ck_assert_ptr_nonnull(strstr(tdb.errmsg, "participant"));
+}
+END_TEST
+
 START_TEST(map_full_is_reported_and_nothing_written)
 {
     store_close(&tdb);
@@ -192,6 +239,8 @@ int main(void)
     tcase_add_test(tc, long_external_ids_fit_lmdb_keys);
     tcase_add_test(tc, counters_never_repeat);
     tcase_add_test(tc, map_full_is_reported_and_nothing_written);
+    tcase_add_test(tc, version_1_migrates_to_2_and_newer_is_refused);
+    tcase_add_test(tc, version_1_with_participant_records_is_refused);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
