@@ -477,21 +477,27 @@ static int erase_from(struct call *c, const struct member_ctx *m, uint64_t gid, 
     int rc = store_group_get(c->store, m->txn, gid, &rec);
     if (rc || !principal_covers(&c->who, rec.organisation))
         return rc;
+    /* Load the group first: rec points into the map, which the removal
+     * below may change. */
+    struct group g, old;
+    rc = store_group_load(&rec, &g);
+    if (rc)
+        return rc;
+    group_copy(&old, &g);
     uint64_t pid;
     struct participant pt;
     rc = store_participant_find(c->store, m->txn, gid, PKEY_EMAIL, email, strlen(email), &pid);
     if (!rc)
         rc = store_participant_get(c->store, m->txn, gid, pid, &pt);
-    if (rc)
+    if (!rc) {
+        rc = member_remove(m, &pt);
+        participant_free(&pt);
+    }
+    if (rc) {
+        group_free(&g);
+        group_free(&old);
         return rc;
-    rc = member_remove(m, &pt);
-    participant_free(&pt);
-    struct group g, old;
-    if (!rc)
-        rc = store_group_load(&rec, &g);
-    if (rc)
-        return rc;
-    group_copy(&old, &g);
+    }
     g.total_participants--;
     uint64_t seq;
     rc = store_next_seq(c->store, m->txn, &seq);
