@@ -39,6 +39,11 @@ unsigned query_statuses(struct call *c, struct problem *p);
 
 /* ---- one group: finding it, changing it, showing it (group_access.c) ---- */
 
+/* A boolean query parameter (false when absent; a bad value adds a problem). */
+bool query_flag(struct call *c, const char *name, struct problem *p);
+/* participantUpdateType: how participants are matched (email by default). */
+enum pkey query_match(struct call *c, struct problem *p);
+
 enum find { FIND_OK, FIND_NONE, FIND_FORBIDDEN, FIND_ERROR };
 
 /* A digits-only segment names the group with that internal id when the

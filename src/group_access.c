@@ -16,6 +16,25 @@
 #include "clock.h"
 #include "handlers.h"
 
+/* ---- query parameters shared by the group and participant endpoints ---- */
+
+bool query_flag(struct call *c, const char *name, struct problem *p)
+{
+    bool v = false;
+    query_bool(&c->query, name, &v, p);
+    return v;
+}
+
+enum pkey query_match(struct call *c, struct problem *p)
+{
+    const char *mode = query_get(&c->query, "participantUpdateType", p);
+    if (mode && strcmp(mode, "externalId") == 0)
+        return PKEY_EXTID;
+    if (mode && strcmp(mode, "email") != 0)
+        problem_bad_query(p, "participantUpdateType", "must be email or externalId");
+    return PKEY_EMAIL;
+}
+
 /* ---- finding the group a path segment names ---- */
 
 enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,

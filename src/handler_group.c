@@ -16,22 +16,13 @@
 #include "jsonin.h"
 #include "text.h"
 
-/* ---- query parameters shared by several endpoints ---- */
-
-static bool flag(struct call *c, const char *name, struct problem *p)
-{
-    bool v = false;
-    query_bool(&c->query, name, &v, p);
-    return v;
-}
-
 /* ---- GET /group/:id ---- */
 
 void group_get(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = flag(c, "external", &p);
+    bool external = query_flag(c, "external", &p);
     unsigned allowed = GROUP_ACTIVE | GROUP_ARCHIVED | query_statuses(c, &p);
     if (problem_any(&p)) {
         reply_problem(c->rep, &p);
@@ -69,17 +60,6 @@ static void group_body_free(struct group_body *b)
 {
     group_patch_free(&b->patch);
     participant_list_free(b->parts, b->n_parts);
-}
-
-/* participantUpdateType: how listed participants are matched. */
-static enum pkey match_mode(struct call *c, struct problem *p)
-{
-    const char *mode = query_get(&c->query, "participantUpdateType", p);
-    if (mode && strcmp(mode, "externalId") == 0)
-        return PKEY_EXTID;
-    if (mode && strcmp(mode, "email") != 0)
-        problem_bad_query(p, "participantUpdateType", "must be email or externalId");
-    return PKEY_EMAIL;
 }
 
 /* Reads the body; false (problems in p) on 400.  A null `participants`
@@ -148,7 +128,7 @@ void group_create(struct call *c)
     problem_init(&p);
     uint64_t org = 0;
     bool have_org = query_uint(&c->query, "organisation", UINT32_MAX, &org, &p);
-    enum pkey match = match_mode(c, &p);
+    enum pkey match = query_match(c, &p);
     struct group_body body;
     read_body(c, &p, true, match, &body);
     if (!have_org && !problem_any(&p)) {
@@ -202,8 +182,8 @@ void group_update(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = flag(c, "external", &p);
-    enum pkey match = match_mode(c, &p);
+    bool external = query_flag(c, "external", &p);
+    enum pkey match = query_match(c, &p);
     struct group_body body;
     read_body(c, &p, false, match, &body);
     if (problem_any(&p)) {
@@ -272,8 +252,8 @@ void group_delete(struct call *c)
         reply_error(c->rep, 403, "forbidden", "purging needs an admin key");
         return;
     }
-    bool undo = flag(c, "undo", &p);
-    bool external = flag(c, "external", &p);
+    bool undo = query_flag(c, "undo", &p);
+    bool external = query_flag(c, "external", &p);
     if (problem_any(&p)) {
         reply_and_free(c, &p);
         return;
@@ -296,8 +276,8 @@ void group_archive(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool undo = flag(c, "undo", &p);
-    bool external = flag(c, "external", &p);
+    bool undo = query_flag(c, "undo", &p);
+    bool external = query_flag(c, "external", &p);
     if (problem_any(&p)) {
         reply_and_free(c, &p);
         return;

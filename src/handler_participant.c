@@ -16,13 +16,6 @@
 #include "jsonin.h"
 #include "words.h"
 
-static bool flag(struct call *c, const char *name, struct problem *p)
-{
-    bool v = false;
-    query_bool(&c->query, name, &v, p);
-    return v;
-}
-
 static bool failed(struct call *c, struct problem *p)
 {
     if (!problem_any(p)) {
@@ -32,16 +25,6 @@ static bool failed(struct call *c, struct problem *p)
     reply_problem(c->rep, p);
     problem_free(p);
     return true;
-}
-
-static enum pkey match_mode(struct call *c, struct problem *p)
-{
-    const char *mode = query_get(&c->query, "participantUpdateType", p);
-    if (mode && strcmp(mode, "externalId") == 0)
-        return PKEY_EXTID;
-    if (mode && strcmp(mode, "email") != 0)
-        problem_bad_query(p, "participantUpdateType", "must be email or externalId");
-    return PKEY_EMAIL;
 }
 
 /* A string member of an identifier object, required. */
@@ -109,7 +92,7 @@ void participant_list(struct call *c)
     problem_init(&p);
     struct plist l;
     memset(&l, 0, sizeof l);
-    bool external = flag(c, "external", &p);
+    bool external = query_flag(c, "external", &p);
     l.label = query_get(&c->query, "label", &p);
     const char *q = query_get(&c->query, "q", &p);
     list_paging(c, &l.limit, &l.skip, &p);
@@ -174,8 +157,8 @@ void participant_add(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = flag(c, "external", &p);
-    enum pkey match = match_mode(c, &p);
+    bool external = query_flag(c, "external", &p);
+    enum pkey match = query_match(c, &p);
     struct participant_patch patch;
     memset(&patch, 0, sizeof patch);
     struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p);
@@ -277,7 +260,7 @@ void participant_update(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = flag(c, "external", &p);
+    bool external = query_flag(c, "external", &p);
     struct participant_patch patch;
     memset(&patch, 0, sizeof patch);
     struct identifier who;
@@ -397,7 +380,7 @@ void participant_remove(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = flag(c, "external", &p);
+    bool external = query_flag(c, "external", &p);
     struct change ch;
     if (failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false))
         return;
