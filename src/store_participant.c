@@ -201,13 +201,19 @@ int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
 
 /* ---- the indexes ---- */
 
-static void email_index_key(uint64_t gid, const char *email, size_t len, struct buf *k)
+/* Appends an e-mail's comparison form to an index key. */
+static void add_email(struct buf *k, const char *email, size_t len)
 {
     struct buf folded = BUF_INIT;
     email_key(email, len, &folded);
-    buf_add_be64(k, gid);
     store_key_text(k, folded.data, folded.len);
     buf_free(&folded);
+}
+
+static void email_index_key(uint64_t gid, const char *email, size_t len, struct buf *k)
+{
+    buf_add_be64(k, gid);
+    add_email(k, email, len);
 }
 
 static void extid_index_key(uint64_t gid, const char *ext, size_t len, struct buf *k)
@@ -218,11 +224,8 @@ static void extid_index_key(uint64_t gid, const char *ext, size_t len, struct bu
 
 static void email_groups_key(uint32_t top, const char *email, size_t len, struct buf *k)
 {
-    struct buf folded = BUF_INIT;
-    email_key(email, len, &folded);
     buf_add_be32(k, top);
-    store_key_text(k, folded.data, folded.len);
-    buf_free(&folded);
+    add_email(k, email, len);
 }
 
 static int get_id(MDB_txn *txn, MDB_dbi dbi, struct buf *k, uint64_t *id)
