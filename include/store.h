@@ -29,6 +29,9 @@
 #define STORE_SCHEMA_VERSION 2
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
+/* Disk blocks every write transaction allocates ahead of the last used
+ * page (see store_env.c on MDB_WRITEMAP). */
+#define STORE_WRITE_HEADROOM ((size_t)16 << 20)
 
 struct store {
     MDB_env *env;
@@ -57,6 +60,10 @@ int store_read_begin(struct store *s, MDB_txn **txn);
 void store_read_end(struct store *s);
 int store_write_begin(struct store *s, MDB_txn **txn);
 int store_write_commit(MDB_txn *txn);
+/* Inside a write transaction that may grow the file by more than
+ * STORE_WRITE_HEADROOM (a bulk import): allocates disk blocks for bytes
+ * beyond the last used page.  MDB_MAP_FULL when the disk is full. */
+int store_reserve_disk(struct store *s, size_t bytes);
 void store_write_abort(MDB_txn *txn);
 
 /* Map size and bytes in use, for stats and /metrics. */

@@ -35,6 +35,8 @@ static const char *const column_names[N_COLUMNS] = {"groupId", "email", "name", 
                                                     "labels"};
 
 #define MAX_FIELDS 256
+/* Disk reserved per byte of CSV before an import writes (store_reserve_disk). */
+#define IMPORT_DISK_PER_BYTE 8
 
 struct cell {
     uint32_t off, len; /* into the file; len 0 = empty */
@@ -485,7 +487,10 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     rc = store_write_begin(s, &txn);
     if (rc)
         goto out;
-    rc = check_groups(&im, txn);
+    /* The records and index entries of a row take a few times its bytes. */
+    rc = store_reserve_disk(s, IMPORT_DISK_PER_BYTE * len);
+    if (!rc)
+        rc = check_groups(&im, txn);
     struct problem conflicts;
     problem_init(&conflicts);
     if (!rc)

@@ -6,10 +6,21 @@
  * write transaction can be begun while the read handle sits reset.
  * MDB_MAP_RESIZED (another process grew the map) is handled by adopting
  * the new size and trying once more.
+ *
+ * MDB_WRITEMAP: a write transaction changes pages in the shared map
+ * instead of in malloc'd copies, so a large import does not grow the
+ * worker's heap (LMDB never returns those copies to the system) and a
+ * worker's private memory stays small.  The price is that LMDB sizes the
+ * data file to the map as a sparse file, and writing into a hole on a full
+ * disk would kill the process with SIGBUS.  So every write transaction
+ * first allocates real disk blocks for the pages it may take beyond the
+ * last used one (store_reserve_disk); a full disk then fails that allocation and
+ * the write answers "database full" before anything is changed.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -124,7 +135,7 @@ int store_open(struct store *s, const char *dir, size_t map_size)
     }
     if (!rc) {
         step = "mdb_env_open";
-        rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0660);
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_WRITEMAP, 0660);
     }
     if (rc) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s(%s): %s", step, dir, mdb_strerror(rc));
@@ -200,6 +211,33 @@ void store_read_end(struct store *s)
         mdb_txn_reset(s->rtxn);
 }
 
+/* Allocates disk blocks for bytes beyond the last used page (capped at the
+ * map).  Blocks below it were allocated when those pages were written.
+ * A file system without fallocate has nothing to reserve with; writes
+ * there behave as without this check. */
+int store_reserve_disk(struct store *s, size_t bytes)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_filehandle_t fd;
+    int rc = mdb_env_info(s->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(s->env, &st);
+    if (!rc)
+        rc = mdb_env_get_fd(s->env, &fd);
+    if (rc)
+        return rc;
+    size_t from = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+    if (from >= info.me_mapsize)
+        return 0;
+    size_t len = bytes < info.me_mapsize - from ? bytes : info.me_mapsize - from;
+    if (fallocate(fd, 0, (off_t)from, (off_t)len) == 0)
+        return 0;
+    if (errno == ENOSPC || errno == EDQUOT)
+        return MDB_MAP_FULL;
+    return errno == EOPNOTSUPP ? 0 : errno;
+}
+
 int store_write_begin(struct store *s, MDB_txn **txn)
 {
     int rc = mdb_txn_begin(s->env, NULL, 0, txn);
@@ -207,6 +245,14 @@ int store_write_begin(struct store *s, MDB_txn **txn)
         rc = mdb_env_set_mapsize(s->env, 0);
         if (!rc)
             rc = mdb_txn_begin(s->env, NULL, 0, txn);
+    }
+    if (rc)
+        return rc;
+    /* Under the write lock: the last used page cannot move meanwhile. */
+    rc = store_reserve_disk(s, STORE_WRITE_HEADROOM);
+    if (rc) {
+        mdb_txn_abort(*txn);
+        *txn = NULL;
     }
     return rc;
 }
