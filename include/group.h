@@ -78,6 +78,16 @@ void group_patch_free(struct group_patch *patch);
 
 /* The served JSON object of a group (no participants/events). */
 void group_write_json(const struct group *g, struct buf *out);
+/* The members of the JSON form, in order; a `fields` list names them. */
+#define GROUP_FIELDS 20
+extern const char *const group_field_names[GROUP_FIELDS];
+/* Index in group_field_names, or -1. */
+int group_field_index(const char *name, size_t len);
+/* Appends the JSON form json with only the members whose bit is set in
+ * fields (id always); false if json is not an object. */
+bool group_json_select(const char *json, size_t len, uint32_t fields, struct buf *out);
+/* True when the JSON form json has this type (NULL: no type). */
+bool group_json_type_is(const char *json, size_t len, const char *type);
 /* Reads group_write_json's output back; false if it is not that form. */
 bool group_read_json(const char *json, size_t len, struct group *g);
 

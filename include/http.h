@@ -67,6 +67,11 @@ void reply_error(struct reply *r, int status, const char *code, const char *fmt,
  * caller with the request id). */
 void reply_store_error(struct reply *r, int rc);
 
+/* Sends etag (a quoted entity tag) as ETag; when the request's
+ * If-None-Match lists it (or is "*"), makes the reply a 304 without body
+ * and returns true: the handler then writes nothing more. */
+bool reply_etag(struct reply *r, const struct request *req, const char *etag);
+
 const char *http_reason(int status);
 
 /* True when the media type of Content-Type ct is `type` (compared without

@@ -23,10 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "group.h"
+#include "idset.h"
 #include "participant.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
@@ -43,6 +45,9 @@ struct store {
     MDB_dbi participant_extid; /* group id + externalId -> participant id */
     MDB_dbi email_groups;      /* top + e-mail key -> group ids (DUPSORT) */
     MDB_dbi apikeys;      /* key id -> key record */
+    MDB_dbi group_order;  /* partition + sort field + sort key + id -> organisation */
+    MDB_dbi group_counts; /* partition -> number of groups */
+    MDB_dbi group_words;  /* top + status + folded word -> group ids (DUPSORT) */
     MDB_txn *rtxn;        /* the worker's reusable read transaction */
     char errmsg[160];     /* what failed in store_open */
 };
@@ -114,14 +119,105 @@ int store_group_by_extid(struct store *s, MDB_txn *txn, uint32_t top, const char
  * another group.  rev is stored in the record's header. */
 int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
                     uint64_t rev);
-/* Erases the group, its index entry and its participants. */
-int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g);
+/* Erases the group, its index entries and its participants; rev is the
+ * change that did it (the top's list revision). */
+int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, uint64_t rev);
 /* Calls fn for every group in id order; fn returns 0 to go on, anything
  * else stops the walk and is returned. */
 int store_group_each(struct store *s, MDB_txn *txn,
                      int (*fn)(void *ctx, const struct group_record *r), void *ctx);
 /* Reads a record into a full group model (for changing it). */
 int store_group_load(const struct group_record *r, struct group *g);
+
+/* ---- consistency (store_check.c) ---- */
+
+/* Receives one index entry a record implies (for group_counts: a
+ * partition key and no value, meaning "one group in it"). */
+typedef void store_entry_fn(void *ctx, MDB_dbi dbi, const void *key, size_t key_len,
+                            const void *val, size_t val_len);
+void store_group_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
+void group_index_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
+void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
+                               store_entry_fn *add, void *ctx);
+
+typedef void store_report_fn(void *ctx, const char *line);
+/* Rebuilds every index entry from the group and participant records and
+ * compares them with the index databases both ways, and each group's
+ * totalParticipants with its participant records.  Each difference is
+ * one report line; *differences is how many.  Returns 0 or an LMDB error
+ * (a record that cannot be decoded is a difference, not an error). */
+int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ctx,
+                size_t *differences);
+
+/* ---- the list and search indexes of groups (store_index.c) ---- */
+
+enum group_sort {
+    GROUP_SORT_ID,
+    GROUP_SORT_NAME,
+    GROUP_SORT_CREATED,
+    GROUP_SORT_UPDATED,
+    GROUP_SORT_EXTID
+};
+
+/* What a group's index entries are made of, from a model or a record. */
+struct group_keys {
+    uint64_t id;
+    uint32_t top, org;
+    unsigned status; /* enum group_status */
+    const char *name, *ext; /* ext NULL when absent */
+    size_t name_len, ext_len;
+    int64_t created, updated;
+};
+
+struct group_keys group_keys_of(const struct group *g);
+struct group_keys group_keys_of_record(const struct group_record *r);
+/* Appends the bytes a sort compares (then the id ascending breaks ties):
+ * name: folded name, NUL, name bytes; times: big-endian with the sign bit
+ * flipped; externalId: its bytes (none: empty).  At most 480 bytes. */
+void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *out);
+/* Appends a partition's key prefix: org NULL = every organisation. */
+void store_partition(struct buf *key, uint32_t top, const uint32_t *org, unsigned status);
+/* Brings every index of a group from old to new (either may be NULL) and
+ * records rev as the top's list revision.  Called by store_group_put and
+ * store_group_purge. */
+int group_index(struct store *s, MDB_txn *txn, const struct group *old, const struct group *new,
+                uint64_t rev);
+/* The distinct folded words (at most 200 bytes each) of a group's name,
+ * description and externalId, sorted. */
+struct words;
+void store_group_words(const struct group *g, struct words *w);
+
+/* Groups in a partition. */
+int store_group_count(struct store *s, MDB_txn *txn, uint32_t top, const uint32_t *org,
+                      unsigned status, uint64_t *n);
+/* The change sequence of the last change to any group of top (0: none). */
+int store_top_rev(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *rev);
+
+/* Appends the ids of top's groups of one status having a word that starts
+ * with word (folded); unsorted, an id may repeat. */
+int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status, const char *word,
+                   size_t len, struct idset *out);
+
+/* One partition of group_order in one sort order. */
+struct order_entry {
+    uint64_t id;
+    uint32_t org;
+    const char *sort_key; /* store_sort_key's bytes, in the map */
+    size_t sort_key_len;
+};
+struct order_walk {
+    MDB_cursor *cur;
+    struct buf prefix;
+    bool descending, by_id, started, have_peek;
+    MDB_val peek_key, peek_val;
+    struct order_entry *run;
+    size_t run_n, run_cap, run_pos;
+};
+int order_walk_open(struct order_walk *w, struct store *s, MDB_txn *txn, uint32_t top,
+                    const uint32_t *org, unsigned status, enum group_sort field, bool descending);
+/* The next entry in sort order (ties by id ascending); MDB_NOTFOUND at the end. */
+int order_walk_next(struct order_walk *w, struct order_entry *e);
+void order_walk_close(struct order_walk *w);
 
 /* ---- participants and their indexes (store_participant.c) ---- */
 

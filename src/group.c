@@ -167,6 +167,73 @@ void group_write_json(const struct group *g, struct buf *out)
              updated, g->total_participants);
 }
 
+const char *const group_field_names[GROUP_FIELDS] = {
+    "id", "key", "externalId", "name", "description", "organisation", "topOrganisation",
+    "type", "schoolYear", "archived", "deleted", "status", "importLock", "importLockOwner",
+    "integrations", "createdBy", "modifiedBy", "createdAt", "updatedAt", "totalParticipants"};
+
+int group_field_index(const char *name, size_t len)
+{
+    for (int i = 0; i < GROUP_FIELDS; i++)
+        if (strlen(group_field_names[i]) == len && memcmp(group_field_names[i], name, len) == 0)
+            return i;
+    return -1;
+}
+
+bool group_json_select(const char *json, size_t len, uint32_t fields, struct buf *out)
+{
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok)
+        abort();
+    struct json_object *o = json_tokener_parse_ex(tok, json, (int)len);
+    json_tokener_free(tok);
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return false;
+    }
+    fields |= 1; /* id */
+    buf_addc(out, '{');
+    bool first = true;
+    json_object_object_foreach(o, name, value)
+    {
+        int i = group_field_index(name, strlen(name));
+        if (i < 0 || !(fields & (UINT32_C(1) << i)))
+            continue;
+        if (!first)
+            buf_addc(out, ',');
+        first = false;
+        buf_add_json_string(out, name, strlen(name));
+        buf_addc(out, ':');
+        buf_adds(out, json_object_to_json_string_ext(
+                          value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    }
+    buf_addc(out, '}');
+    json_object_put(o);
+    return true;
+}
+
+/* group_write_json puts `,"type":` right after topOrganisation, and every
+ * string before it is escaped (a quote inside it is \"), so the first
+ * occurrence of that text is the member. */
+bool group_json_type_is(const char *json, size_t len, const char *type)
+{
+    static const char tag[] = ",\"type\":";
+    const char *at = memmem(json, len, tag, sizeof tag - 1);
+    if (!at)
+        return false;
+    at += sizeof tag - 1;
+    size_t rest = len - (size_t)(at - json);
+    struct buf want = BUF_INIT;
+    if (type)
+        buf_add_json_string(&want, type, strlen(type));
+    else
+        buf_adds(&want, "null");
+    bool same = rest >= want.len && memcmp(at, want.data, want.len) == 0 &&
+                (rest == want.len || at[want.len] == ',' || at[want.len] == '}');
+    buf_free(&want);
+    return same;
+}
+
 static const char *get_str(struct json_object *o, const char *name)
 {
     struct json_object *v;

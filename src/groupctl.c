@@ -37,7 +37,8 @@ static int usage(void)
             "[--replace]\n"
             "  backup DIR\n"
             "  export\n"
-            "  stats\n");
+            "  stats\n"
+            "  check     (exit 1 and a report when an index differs from the records)\n");
     return 2;
 }
 
@@ -340,6 +341,8 @@ static int count_group(void *ctx, const struct group_record *r)
     return 0;
 }
 
+static int db_stats(struct store *s);
+
 static int stats(struct store *s)
 {
     MDB_txn *txn;
@@ -364,7 +367,63 @@ static int stats(struct store *s)
            c.status[GROUP_ARCHIVED], c.status[GROUP_DELETED]);
     printf("participants %llu\n", c.participants);
     printf("map_size_bytes %zu\nmap_used_bytes %zu\n", map_size, used);
-    return 0;
+    return db_stats(s);
+}
+
+/* Entries and pages of each named database. */
+static int db_stats(struct store *s)
+{
+    const struct {
+        const char *name;
+        MDB_dbi dbi;
+    } dbs[] = {
+        {"groups", s->groups},
+        {"group_extid", s->group_extid},
+        {"group_order", s->group_order},
+        {"group_counts", s->group_counts},
+        {"group_words", s->group_words},
+        {"participants", s->participants},
+        {"participant_email", s->participant_email},
+        {"participant_extid", s->participant_extid},
+        {"email_groups", s->email_groups},
+        {"apikeys", s->apikeys},
+    };
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return fail("read transaction", rc);
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0] && !rc; i++) {
+        MDB_stat st;
+        rc = mdb_stat(txn, dbs[i].dbi, &st);
+        if (!rc)
+            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries,
+                   dbs[i].name,
+                   st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+    }
+    store_read_end(s);
+    return rc ? fail("stats", rc) : 0;
+}
+
+static void print_line(void *ctx, const char *line)
+{
+    (void)ctx;
+    printf("%s\n", line);
+}
+
+/* Exit 0: every index is what the records imply; 1: differences, listed. */
+static int check(struct store *s)
+{
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return fail("read transaction", rc);
+    size_t differences = 0;
+    rc = store_check(s, txn, print_line, NULL, &differences);
+    store_read_end(s);
+    if (rc)
+        return fail("check", rc);
+    printf("check: %zu difference%s\n", differences, differences == 1 ? "" : "s");
+    return differences ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -411,6 +470,8 @@ int main(int argc, char **argv)
         rc = export_all(&s);
     else if (strcmp(cmd, "stats") == 0)
         rc = stats(&s);
+    else if (strcmp(cmd, "check") == 0)
+        rc = check(&s);
     else
         rc = usage();
     store_close(&s);

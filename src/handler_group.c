@@ -8,6 +8,7 @@
  * list becomes the group's participants in the same transaction.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,13 @@ void group_get(struct call *c)
         reply_error(c->rep, 404, "not_found", "no such group");
         return;
     }
+    /* rev is the change sequence of the last change to the group or to
+     * any of its participants: the ETag follows both. */
+    char etag[48];
+    snprintf(etag, sizeof etag, "\"g%llu-%llu\"", (unsigned long long)rec.id,
+             (unsigned long long)rec.rev);
+    if (reply_etag(c->rep, c->req, etag))
+        return;
     struct buf out = BUF_INIT;
     rc = render_full(c, c->rtxn, rec.json, rec.json_len, rec.id, &out);
     if (rc) {
@@ -223,11 +231,11 @@ static void group_purge(struct call *c, bool external)
     uint64_t seq;
     rc = store_group_load(&rec, &g);
     if (!rc) {
-        rc = store_group_purge(c->store, txn, &g);
+        rc = store_next_seq(c->store, txn, &seq);
+        if (!rc)
+            rc = store_group_purge(c->store, txn, &g, seq);
         group_free(&g);
     }
-    if (!rc)
-        rc = store_next_seq(c->store, txn, &seq);
     if (!rc)
         rc = store_write_commit(txn);
     else

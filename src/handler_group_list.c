@@ -1,144 +1,47 @@
 /*
- * handler_group_list.c — GET /group: list with filters, sort and paging.
+ * handler_group_list.c — GET /group: list and search (API.md §4).
  *
- * This version walks the caller's groups record by record, filtering on
- * the fixed header of each record (no JSON is parsed), sorts the matches
- * in memory and streams the requested page: correct for every filter and
- * sort, O(groups) per request.  The ordered indexes of issue 4 replace the
- * walk for the common cases; the walk stays as the general plan.
+ * Two plans, chosen by the parameters (lmdb-schema/group-indexes.md):
+ *
+ *  - candidates: q, email or externalId name a set of ids through an
+ *    index (word postings per status, email_groups, group_extid); the
+ *    sets are intersected smallest first.  When q alone selects (no other
+ *    filter, order by id), the set is the answer: its size is the count
+ *    and only the page's records are read.  Otherwise each candidate's
+ *    record header is checked and the matches are sorted by the same
+ *    sort keys the order index stores.
+ *  - partitions: group_order is walked in the requested order, one walk
+ *    per status, merged, so a page reads skip + limit entries and the
+ *    count is a sum of group_counts.  type and schoolYear are in no index:
+ *    with them each entry's record is checked and the count is walked.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "handlers.h"
-#include "text.h"
+#include "words.h"
 
-enum sort_field { SORT_ID, SORT_NAME, SORT_CREATED, SORT_UPDATED, SORT_EXTID };
-
-struct hit {
-    uint64_t id;
-    int64_t time;
-    const char *key; /* name: folded name; externalId: its bytes */
-    size_t key_len;
-    const char *raw; /* name bytes, the tie-break after the folded form */
-    size_t raw_len;
-    const char *json;
-    size_t json_len;
-};
+#define N_STATUSES 3
+static const unsigned status_bits[N_STATUSES] = {GROUP_ACTIVE, GROUP_ARCHIVED, GROUP_DELETED};
 
 struct list {
     struct call *c;
     unsigned statuses;
-    bool have_org;
+    bool have_org, restricted; /* restricted: the key covers only some organisations */
     uint32_t org;
-    const char *external_id;
+    const char *external_id, *email, *type;
     int32_t school_year;
-    enum sort_field sort;
+    struct words q;
+    enum group_sort sort;
     bool descending;
-    struct hit *hits;
-    size_t n, cap;
-    struct buf folded; /* folded names, back to back */
+    uint64_t limit, skip;
+    uint32_t fields; /* 0: every member */
+    bool expand;
+    size_t emitted;
 };
 
-static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    int r = memcmp(a, b, alen < blen ? alen : blen);
-    if (r)
-        return r;
-    return alen < blen ? -1 : alen > blen;
-}
-
-static int compare_hits(const void *pa, const void *pb, void *ctx)
-{
-    const struct hit *a = pa, *b = pb;
-    const struct list *l = ctx;
-    int r = 0;
-    switch (l->sort) {
-    case SORT_ID: r = 0; break;
-    case SORT_CREATED:
-    case SORT_UPDATED: r = a->time < b->time ? -1 : a->time > b->time; break;
-    case SORT_NAME:
-        r = bytes_cmp(a->key, a->key_len, b->key, b->key_len);
-        if (!r)
-            r = bytes_cmp(a->raw, a->raw_len, b->raw, b->raw_len);
-        break;
-    case SORT_EXTID: r = bytes_cmp(a->key, a->key_len, b->key, b->key_len); break;
-    }
-    if (l->descending)
-        r = -r;
-    if (!r)
-        r = a->id < b->id ? -1 : a->id > b->id;
-    if (l->sort == SORT_ID && l->descending)
-        r = -r;
-    return r;
-}
-
-static int collect(void *ctx, const struct group_record *r)
-{
-    struct list *l = ctx;
-    const struct principal *who = &l->c->who;
-    if (r->top_organisation != who->top_organisation || !principal_covers(who, r->organisation))
-        return 0;
-    if (l->have_org && r->organisation != l->org)
-        return 0;
-    if (!(group_record_status(r) & l->statuses))
-        return 0;
-    if (l->external_id && (r->external_id_len != strlen(l->external_id) ||
-                           memcmp(r->external_id, l->external_id, r->external_id_len) != 0))
-        return 0;
-    if (l->school_year && r->school_year != l->school_year)
-        return 0;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->hits = realloc(l->hits, l->cap * sizeof *l->hits);
-        if (!l->hits)
-            abort();
-    }
-    struct hit *h = &l->hits[l->n++];
-    memset(h, 0, sizeof *h);
-    h->id = r->id;
-    h->json = r->json;
-    h->json_len = r->json_len;
-    h->time = l->sort == SORT_CREATED ? r->created_at : r->updated_at;
-    if (l->sort == SORT_EXTID) {
-        h->key = r->external_id;
-        h->key_len = r->external_id_len;
-    } else if (l->sort == SORT_NAME) {
-        /* Offsets for now: the buffer may move while it grows. */
-        size_t start = l->folded.len;
-        text_fold(r->name, r->name_len, &l->folded);
-        h->key = (const char *)(uintptr_t)start;
-        h->key_len = l->folded.len - start;
-        h->raw = r->name;
-        h->raw_len = r->name_len;
-    }
-    return 0;
-}
-
-static bool parse_sort(const char *v, struct list *l, struct problem *p)
-{
-    static const struct {
-        const char *name;
-        enum sort_field field;
-    } fields[] = {{"id", SORT_ID},
-                  {"name", SORT_NAME},
-                  {"createdAt", SORT_CREATED},
-                  {"updatedAt", SORT_UPDATED},
-                  {"externalId", SORT_EXTID}};
-    l->descending = v[0] == '-';
-    if (v[0] == '-' || v[0] == '+')
-        v++;
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (strcmp(v, fields[i].name) == 0) {
-            l->sort = fields[i].field;
-            return true;
-        }
-    }
-    problem_bad_query(p, "sort", "must be one of id, name, createdAt, updatedAt, externalId, "
-                                 "optionally with a leading -");
-    return false;
-}
+/* ---- parameters ---- */
 
 unsigned query_statuses(struct call *c, struct problem *p)
 {
@@ -176,67 +79,468 @@ static unsigned parse_statuses(struct call *c, struct problem *p)
     return set ? set : GROUP_ACTIVE;
 }
 
+static void parse_sort(const char *v, struct list *l, struct problem *p)
+{
+    static const struct {
+        const char *name;
+        enum group_sort field;
+    } fields[] = {{"id", GROUP_SORT_ID},
+                  {"name", GROUP_SORT_NAME},
+                  {"createdAt", GROUP_SORT_CREATED},
+                  {"updatedAt", GROUP_SORT_UPDATED},
+                  {"externalId", GROUP_SORT_EXTID}};
+    l->descending = v[0] == '-';
+    if (v[0] == '-' || v[0] == '+')
+        v++;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (strcmp(v, fields[i].name) == 0) {
+            l->sort = fields[i].field;
+            return;
+        }
+    }
+    problem_bad_query(p, "sort", "must be one of id, name, createdAt, updatedAt, externalId, "
+                                 "optionally with a leading -");
+}
+
+static void parse_fields(const char *v, struct list *l, struct problem *p)
+{
+    while (*v) {
+        size_t len = strcspn(v, ",");
+        int i = group_field_index(v, len);
+        if (i < 0) {
+            problem_bad_query(p, "fields", "unknown field \"%.*s\"; fields are group members",
+                              (int)(len > 64 ? 64 : len), v);
+            return;
+        }
+        l->fields |= UINT32_C(1) << i;
+        v += len + (v[len] == ',');
+    }
+}
+
+static bool parse_list(struct call *c, struct list *l, struct problem *p)
+{
+    l->c = c;
+    l->statuses = parse_statuses(c, p);
+    uint64_t v;
+    if (query_uint(&c->query, "organisation", UINT32_MAX, &v, p)) {
+        l->have_org = true;
+        l->org = (uint32_t)v;
+    }
+    l->restricted = c->who.n_orgs > 0 && !l->have_org;
+    list_paging(c, &l->limit, &l->skip, p);
+    const char *s = query_get(&c->query, "sort", p);
+    if (s)
+        parse_sort(s, l, p);
+    s = query_get(&c->query, "fields", p);
+    if (s)
+        parse_fields(s, l, p);
+    s = query_get(&c->query, "expand", p);
+    if (s) {
+        if (strcmp(s, "participants") != 0)
+            problem_bad_query(p, "expand", "the only expansion is participants");
+        l->expand = true;
+    }
+    l->external_id = query_get(&c->query, "externalId", p);
+    l->email = query_get(&c->query, "email", p);
+    l->type = query_get(&c->query, "type", p);
+    if (query_uint(&c->query, "schoolYear", 2999, &v, p)) {
+        if (v < 1900)
+            problem_bad_query(p, "schoolYear", "must be from 1900 to 2999");
+        l->school_year = (int32_t)v;
+    }
+    s = query_get(&c->query, "q", p);
+    if (s)
+        words_add(&l->q, s, strlen(s));
+    return !problem_any(p);
+}
+
+/* ---- output ---- */
+
+static int emit(struct list *l, const struct group_record *r)
+{
+    struct call *c = l->c;
+    if (l->emitted++)
+        reply_write(c->rep, ",", 1);
+    if (!l->fields && !l->expand) {
+        reply_write(c->rep, r->json, r->json_len);
+        return 0;
+    }
+    struct buf item = BUF_INIT, sel = BUF_INIT;
+    const char *json = r->json;
+    size_t len = r->json_len;
+    if (l->fields) {
+        if (!group_json_select(r->json, r->json_len, l->fields, &sel)) {
+            buf_free(&sel);
+            return MDB_CORRUPTED;
+        }
+        json = sel.data;
+        len = sel.len;
+    }
+    int rc = 0;
+    if (l->expand)
+        rc = render_full(c, c->rtxn, json, len, r->id, &item);
+    else
+        buf_add(&item, json, len);
+    reply_write(c->rep, item.data, item.len);
+    buf_free(&item);
+    buf_free(&sel);
+    return rc;
+}
+
+static int emit_id(struct list *l, uint64_t id)
+{
+    struct group_record r;
+    int rc = store_group_get(l->c->store, l->c->rtxn, id, &r);
+    return rc ? rc : emit(l, &r);
+}
+
+/* ---- filters on a record ---- */
+
+static bool matches(const struct list *l, const struct group_record *r)
+{
+    const struct principal *who = &l->c->who;
+    if (r->top_organisation != who->top_organisation || !principal_covers(who, r->organisation))
+        return false;
+    if (!(group_record_status(r) & l->statuses))
+        return false;
+    if (l->have_org && r->organisation != l->org)
+        return false;
+    if (l->external_id && (r->external_id_len != strlen(l->external_id) ||
+                           memcmp(r->external_id, l->external_id, r->external_id_len) != 0))
+        return false;
+    if (l->school_year && r->school_year != l->school_year)
+        return false;
+    return !l->type || group_json_type_is(r->json, r->json_len, l->type);
+}
+
+/* The one order of §4: sort keys (store_sort_key), then the id
+ * ascending; sort=-id is the id descending. */
+static int sort_cmp(const struct list *l, const char *ka, size_t la, uint64_t ida, const char *kb,
+                    size_t lb, uint64_t idb)
+{
+    int r = memcmp(ka, kb, la < lb ? la : lb);
+    if (!r)
+        r = (la > lb) - (la < lb);
+    if (l->descending)
+        r = -r;
+    if (!r) {
+        r = (ida > idb) - (ida < idb);
+        if (l->sort == GROUP_SORT_ID && l->descending)
+            r = -r;
+    }
+    return r;
+}
+
+/* ---- the candidates plan ---- */
+
+static int push_gid(void *ctx, uint64_t gid)
+{
+    idset_push(ctx, gid);
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    const struct idset *x = a, *y = b;
+    return (x->n > y->n) - (x->n < y->n);
+}
+
+/* The ids q, email and externalId allow, sorted; each source is one set,
+ * intersected smallest first. */
+static int gather(struct list *l, struct idset *out)
+{
+    struct call *c = l->c;
+    uint32_t top = c->who.top_organisation;
+    size_t n = l->q.n + (l->email != NULL) + (l->external_id != NULL);
+    struct idset *sets = calloc(n ? n : 1, sizeof *sets);
+    if (!sets)
+        abort();
+    int rc = 0;
+    size_t k = 0;
+    for (size_t w = 0; w < l->q.n && !rc; w++, k++)
+        for (int i = 0; i < N_STATUSES && !rc; i++)
+            if (l->statuses & status_bits[i])
+                rc = store_word_ids(c->store, c->rtxn, top, status_bits[i],
+                                    l->q.folded.data + l->q.v[w].off, l->q.v[w].len, &sets[k]);
+    if (!rc && l->email)
+        rc = store_email_groups(c->store, c->rtxn, top, l->email, strlen(l->email), push_gid,
+                                &sets[k++]);
+    if (!rc && l->external_id) {
+        uint64_t id;
+        rc = store_group_by_extid(c->store, c->rtxn, top, l->external_id,
+                                  strlen(l->external_id), &id);
+        if (!rc)
+            idset_push(&sets[k], id);
+        else if (rc == MDB_NOTFOUND)
+            rc = 0;
+        k++;
+    }
+    if (!rc) {
+        for (size_t i = 0; i < n; i++)
+            idset_sort_unique(&sets[i]);
+        qsort(sets, n, sizeof *sets, cmp_size);
+        for (size_t i = 1; i < n && sets[0].n; i++)
+            idset_intersect(&sets[0], &sets[i]);
+        *out = sets[0];
+        memset(&sets[0], 0, sizeof sets[0]);
+    }
+    for (size_t i = 0; i < n; i++)
+        idset_free(&sets[i]);
+    free(sets);
+    return rc;
+}
+
+struct hit {
+    uint64_t id;
+    size_t key_off, key_len; /* in hits.keys */
+};
+
+struct hits {
+    struct hit *v;
+    size_t n, cap;
+    struct buf keys;
+    const struct list *l;
+};
+
+static int compare_hits(const void *pa, const void *pb, void *ctx)
+{
+    const struct hits *h = ctx;
+    const struct hit *a = pa, *b = pb;
+    return sort_cmp(h->l, h->keys.data + a->key_off, a->key_len, a->id,
+                    h->keys.data + b->key_off, b->key_len, b->id);
+}
+
+static int plan_candidates(struct list *l)
+{
+    struct call *c = l->c;
+    struct idset ids = IDSET_INIT;
+    int rc = gather(l, &ids);
+    if (rc)
+        return rc;
+    bool index_decides = l->q.n && !l->email && !l->external_id && !l->have_org &&
+                         !l->restricted && !l->type && !l->school_year;
+    if (index_decides && l->sort == GROUP_SORT_ID) {
+        size_t n = ids.n;
+        list_head(c, n, l->limit, l->skip);
+        size_t end = l->limit == 0 ? n : (size_t)(l->skip + l->limit < n ? l->skip + l->limit : n);
+        for (size_t i = (size_t)l->skip; i < end && !rc; i++)
+            rc = emit_id(l, ids.v[l->descending ? n - 1 - i : i]);
+        idset_free(&ids);
+        return rc;
+    }
+    struct hits h = {NULL, 0, 0, BUF_INIT, l};
+    for (size_t i = 0; i < ids.n && !rc; i++) {
+        struct group_record r;
+        rc = store_group_get(c->store, c->rtxn, ids.v[i], &r);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0; /* an email_groups entry of a purged group: not a match */
+            continue;
+        }
+        if (rc || !matches(l, &r))
+            continue;
+        if (h.n == h.cap) {
+            h.cap = h.cap ? 2 * h.cap : 64;
+            h.v = realloc(h.v, h.cap * sizeof *h.v);
+            if (!h.v)
+                abort();
+        }
+        struct hit *e = &h.v[h.n++];
+        e->id = r.id;
+        e->key_off = h.keys.len;
+        struct group_keys k = group_keys_of_record(&r);
+        store_sort_key(&k, l->sort, &h.keys);
+        e->key_len = h.keys.len - e->key_off;
+    }
+    idset_free(&ids);
+    if (!rc) {
+        if (l->sort != GROUP_SORT_ID || l->descending)
+            qsort_r(h.v, h.n, sizeof *h.v, compare_hits, &h);
+        list_head(c, h.n, l->limit, l->skip);
+        size_t end = l->limit == 0 ? h.n
+                                   : (size_t)(l->skip + l->limit < h.n ? l->skip + l->limit : h.n);
+        for (size_t i = (size_t)l->skip; i < end && !rc; i++)
+            rc = emit_id(l, h.v[i].id);
+    }
+    free(h.v);
+    buf_free(&h.keys);
+    return rc;
+}
+
+/* ---- the partitions plan ---- */
+
+struct merge {
+    struct order_walk walks[N_STATUSES];
+    struct order_entry heads[N_STATUSES];
+    bool live[N_STATUSES];
+    size_t n;
+    const struct list *l;
+};
+
+static int entry_cmp(const struct list *l, const struct order_entry *a,
+                     const struct order_entry *b)
+{
+    return sort_cmp(l, a->sort_key, a->sort_key_len, a->id, b->sort_key, b->sort_key_len, b->id);
+}
+
+static int merge_open(struct merge *m, struct list *l)
+{
+    struct call *c = l->c;
+    memset(m, 0, sizeof *m);
+    m->l = l;
+    for (int i = 0; i < N_STATUSES; i++) {
+        if (!(l->statuses & status_bits[i]))
+            continue;
+        struct order_walk *w = &m->walks[m->n];
+        int rc = order_walk_open(w, c->store, c->rtxn, c->who.top_organisation,
+                                 l->have_org ? &l->org : NULL, status_bits[i], l->sort,
+                                 l->descending);
+        if (!rc) {
+            m->n++;
+            rc = order_walk_next(w, &m->heads[m->n - 1]);
+            m->live[m->n - 1] = rc == 0;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+static int merge_next(struct merge *m, struct order_entry *e)
+{
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->live[i] && (best == SIZE_MAX || entry_cmp(m->l, &m->heads[i], &m->heads[best]) < 0))
+            best = i;
+    if (best == SIZE_MAX)
+        return MDB_NOTFOUND;
+    *e = m->heads[best];
+    int rc = order_walk_next(&m->walks[best], &m->heads[best]);
+    m->live[best] = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void merge_close(struct merge *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        order_walk_close(&m->walks[i]);
+}
+
+/* The count from group_counts: the partitions of the statuses asked for,
+ * of the organisation asked for or else each one the key covers. */
+static int counted(struct list *l, uint64_t *count)
+{
+    struct call *c = l->c;
+    const struct principal *who = &c->who;
+    *count = 0;
+    for (int i = 0; i < N_STATUSES; i++) {
+        if (!(l->statuses & status_bits[i]))
+            continue;
+        size_t n_orgs = l->have_org ? 1 : l->restricted ? who->n_orgs : 1;
+        for (size_t o = 0; o < n_orgs; o++) {
+            const uint32_t *org = l->have_org ? &l->org : l->restricted ? &who->orgs[o] : NULL;
+            uint64_t n;
+            int rc = store_group_count(c->store, c->rtxn, who->top_organisation, org,
+                                       status_bits[i], &n);
+            if (rc)
+                return rc;
+            *count += n;
+        }
+    }
+    return 0;
+}
+
+static int plan_partitions(struct list *l)
+{
+    struct call *c = l->c;
+    bool record_filter = l->type || l->school_year;
+    uint64_t count = 0;
+    int rc = record_filter ? 0 : counted(l, &count);
+    struct merge m;
+    if (!rc)
+        rc = merge_open(&m, l);
+    struct idset page = IDSET_INIT;
+    uint64_t matched = 0, end = l->limit ? l->skip + l->limit : UINT64_MAX;
+    struct order_entry e;
+    while (!rc && (rc = merge_next(&m, &e)) == 0) {
+        if (l->restricted && !principal_covers(&c->who, e.org))
+            continue;
+        if (record_filter) {
+            struct group_record r;
+            rc = store_group_get(c->store, c->rtxn, e.id, &r);
+            if (rc || !matches(l, &r))
+                continue;
+        }
+        if (matched >= l->skip && matched < end)
+            idset_push(&page, e.id);
+        matched++;
+        if (matched >= end && !record_filter)
+            break;
+    }
+    merge_close(&m);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    if (!rc) {
+        list_head(c, record_filter ? matched : count, l->limit, l->skip);
+        for (size_t i = 0; i < page.n && !rc; i++)
+            rc = emit_id(l, page.v[i]);
+    }
+    idset_free(&page);
+    return rc;
+}
+
+/* ---- the handler ---- */
+
+/* A list's ETag: the top's list revision (every change to one of its
+ * groups moves it) and a hash of what was asked and by which key. */
+static void list_etag(struct call *c, uint64_t rev, char out[64])
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (size_t i = 0; i < c->req->query_string.len; i++)
+        h = (h ^ (unsigned char)c->req->query_string.data[i]) * 0x100000001b3ULL;
+    for (int i = 0; i < 4; i++)
+        h = (h ^ ((c->who.key_id >> (8 * i)) & 0xFF)) * 0x100000001b3ULL;
+    snprintf(out, 64, "\"l%llu-%016llx\"", (unsigned long long)rev, (unsigned long long)h);
+}
+
 void group_list(struct call *c)
 {
     struct problem p;
     problem_init(&p);
     struct list l;
     memset(&l, 0, sizeof l);
-    l.c = c;
-    l.statuses = parse_statuses(c, &p);
-    uint64_t v;
-    if (query_uint(&c->query, "organisation", UINT32_MAX, &v, &p)) {
-        l.have_org = true;
-        l.org = (uint32_t)v;
-    }
-    uint64_t limit, skip;
-    list_paging(c, &limit, &skip, &p);
-    const char *sort = query_get(&c->query, "sort", &p);
-    if (sort)
-        parse_sort(sort, &l, &p);
-    l.external_id = query_get(&c->query, "externalId", &p);
-    uint64_t year;
-    if (query_uint(&c->query, "schoolYear", 2999, &year, &p)) {
-        if (year < 1900)
-            problem_bad_query(&p, "schoolYear", "must be from 1900 to 2999");
-        l.school_year = (int32_t)year;
-    }
-    static const char *later[] = {"q", "email", "type", "fields", "expand"};
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-        if (query_count(&c->query, later[i]))
-            problem_bad_query(&p, later[i], "is not supported by this version of groupd");
-    if (problem_any(&p)) {
+    l.q = (struct words)WORDS_INIT;
+    if (!parse_list(c, &l, &p)) {
         reply_problem(c->rep, &p);
         problem_free(&p);
+        words_free(&l.q);
         return;
     }
     problem_free(&p);
     if (l.have_org && !principal_covers(&c->who, l.org)) {
         reply_error(c->rep, 403, "forbidden", "organisation %u is outside this key's scope", l.org);
+        words_free(&l.q);
         return;
     }
-
-    int rc = store_group_each(c->store, c->rtxn, collect, &l);
+    uint64_t rev;
+    int rc = store_top_rev(c->store, c->rtxn, c->who.top_organisation, &rev);
+    if (!rc) {
+        char etag[64];
+        list_etag(c, rev, etag);
+        if (reply_etag(c->rep, c->req, etag)) {
+            words_free(&l.q);
+            return;
+        }
+        /* A q without words is no text filter (§4). */
+        if (l.q.n || l.email || l.external_id)
+            rc = plan_candidates(&l);
+        else
+            rc = plan_partitions(&l);
+    }
+    words_free(&l.q);
     if (rc) {
-        free(l.hits);
-        buf_free(&l.folded);
+        /* Replaces what was buffered; a reply already streaming is cut. */
         call_store_error(c, "listing groups", rc);
         return;
     }
-    if (l.sort == SORT_NAME)
-        for (size_t i = 0; i < l.n; i++)
-            l.hits[i].key = l.folded.data + (uintptr_t)l.hits[i].key;
-    if (l.sort != SORT_ID || l.descending)
-        qsort_r(l.hits, l.n, sizeof *l.hits, compare_hits, &l);
-
-    list_head(c, l.n, limit, skip);
-    size_t end = limit == 0 ? l.n : (size_t)(skip + limit < l.n ? skip + limit : l.n);
-    for (size_t i = (size_t)skip; i < end; i++) {
-        if (i > skip)
-            reply_write(c->rep, ",", 1);
-        reply_write(c->rep, l.hits[i].json, l.hits[i].json_len);
-    }
     reply_writes(c->rep, "]}");
-    free(l.hits);
-    buf_free(&l.folded);
 }

@@ -120,6 +120,38 @@ void reply_store_error(struct reply *r, int rc)
         reply_error(r, 500, "internal_error", "internal error; see the server log");
 }
 
+/* If-None-Match: "*" or a comma-separated list of entity tags, each
+ * perhaps weak (W/"..."); the weak comparison of RFC 9110 §8.8.3.2 is
+ * the one a GET uses. */
+static bool etag_listed(const char *list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = list;
+    while (*p) {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return true;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        size_t len = strcspn(p, ",");
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == elen && memcmp(p, etag, len) == 0)
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
+}
+
+bool reply_etag(struct reply *r, const struct request *req, const char *etag)
+{
+    reply_header(r, "ETag", "%s", etag);
+    if (!req->if_none_match || !etag_listed(req->if_none_match, etag))
+        return false;
+    r->status = 304;
+    return true;
+}
+
 const char *http_reason(int status)
 {
     switch (status) {

@@ -42,6 +42,9 @@ static int open_dbs(struct store *s, MDB_txn *txn)
         {"participant_extid", offsetof(struct store, participant_extid), 0},
         {"email_groups", offsetof(struct store, email_groups), MDB_DUPSORT | MDB_DUPFIXED},
         {"apikeys", offsetof(struct store, apikeys), 0},
+        {"group_order", offsetof(struct store, group_order), 0},
+        {"group_counts", offsetof(struct store, group_counts), 0},
+        {"group_words", offsetof(struct store, group_words), MDB_DUPSORT | MDB_DUPFIXED},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].offset);
@@ -84,6 +87,42 @@ static int migrate_1_to_2(struct store *s, MDB_txn *txn)
     return rc ? rc : put_version(s, txn, 2);
 }
 
+struct reindex {
+    struct store *s;
+    MDB_txn *txn;
+    uint64_t rev;
+};
+
+static int reindex_group(void *ctx, const struct group_record *r)
+{
+    struct reindex *x = ctx;
+    struct group g;
+    int rc = store_group_load(r, &g);
+    if (rc)
+        return rc;
+    rc = group_index(x->s, x->txn, NULL, &g, x->rev);
+    group_free(&g);
+    return rc;
+}
+
+/* Version 2 -> 3: the list and search indexes (group_order, group_counts,
+ * group_words, the tops' list revisions) are built from every group
+ * record.  The migration is itself one change: every top gets its
+ * sequence number as list revision, so cached list ETags go stale. */
+static int migrate_2_to_3(struct store *s, MDB_txn *txn)
+{
+    struct reindex x = {s, txn, 0};
+    int rc = store_next_seq(s, txn, &x.rev);
+    if (!rc)
+        rc = store_group_each(s, txn, reindex_group, &x);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "building the group indexes: %s",
+                 mdb_strerror(rc));
+        return rc;
+    }
+    return put_version(s, txn, 3);
+}
+
 /* A new database gets the current schema version; an older one is
  * migrated step by step inside this first transaction; a newer one is
  * refused. */
@@ -101,6 +140,10 @@ static int check_schema(struct store *s, MDB_txn *txn)
     if (version == 1) {
         rc = migrate_1_to_2(s, txn);
         version = 2;
+    }
+    if (!rc && version == 2) {
+        rc = migrate_2_to_3(s, txn);
+        version = 3;
     }
     if (!rc && version != STORE_SCHEMA_VERSION) {
         snprintf(s->errmsg, sizeof s->errmsg,

@@ -173,12 +173,14 @@ int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const 
     MDB_val key = {8, k}, val = {rec.len, rec.data};
     rc = mdb_put(txn, s->groups, &key, &val, 0);
     buf_free(&rec);
-    return rc;
+    return rc ? rc : group_index(s, txn, old, g, rev);
 }
 
-int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g)
+int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, uint64_t rev)
 {
     int rc = g->external_id ? extid_del(s, txn, g) : 0;
+    if (!rc)
+        rc = group_index(s, txn, g, NULL, rev);
     if (!rc)
         rc = store_participant_purge_group(s, txn, g->top_organisation, g->id);
     if (!rc) {
@@ -188,6 +190,19 @@ int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g)
         rc = mdb_del(txn, s->groups, &key, NULL);
     }
     return rc;
+}
+
+void store_group_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx)
+{
+    if (g->external_id) {
+        struct buf k = BUF_INIT;
+        unsigned char idv[8];
+        be64_put(idv, g->id);
+        extid_key(g->top_organisation, g->external_id, strlen(g->external_id), &k);
+        add(ctx, s->group_extid, k.data, k.len, idv, 8);
+        buf_free(&k);
+    }
+    group_index_entries(s, g, add, ctx);
 }
 
 int store_group_each(struct store *s, MDB_txn *txn,

@@ -290,6 +290,26 @@ int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
     return rc;
 }
 
+void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
+                               store_entry_fn *add, void *ctx)
+{
+    unsigned char pid[8], gid[8];
+    be64_put(pid, pt->id);
+    be64_put(gid, pt->group);
+    struct buf k = BUF_INIT;
+    email_index_key(pt->group, pt->email, strlen(pt->email), &k);
+    add(ctx, s->participant_email, k.data, k.len, pid, 8);
+    buf_reset(&k);
+    email_groups_key(top, pt->email, strlen(pt->email), &k);
+    add(ctx, s->email_groups, k.data, k.len, gid, 8);
+    if (pt->external_id) {
+        buf_reset(&k);
+        extid_index_key(pt->group, pt->external_id, strlen(pt->external_id), &k);
+        add(ctx, s->participant_extid, k.data, k.len, pid, 8);
+    }
+    buf_free(&k);
+}
+
 int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *email, size_t len,
                        int (*fn)(void *ctx, uint64_t gid), void *ctx)
 {

@@ -160,7 +160,8 @@ class Stack:
         tmp = os.path.join(self.dir, "nginx-tmp")
         os.makedirs(tmp, exist_ok=True)
         os.chmod(tmp, 0o777)
-        body = f"client_max_body_size {(self.max_body or 32 << 20) * 4};"
+        body = (f"client_max_body_size {(self.max_body or 32 << 20) * 4}; "
+                "large_client_header_buffers 4 64k;")
         loc = lambda prefix, sock: (
             f"location {prefix or '/'} {{ include {PARAMS}; fastcgi_param SCRIPT_NAME \"{prefix.rstrip('/')}\"; "
             f"fastcgi_pass unix:{sock}; fastcgi_read_timeout 60s; }}")
@@ -290,6 +291,7 @@ ScriptAlias /groupd {wrapper}
 </Location>
 FcgidPassHeader Authorization
 FcgidMaxRequestLen 67108864
+LimitRequestLine 65536
 FcgidMaxProcessesPerClass 2
 """)
         r = subprocess.run([APACHE, "-f", conf, "-k", "start"], capture_output=True, text=True, timeout=30)

@@ -27,6 +27,10 @@ class ApacheTest(unittest.TestCase):
             self.assertEqual(r.json["id"], gid)
             r = a.request("GET", "/groupd/group", key)
             self.assertEqual(r.json["metadata"]["resultSet"]["count"], 1)
+            r = a.request("GET", "/groupd/group?q=apa", key)
+            self.assertEqual(r.json["metadata"]["resultSet"]["count"], 1)
+            r = a.request("GET", "/groupd/group?q=" + "apache+" * 1500, key)  # 10,500 characters
+            self.assertEqual((r.status, r.json["metadata"]["resultSet"]["count"]), (200, 1), r)
             r = a.request("GET", "/groupd/group")
             self.assertEqual(r.status, 401)
             self.assertEqual(r.json["errorCode"], "unauthenticated")
