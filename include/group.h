@@ -72,6 +72,10 @@ const char *group_status_name(enum group_status s);
  * Returns false when problems were added. */
 bool group_patch_parse(struct json_object *body, bool create, struct group_patch *patch,
                        struct problem *p);
+/* A new group (g zeroed) from a create's patch: a random UUID v4 key,
+ * creator and times; the caller gives the id. */
+void group_init_new(struct group *g, const struct group_patch *patch, uint32_t org, uint32_t top,
+                    const char *actor, int64_t now);
 /* Applies the patch; returns true when any value changed. */
 bool group_patch_apply(struct group *g, const struct group_patch *patch);
 void group_patch_free(struct group_patch *patch);

@@ -8,6 +8,7 @@
  */
 #include "group.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,28 @@ bool group_patch_apply(struct group *g, const struct group_patch *patch)
 }
 
 void group_patch_free(struct group_patch *patch) { group_free(&patch->v); }
+
+static void uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+void group_init_new(struct group *g, const struct group_patch *patch, uint32_t org, uint32_t top,
+                    const char *actor, int64_t now)
+{
+    group_patch_apply(g, patch);
+    g->organisation = org;
+    g->top_organisation = top;
+    uuid_v4(g->key);
+    snprintf(g->created_by, sizeof g->created_by, "%s", actor);
+    g->created_at = g->updated_at = now;
+}
 
 static void add_member_string(struct buf *out, const char *name, const char *value)
 {

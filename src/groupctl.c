@@ -21,6 +21,7 @@
 
 #include "apikey.h"
 #include "clock.h"
+#include "group_load.h"
 #include "import.h"
 #include "store.h"
 
@@ -35,6 +36,7 @@ static int usage(void)
             "  key revoke ID\n"
             "  import FILE.csv --top-organisation N [--organisation N ...] [--external] "
             "[--replace]\n"
+            "  create-groups FILE.jsonl --top-organisation N\n"
             "  backup DIR\n"
             "  export\n"
             "  stats\n"
@@ -343,6 +345,36 @@ static int count_group(void *ctx, const struct group_record *r)
 
 static int db_stats(struct store *s);
 
+/* create-groups FILE.jsonl --top-organisation N */
+static int create_groups(struct store *s, int argc, char **argv)
+{
+    uint32_t top;
+    if (argc != 3 || strcmp(argv[1], "--top-organisation") != 0 || !parse_u32(argv[2], &top))
+        return usage();
+    size_t len = 0;
+    char *text = read_file(argv[0], &len);
+    if (!text) {
+        fprintf(stderr, "groupctl: %s: %s\n", argv[0], strerror(errno));
+        return 1;
+    }
+    struct problem p;
+    problem_init(&p);
+    size_t created = 0;
+    int rc = group_load_jsonl(s, top, text, len, &created, &p);
+    free(text);
+    if (rc == -1) {
+        struct buf out = BUF_INIT;
+        problem_render(&p, &out);
+        fprintf(stderr, "%s\n", out.data);
+        buf_free(&out);
+    }
+    problem_free(&p);
+    if (rc > 0)
+        fail("create-groups", rc);
+    printf("{\"created\":%zu}\n", created);
+    return rc ? 1 : 0;
+}
+
 static int stats(struct store *s)
 {
     MDB_txn *txn;
@@ -460,6 +492,8 @@ int main(int argc, char **argv)
         rc = key_list(&s);
     else if (strcmp(cmd, "key") == 0 && i + 2 < argc && strcmp(argv[i + 1], "revoke") == 0)
         rc = key_revoke(&s, argv[i + 2]);
+    else if (strcmp(cmd, "create-groups") == 0)
+        rc = create_groups(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import") == 0)
         rc = import_file(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "backup") == 0 && i + 1 < argc) {

@@ -7,7 +7,6 @@
  * nightly sync that repeats itself is free.  A body's `participants`
  * list becomes the group's participants in the same transaction.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,17 +116,6 @@ static void reply_and_free(struct call *c, struct problem *p)
     problem_free(p);
 }
 
-static void uuid_v4(char out[37])
-{
-    unsigned char b[16];
-    randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 /* ---- POST /group ---- */
 
 void group_create(struct call *c)
@@ -165,12 +153,8 @@ void group_create(struct call *c)
         return;
     }
     struct group *g = &ch.g;
-    group_patch_apply(g, &body.patch);
-    g->organisation = (uint32_t)org;
-    g->top_organisation = c->who.top_organisation;
-    uuid_v4(g->key);
-    snprintf(g->created_by, sizeof g->created_by, "%s", c->who.actor);
-    g->created_at = ch.members.now;
+    group_init_new(g, &body.patch, (uint32_t)org, c->who.top_organisation, c->who.actor,
+                   ch.members.now);
     int rc = store_next_id(c->store, ch.txn, &g->id);
     if (rc) {
         group_body_free(&body);

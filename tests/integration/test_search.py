@@ -176,6 +176,27 @@ class SearchTest(unittest.TestCase):
         r = s.request("GET", "/group?q=econ", key, headers={"If-None-Match": tag})
         self.assertEqual(r.status, 200)
 
+    def test_create_groups_loads_lines_or_nothing(self):
+        import json
+        import os
+        path = os.path.join(self.s.dir, "groups.jsonl")
+        with open(path, "w") as f:
+            f.write('{"name": "Geladen", "organisation": 651, "externalId": "LD-1"}\n')
+            f.write('{"name": "", "organisation": 651}\n')
+        r = self.s.groupctl("create-groups", path, "--top-organisation", "650", check=False)
+        self.assertEqual(r.returncode, 1)
+        err = json.loads(r.stderr)
+        self.assertEqual(err["context"][0]["line"], 2)
+        key = self.s.key(650, "admin")
+        self.assertEqual(self.search("", key)["metadata"]["resultSet"]["count"], 0)
+        with open(path, "w") as f:
+            f.write('{"name": "Geladen", "organisation": 651, "externalId": "LD-1"}\n\n')
+            f.write('{"name": "Oud", "organisation": 652, "status": "archived"}\n')
+        r = self.s.groupctl("create-groups", path, "--top-organisation", "650")
+        self.assertEqual(json.loads(r.stdout), {"created": 2})
+        self.assertEqual([g["externalId"] for g in self.search("?q=gela", key)["results"]], ["LD-1"])
+        self.assertEqual(self.search("?status=archived", key)["results"][0]["name"], "Oud")
+
     def test_zz_check_finds_the_indexes_consistent(self):
         r = self.s.groupctl("check", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
