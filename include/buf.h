@@ -9,6 +9,7 @@
 #ifndef GROUPD_BUF_H
 #define GROUPD_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Appends v in decimal (no printf: this is on the read path). */
+void buf_add_u64(struct buf *b, uint64_t v);
+/* Appends `,"name":` (a JSON member after the first). */
+void buf_add_member(struct buf *b, const char *name);
 /* Appends s[0..len) as a JSON string literal, quotes included. */
 void buf_add_json_string(struct buf *b, const char *s, size_t len);
 /* Appends a big-endian 32/64-bit integer (byte-comparable keys). */

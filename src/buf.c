@@ -34,19 +34,47 @@ void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 void buf_addc(struct buf *b, char c) { buf_add(b, &c, 1); }
 
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+    /* One pass when the text fits in the room already there. */
+    va_list again;
+    va_copy(again, ap);
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
+    if (n < 0)
+        abort();
+    if ((size_t)n >= room) {
+        buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    b->len += (size_t)n;
+}
+
 void buf_addf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    buf_vaddf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        abort();
-    buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
+}
+
+void buf_add_u64(struct buf *b, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do {
+        d[19 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    buf_add(b, d + 20 - n, (size_t)n);
+}
+
+void buf_add_member(struct buf *b, const char *name)
+{
+    buf_add(b, ",\"", 2);
+    buf_adds(b, name);
+    buf_add(b, "\":", 2);
 }
 
 void buf_add_json_string(struct buf *b, const char *s, size_t len)

@@ -1,7 +1,6 @@
 /* clock.c — wall-clock and monotonic time; see include/clock.h. */
 #include "clock.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,15 +18,49 @@ int64_t clock_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void digits(char *at, unsigned v, int n)
+{
+    while (n--) {
+        at[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* The proleptic Gregorian date of a day count from 1970-01-01 (the
+ * well-known era arithmetic: 400-year eras of 146097 days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* By hand rather than gmtime_r + strftime + snprintf: every participant
+ * served carries two of these, so it is on the read path. */
 void clock_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    char full[48];
-    snprintf(full, sizeof full, "%.19s.%03uZ", date, (unsigned)(ms % 1000));
-    memcpy(out, full, ISO_TIME_LEN);
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    unsigned milli = (unsigned)(ms - secs * 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    unsigned sod = (unsigned)(secs - days * 86400);
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999; /* outside what the format can say */
+    memcpy(out, "0000-00-00T00:00:00.000Z", ISO_TIME_LEN);
+    digits(out, (unsigned)y, 4);
+    digits(out + 5, m, 2);
+    digits(out + 8, d, 2);
+    digits(out + 11, sod / 3600, 2);
+    digits(out + 14, sod / 60 % 60, 2);
+    digits(out + 17, sod % 60, 2);
+    digits(out + 20, milli, 3);
     out[ISO_TIME_LEN] = '\0';
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,13 +102,17 @@ static int fcgi_sink(void *ctx, const char *data, size_t len)
     return 0;
 }
 
+#define BIG_REQUEST ((size_t)1 << 20)
+
+static pid_t worker_pid; /* for request ids, without a syscall per request */
+
 static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts *o,
                       unsigned long serial)
 {
     int64_t started = clock_mono_us();
     struct request req;
     request_init(&req);
-    snprintf(req.request_id, sizeof req.request_id, "%x-%lx", (unsigned)getpid(), serial);
+    snprintf(req.request_id, sizeof req.request_id, "%x-%lx", (unsigned)worker_pid, serial);
     const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
     snprintf(req.method, sizeof req.method, "%s", method ? method : "GET");
     take_path(fr, &req);
@@ -128,8 +133,13 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     reply_finish(&rep);
     log_request(req.method, req.path.data ? req.path.data : "/", rep.status, rep.body_bytes,
                 (long long)(clock_mono_us() - started), req.request_id);
+    size_t big = req.body.cap + rep.body.cap;
     reply_free(&rep);
     request_free(&req);
+    /* A bulk import leaves megabytes of freed heap that malloc keeps for
+     * reuse; a worker should go back to a few hundred kilobytes. */
+    if (big > BIG_REQUEST)
+        malloc_trim(0);
 }
 
 int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
@@ -151,11 +161,18 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
     }
     unsigned long serial = 0;
     int rc = 0;
+    worker_pid = getpid();
+    /* Gathered access lines are written once nothing came for this long. */
+    const struct timespec idle = {0, 250 * 1000 * 1000};
     while (!*stop) {
         /* A kept-alive connection (fastcgi_keep_conn on) may already hold
          * the next request: wait on it as well as on the listen socket. */
         struct pollfd pfd[2] = {{listen_fd, POLLIN, 0}, {fr.ipcFd, POLLIN, 0}};
-        int n = ppoll(pfd, fr.ipcFd >= 0 ? 2 : 1, NULL, o->wait_mask);
+        int n = ppoll(pfd, fr.ipcFd >= 0 ? 2 : 1, log_pending() ? &idle : NULL, o->wait_mask);
+        if (n == 0) {
+            log_flush();
+            continue;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -175,5 +192,6 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
+    log_flush();
     return rc;
 }

@@ -155,7 +155,7 @@ void group_init_new(struct group *g, const struct group_patch *patch, uint32_t o
 
 static void add_member_string(struct buf *out, const char *name, const char *value)
 {
-    buf_addf(out, ",\"%s\":", name);
+    buf_add_member(out, name);
     if (value)
         buf_add_json_string(out, value, strlen(value));
     else

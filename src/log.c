@@ -11,6 +11,7 @@
 #include "clock.h"
 
 static int log_fd = 2;
+static struct buf pending; /* access lines not yet written */
 
 int log_open(const char *path)
 {
@@ -36,9 +37,21 @@ void log_request(const char *method, const char *path, int status, size_t bytes,
 {
     char now[ISO_TIME_LEN + 1];
     clock_format_iso(clock_now_ms(), now);
-    struct buf line = BUF_INIT;
-    buf_addf(&line, "%s %s %s %d %zu %lldus %s", now, method, path, status, bytes, usec, request_id);
-    emit(&line);
+    buf_addf(&pending, "%s %s %s %d %zu %lldus %s\n", now, method, path, status, bytes, usec,
+             request_id);
+    if (pending.len >= LOG_FLUSH_AT)
+        log_flush();
+}
+
+bool log_pending(void) { return pending.len > 0; }
+
+void log_flush(void)
+{
+    if (!pending.len)
+        return;
+    ssize_t n = write(log_fd, pending.data, pending.len);
+    (void)n; /* nowhere to report a failing log */
+    buf_reset(&pending);
 }
 
 void log_message(const char *fmt, ...)
@@ -51,6 +64,7 @@ void log_message(const char *fmt, ...)
     va_end(ap);
     struct buf line = BUF_INIT;
     buf_addf(&line, "%s groupd[%d]: %s", now, (int)getpid(), text);
+    log_flush(); /* keep the order of events */
     emit(&line);
 }
 

@@ -268,7 +268,7 @@ void participant_patch_free(struct participant_patch *patch) { participant_free(
 
 static void member_string(struct buf *out, const char *name, const char *value)
 {
-    buf_addf(out, ",\"%s\":", name);
+    buf_add_member(out, name);
     if (value)
         buf_add_json_string(out, value, strlen(value));
     else
@@ -280,8 +280,10 @@ void participant_write_json(const struct participant *pt, struct buf *out)
     char created[ISO_TIME_LEN + 1], updated[ISO_TIME_LEN + 1];
     clock_format_iso(pt->created_at, created);
     clock_format_iso(pt->updated_at, updated);
-    buf_addf(out, "{\"id\":%llu,\"group\":%llu", (unsigned long long)pt->id,
-             (unsigned long long)pt->group);
+    buf_adds(out, "{\"id\":");
+    buf_add_u64(out, pt->id);
+    buf_adds(out, ",\"group\":");
+    buf_add_u64(out, pt->group);
     member_string(out, "email", pt->email);
     member_string(out, "name", pt->name ? pt->name : "");
     member_string(out, "externalId", pt->external_id);
@@ -296,7 +298,11 @@ void participant_write_json(const struct participant *pt, struct buf *out)
     buf_adds(out, ",\"deleted\":false");
     member_string(out, "createdBy", pt->created_by);
     member_string(out, "modifiedBy", pt->modified_by[0] ? pt->modified_by : NULL);
-    buf_addf(out, ",\"createdAt\":\"%s\",\"updatedAt\":\"%s\"}", created, updated);
+    buf_adds(out, ",\"createdAt\":\"");
+    buf_add(out, created, ISO_TIME_LEN);
+    buf_adds(out, "\",\"updatedAt\":\"");
+    buf_add(out, updated, ISO_TIME_LEN);
+    buf_adds(out, "\"}");
 }
 
 void participant_copy(struct participant *dst, const struct participant *src)

@@ -36,22 +36,30 @@ void reply_free(struct reply *r)
 
 void reply_header(struct reply *r, const char *name, const char *fmt, ...)
 {
-    char value[512];
+    buf_adds(&r->headers, name);
+    buf_add(&r->headers, ": ", 2);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
+    buf_vaddf(&r->headers, fmt, ap);
     va_end(ap);
-    buf_addf(&r->headers, "%s: %s\r\n", name, value);
+    buf_add(&r->headers, "\r\n", 2);
 }
 
 static int send_headers(struct reply *r, bool complete)
 {
     struct buf h = BUF_INIT;
-    buf_addf(&h, "Status: %d %s\r\n", r->status, http_reason(r->status));
+    buf_adds(&h, "Status: ");
+    buf_add_u64(&h, (uint64_t)r->status);
+    buf_addc(&h, ' ');
+    buf_adds(&h, http_reason(r->status));
+    buf_add(&h, "\r\n", 2);
     if (r->status != 304)
         buf_adds(&h, "Content-Type: application/json; charset=utf-8\r\n");
-    if (complete && r->status != 304)
-        buf_addf(&h, "Content-Length: %zu\r\n", r->body.len);
+    if (complete && r->status != 304) {
+        buf_adds(&h, "Content-Length: ");
+        buf_add_u64(&h, r->body.len);
+        buf_add(&h, "\r\n", 2);
+    }
     buf_add(&h, r->headers.data, r->headers.len);
     buf_adds(&h, "\r\n");
     int rc = r->sink(r->sink_ctx, h.data, h.len);

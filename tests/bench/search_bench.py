@@ -290,6 +290,8 @@ request = function() return wrk.format("GET", paths[math.random(#paths)]) end
 
 def to_seconds(v):
     m = re.match(r"([\d.]+)(us|ms|s|m)", v)
+    if not m:
+        raise ValueError(f"not a wrk duration: {v!r}")
     n, unit = float(m.group(1)), m.group(2)
     return n * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
@@ -303,6 +305,8 @@ def wrk(bench, name, paths, key, duration, conns=32):
         f.write(LUA % (pf, key or ""))
     out = run("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", lua,
               f"http://127.0.0.1:{bench.port}", timeout=duration + 60).stdout
+    if "Latency Distribution" not in out:
+        raise RuntimeError("wrk said:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     mean = to_seconds(re.search(r"Latency\s+(\S+)", out).group(1))
     p50 = to_seconds(re.search(r"50%\s+(\S+)", out).group(1))

@@ -108,7 +108,10 @@ class ProcessTest(unittest.TestCase):
     def test_access_log_has_one_line_per_request(self):
         for _ in range(3):
             self.s.request("GET", "/group/load-1?x=1", self.key)
-        lines = [l for l in self.s.read_log().splitlines() if " GET /group/load-1 " in l]
+        # Access lines are written in batches, at the latest 250 ms after the last request.
+        logged = lambda: [l for l in self.s.read_log().splitlines() if " GET /group/load-1 " in l]
+        wait_for(lambda: len(logged()) >= 3, timeout=5)
+        lines = logged()
         self.assertEqual(len(lines), 3)
         parts = lines[0].split()
         # time method path status bytes microseconds request-id

@@ -1,0 +1,50 @@
+/* Unit tests for clock_format_iso against the C library's gmtime_r. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "clock.h"
+
+static void reference(int64_t ms, char out[64])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+START_TEST(iso_format_agrees_with_gmtime)
+{
+    int64_t fixed[] = {0, 999, 1000, 86399999, 86400000, 951782400000 /* 2000-02-29 */,
+                       4107542399999 /* 2100-02-28T23:59:59.999 */, 4107542400000,
+                       253402300799999 /* 9999-12-31T23:59:59.999 */, 1617880221123};
+    char got[ISO_TIME_LEN + 1], want[64];
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        clock_format_iso(fixed[i], got);
+        reference(fixed[i], want);
+        ck_assert_str_eq(got, want);
+    }
+    srand(7);
+    for (int i = 0; i < 200000; i++) {
+        int64_t ms = ((int64_t)rand() << 20 ^ rand()) % 253402300800000;
+        clock_format_iso(ms, got);
+        reference(ms, want);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("clock");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, iso_format_agrees_with_gmtime);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
