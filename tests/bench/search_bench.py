@@ -309,8 +309,8 @@ def wrk(bench, name, paths, key, duration, conns=32):
         raise RuntimeError("wrk said:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     mean = to_seconds(re.search(r"Latency\s+(\S+)", out).group(1))
-    p50 = to_seconds(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_seconds(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = to_seconds(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock_err = re.search(r"Socket errors: (.*)", out)
     r = {"name": name, "rps": rps, "p50": p50, "p99": p99, "little": rps * mean / conns,
