@@ -356,23 +356,20 @@ def pg_peer(bench, groups, two_word, duration):
         as_pg(*psql, "UPDATE groups SET doc = to_tsvector('simple', unaccent(name || ' ' || "
                      "description || ' ' || external_id))", timeout=600)
         as_pg(*psql, "CREATE INDEX groups_doc ON groups USING gin (doc)", timeout=600)
-        as_pg(*psql, "CREATE TABLE queries (n int PRIMARY KEY, q tsquery)")
-        rows = "\n".join(f"{n}\t{w1}:* & {w2}:*" for n, (w1, w2) in enumerate(two_word, 1))
-        qf = os.path.join(data, "queries.tsv")
-        with open(qf, "w") as f:
-            f.write(rows + "\n")
-        os.chown(qf, pg.pw_uid, pg.pw_gid)
-        as_pg(*psql, f"COPY queries FROM '{qf}'")
         as_pg(*psql, "VACUUM ANALYZE")
-        script = os.path.join(data, "search.sql")
-        with open(script, "w") as f:
-            f.write(f"\\set r random(1, {len(two_word)})\n"
-                    "SELECT id, name, count(*) OVER () FROM groups "
-                    "WHERE status = 'active' AND doc @@ (SELECT q FROM queries WHERE n = :r) "
-                    "ORDER BY id LIMIT 30;\n")
-        os.chown(script, pg.pw_uid, pg.pw_gid)
+        # One script per query, each with its tsquery as a constant (a sub-select would
+        # hide it from the planner and cost the GIN index); pgbench picks one at random.
+        scripts = []
+        for n, (w1, w2) in enumerate(two_word[:100], 1):
+            script = os.path.join(data, f"search{n}.sql")
+            with open(script, "w") as f:
+                f.write("SELECT id, name, count(*) OVER () FROM groups WHERE status = 'active' "
+                        f"AND doc @@ to_tsquery('simple', unaccent('{w1}:* & {w2}:*')) "
+                        "ORDER BY id LIMIT 30;\n")
+            os.chown(script, pg.pw_uid, pg.pw_gid)
+            scripts += ["-f", script]
         out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", "-c4", "-j2",
-                    f"-T{duration}", "-f", script, "postgres", timeout=duration + 120).stdout
+                    f"-T{duration}", *scripts, "postgres", timeout=duration + 120).stdout
         tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
         print(f"  PostgreSQL 15 two-word search (pgbench -M prepared -c4 -j2): {tps:.0f} TPS")
         return tps
@@ -492,11 +489,14 @@ def main():
         if a.scale:
             print("scale: (a) on 10,000 vs 1,000,000 groups, alternating twice:")
             runs = {}
-            for rep in range(2):
+            for rep in range(3):  # the first round warms each worker's page tables
                 for name, n, sg, skey in extra:
+                    living = [g for g in sg if g["status"] != "deleted"]
                     paths = [f"/{name}/group/" + g["externalId"]
-                             for g in random.Random(rep).sample(sg, min(10_000, n))]
-                    runs.setdefault(name, []).append(wrk(b, f"a {n} groups", paths, skey, d)["rps"])
+                             for g in random.Random(rep).sample(living, min(10_000, len(living)))]
+                    r = wrk(b, f"a {n} groups" + (" (warm-up)" if rep == 0 else ""), paths, skey, d)
+                    if rep:
+                        runs.setdefault(name, []).append(r["rps"])
             small_rps = sum(runs["small"]) / 2
             big_rps = sum(runs["big"]) / 2
             print(f"  big/small {big_rps / small_rps:.2f}  (>= 0.90)")
