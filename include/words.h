@@ -30,6 +30,10 @@ void words_add(struct words *w, const char *s, size_t len);
 /* True when every word of query is a prefix of some word of text (a
  * query without words matches everything). */
 bool words_match(const struct words *query, const struct words *text);
+/* Drops query words that another query word already implies: a repeat,
+ * or a prefix of a longer query word (whatever that one matches, it
+ * matches too).  The result matches exactly the same texts. */
+void words_drop_implied(struct words *w);
 void words_reset(struct words *w);
 void words_free(struct words *w);
 

@@ -23,6 +23,8 @@
 #include "words.h"
 
 #define N_STATUSES 3
+/* Each q word is one index range read: a bound keeps a request's cost bounded. */
+#define LIST_MAX_QUERY_WORDS 64
 static const unsigned status_bits[N_STATUSES] = {GROUP_ACTIVE, GROUP_ARCHIVED, GROUP_DELETED};
 
 struct list {
@@ -149,8 +151,12 @@ static bool parse_list(struct call *c, struct list *l, struct problem *p)
         l->school_year = (int32_t)v;
     }
     s = query_get(&c->query, "q", p);
-    if (s)
+    if (s) {
         words_add(&l->q, s, strlen(s));
+        words_drop_implied(&l->q);
+        if (l->q.n > LIST_MAX_QUERY_WORDS)
+            problem_bad_query(p, "q", "has more than %d different words", LIST_MAX_QUERY_WORDS);
+    }
     return !problem_any(p);
 }
 
@@ -239,54 +245,61 @@ static int push_gid(void *ctx, uint64_t gid)
     return 0;
 }
 
-static int cmp_size(const void *a, const void *b)
+static int longer_first(const void *a, const void *b)
 {
-    const struct idset *x = a, *y = b;
-    return (x->n > y->n) - (x->n < y->n);
+    const struct word *x = a, *y = b;
+    return (x->len < y->len) - (x->len > y->len);
 }
 
-/* The ids q, email and externalId allow, sorted; each source is one set,
- * intersected smallest first. */
+/* Keeps in acc (have: acc holds a set already) the ids also in next. */
+static void narrow(struct idset *acc, bool *have, struct idset *next)
+{
+    idset_sort_unique(next);
+    if (!*have) {
+        *acc = *next;
+        memset(next, 0, sizeof *next);
+        *have = true;
+        return;
+    }
+    idset_intersect(acc, next);
+    idset_free(next);
+}
+
+/* The ids email, externalId and every q word allow, sorted: the small
+ * sets first, then the words longest (most selective) first; once
+ * nothing is left, the remaining words are not read. */
 static int gather(struct list *l, struct idset *out)
 {
     struct call *c = l->c;
     uint32_t top = c->who.top_organisation;
-    size_t n = l->q.n + (l->email != NULL) + (l->external_id != NULL);
-    struct idset *sets = calloc(n ? n : 1, sizeof *sets);
-    if (!sets)
-        abort();
+    struct idset next = IDSET_INIT;
+    bool have = false;
     int rc = 0;
-    size_t k = 0;
-    for (size_t w = 0; w < l->q.n && !rc; w++, k++)
-        for (int i = 0; i < N_STATUSES && !rc; i++)
-            if (l->statuses & status_bits[i])
-                rc = store_word_ids(c->store, c->rtxn, top, status_bits[i],
-                                    l->q.folded.data + l->q.v[w].off, l->q.v[w].len, &sets[k]);
-    if (!rc && l->email)
-        rc = store_email_groups(c->store, c->rtxn, top, l->email, strlen(l->email), push_gid,
-                                &sets[k++]);
-    if (!rc && l->external_id) {
+    if (l->external_id) {
         uint64_t id;
         rc = store_group_by_extid(c->store, c->rtxn, top, l->external_id,
                                   strlen(l->external_id), &id);
         if (!rc)
-            idset_push(&sets[k], id);
+            idset_push(&next, id);
         else if (rc == MDB_NOTFOUND)
             rc = 0;
-        k++;
+        narrow(out, &have, &next);
     }
-    if (!rc) {
-        for (size_t i = 0; i < n; i++)
-            idset_sort_unique(&sets[i]);
-        qsort(sets, n, sizeof *sets, cmp_size);
-        for (size_t i = 1; i < n && sets[0].n; i++)
-            idset_intersect(&sets[0], &sets[i]);
-        *out = sets[0];
-        memset(&sets[0], 0, sizeof sets[0]);
+    if (!rc && l->email) {
+        rc = store_email_groups(c->store, c->rtxn, top, l->email, strlen(l->email), push_gid,
+                                &next);
+        narrow(out, &have, &next);
     }
-    for (size_t i = 0; i < n; i++)
-        idset_free(&sets[i]);
-    free(sets);
+    if (l->q.n > 1)
+        qsort(l->q.v, l->q.n, sizeof *l->q.v, longer_first);
+    for (size_t w = 0; w < l->q.n && !rc && !(have && out->n == 0); w++) {
+        for (int i = 0; i < N_STATUSES && !rc; i++)
+            if (l->statuses & status_bits[i])
+                rc = store_word_ids(c->store, c->rtxn, top, status_bits[i],
+                                    l->q.folded.data + l->q.v[w].off, l->q.v[w].len, &next);
+        narrow(out, &have, &next);
+    }
+    idset_free(&next);
     return rc;
 }
 
@@ -353,7 +366,7 @@ static int plan_candidates(struct list *l)
     }
     idset_free(&ids);
     if (!rc) {
-        if (l->sort != GROUP_SORT_ID || l->descending)
+        if (h.n > 1 && (l->sort != GROUP_SORT_ID || l->descending))
             qsort_r(h.v, h.n, sizeof *h.v, compare_hits, &h);
         list_head(c, h.n, l->limit, l->skip);
         size_t end = l->limit == 0 ? h.n

@@ -242,7 +242,8 @@ int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ct
         differ(&k, "participants: %llu records belong to no group",
                (unsigned long long)(st.ms_entries - k.participants_seen));
     if (!rc) {
-        qsort_r(k.want.v, k.want.n, sizeof *k.want.v, entry_cmp, &k.want);
+        if (k.want.n > 1)
+            qsort_r(k.want.v, k.want.n, sizeof *k.want.v, entry_cmp, &k.want);
         count_partitions(&k);
         const struct {
             const char *name;

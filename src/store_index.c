@@ -215,7 +215,8 @@ void store_group_words(const struct group *g, struct words *w)
     for (size_t i = 0; i < w->n; i++)
         if (w->v[i].len > WORD_KEY_MAX)
             w->v[i].len = WORD_KEY_MAX;
-    qsort_r(w->v, w->n, sizeof *w->v, cmp_word, w);
+    if (w->n > 1)
+        qsort_r(w->v, w->n, sizeof *w->v, cmp_word, w);
     size_t n = 0;
     for (size_t i = 0; i < w->n; i++)
         if (!n || cmp_word(&w->v[n - 1], &w->v[i], w) != 0)

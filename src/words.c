@@ -73,6 +73,32 @@ bool words_match(const struct words *query, const struct words *text)
     return true;
 }
 
+static int word_order(const void *pa, const void *pb, void *ctx)
+{
+    const struct words *w = ctx;
+    const struct word *a = pa, *b = pb;
+    int r = memcmp(w->folded.data + a->off, w->folded.data + b->off, a->len < b->len ? a->len : b->len);
+    return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Sorted, the words starting with a word come right after it: a word is
+ * implied when its successor starts with it (a repeat does too). */
+void words_drop_implied(struct words *w)
+{
+    if (w->n < 2)
+        return;
+    qsort_r(w->v, w->n, sizeof *w->v, word_order, w);
+    size_t n = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        const struct word *a = &w->v[i], *b = &w->v[i + 1];
+        bool implied = i + 1 < w->n && a->len <= b->len &&
+                       memcmp(w->folded.data + a->off, w->folded.data + b->off, a->len) == 0;
+        if (!implied)
+            w->v[n++] = *a;
+    }
+    w->n = n;
+}
+
 void words_reset(struct words *w)
 {
     buf_reset(&w->folded);

@@ -67,8 +67,11 @@ class SearchTest(unittest.TestCase):
     def test_huge_query_is_answered(self):
         body = self.search("?q=" + "a" * 10000)
         self.assertEqual(body["metadata"]["resultSet"]["count"], 0)
-        body = self.search("?q=" + "+".join(["eco"] * 2000))
+        body = self.search("?q=" + "+".join(["eco"] * 2000))  # one word, said 2000 times
         self.assertEqual(body["metadata"]["resultSet"]["count"], 2)
+        words = "+".join(f"x{i:03d}" for i in range(65))  # none a prefix of another
+        r = self.s.request("GET", "/group?q=" + words, self.key)
+        self.assertEqual((r.status, r.json["errorCode"]), (400, "invalid_query"))
 
     def test_status_partitions(self):
         self.assertEqual(self.exts("?q=econ&status=archived"), ["ECO-OLD"])

@@ -4,6 +4,7 @@
 
 #include "testdb.h"
 #include "text.h"
+#include "words.h"
 
 #define VALID(s) text_valid_utf8((s), sizeof(s) - 1)
 
@@ -69,6 +70,24 @@ START_TEST(fold_case_accents_compat)
 }
 END_TEST
 
+START_TEST(implied_query_words_are_dropped)
+{
+    struct words q = WORDS_INIT, text = WORDS_INIT;
+    words_add(&q, "eco Économie ec WIS eco 2025 20", 32);
+    words_drop_implied(&q);
+    ck_assert_uint_eq(q.n, 3);
+    const char *kept[] = {"2025", "economie", "wis"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(q.v[i].len, strlen(kept[i]));
+        ck_assert_int_eq(memcmp(q.folded.data + q.v[i].off, kept[i], q.v[i].len), 0);
+    }
+    words_add(&text, "Economie WISkunde 2025-01", 25);
+    ck_assert(words_match(&q, &text));
+    words_free(&q);
+    words_free(&text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -78,6 +97,7 @@ int main(void)
     tcase_add_test(tc, trim_ascii_and_unicode_space);
     tcase_add_test(tc, control_characters);
     tcase_add_test(tc, fold_case_accents_compat);
+    tcase_add_test(tc, implied_query_words_are_dropped);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
