@@ -182,16 +182,6 @@ START_TEST(idsets_sort_dedupe_and_intersect)
 }
 END_TEST
 
-static void set_version(uint32_t v)
-{
-    MDB_txn *txn;
-    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
-    unsigned char b[4];
-    be32_put(b, v);
-    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val = {4, b};
-    ck_assert_int_eq(mdb_put(txn, tdb.meta, &key, &val, 0), 0);
-    ck_assert_int_eq(store_write_commit(txn), 0);
-}
 
 START_TEST(version_2_migration_builds_the_indexes)
 {
@@ -203,7 +193,7 @@ START_TEST(version_2_migration_builds_the_indexes)
     ck_assert_int_eq(mdb_drop(txn, tdb.group_counts, 0), 0);
     ck_assert_int_eq(mdb_drop(txn, tdb.group_words, 0), 0);
     ck_assert_int_eq(store_write_commit(txn), 0);
-    set_version(2);
+    testdb_set_version(2);
     ck_assert_uint_eq(count(NULL, GROUP_ACTIVE), 0);
     store_close(&tdb);
     ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);

@@ -148,21 +148,10 @@ START_TEST(counters_never_repeat)
 }
 END_TEST
 
-/* Writes schema version v straight into meta (as an older groupd left it). */
-static void set_version(uint32_t v)
-{
-    MDB_txn *txn;
-    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
-    unsigned char b[4];
-    be32_put(b, v);
-    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val = {4, b};
-    ck_assert_int_eq(mdb_put(txn, tdb.meta, &key, &val, 0), 0);
-    ck_assert_int_eq(store_write_commit(txn), 0);
-}
 
 START_TEST(version_1_migrates_to_current_and_newer_is_refused)
 {
-    set_version(1);
+    testdb_set_version(1);
     store_close(&tdb);
     ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);
     MDB_txn *txn;
@@ -172,7 +161,7 @@ START_TEST(version_1_migrates_to_current_and_newer_is_refused)
     store_read_end(&tdb);
     ck_assert_uint_eq(v, STORE_SCHEMA_VERSION); /* 1 -> 2 -> 3 */
 
-    set_version(STORE_SCHEMA_VERSION + 1);
+    testdb_set_version(STORE_SCHEMA_VERSION + 1);
     store_close(&tdb);
     ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), MDB_INCOMPATIBLE);
 }
@@ -188,7 +177,7 @@ START_TEST(version_1_with_participant_records_is_refused)
     ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
     ck_assert_int_eq(store_participant_put(&tdb, txn, &pt), 0);
     ck_assert_int_eq(store_write_commit(txn), 0);
-    set_version(1);
+    testdb_set_version(1);
     store_close(&tdb);
     ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), MDB_INCOMPATIBLE);
     ck_assert_ptr_nonnull(strstr(tdb.errmsg, "participant"));

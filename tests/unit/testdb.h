@@ -61,6 +61,18 @@ static inline char *testdb_add_key(uint32_t top, enum role role, size_t n_orgs,
     return key;
 }
 
+/* Writes schema version v straight into meta (as an older groupd left it). */
+static inline void testdb_set_version(uint32_t v)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    unsigned char b[4];
+    be32_put(b, v);
+    MDB_val key = {sizeof "schema_version" - 1, "schema_version"}, val = {4, b};
+    ck_assert_int_eq(mdb_put(txn, tdb.meta, &key, &val, 0), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+}
+
 /* Runs a suite and returns the process exit status. */
 static inline int run_suite(Suite *s)
 {
