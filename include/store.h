@@ -71,6 +71,15 @@ int store_write_commit(MDB_txn *txn);
 int store_reserve_disk(struct store *s, size_t bytes);
 void store_write_abort(MDB_txn *txn);
 
+/* The named databases, for groupctl: name, handle, and whether it is an
+ * index (entries implied by records).  Returns how many. */
+#define STORE_MAX_DBS 16
+struct store_db {
+    const char *name;
+    MDB_dbi dbi;
+    bool index;
+};
+size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]);
 /* Map size and bytes in use, for stats and /metrics. */
 int store_usage(struct store *s, size_t *map_size, size_t *used);
 /* Consistent hot copy into an empty directory. */

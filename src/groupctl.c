@@ -343,7 +343,6 @@ static int count_group(void *ctx, const struct group_record *r)
     return 0;
 }
 
-static int db_stats(struct store *s);
 
 /* create-groups FILE.jsonl --top-organisation N */
 static int create_groups(struct store *s, int argc, char **argv)
@@ -375,6 +374,27 @@ static int create_groups(struct store *s, int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* Entries and pages of each named database. */
+static int db_stats(struct store *s)
+{
+    struct store_db dbs[STORE_MAX_DBS];
+    size_t n = store_databases(s, dbs);
+    MDB_txn *txn;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return fail("read transaction", rc);
+    for (size_t i = 0; i < n && !rc; i++) {
+        MDB_stat st;
+        rc = mdb_stat(txn, dbs[i].dbi, &st);
+        if (!rc)
+            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries,
+                   dbs[i].name,
+                   st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+    }
+    store_read_end(s);
+    return rc ? fail("stats", rc) : 0;
+}
+
 static int stats(struct store *s)
 {
     MDB_txn *txn;
@@ -400,40 +420,6 @@ static int stats(struct store *s)
     printf("participants %llu\n", c.participants);
     printf("map_size_bytes %zu\nmap_used_bytes %zu\n", map_size, used);
     return db_stats(s);
-}
-
-/* Entries and pages of each named database. */
-static int db_stats(struct store *s)
-{
-    const struct {
-        const char *name;
-        MDB_dbi dbi;
-    } dbs[] = {
-        {"groups", s->groups},
-        {"group_extid", s->group_extid},
-        {"group_order", s->group_order},
-        {"group_counts", s->group_counts},
-        {"group_words", s->group_words},
-        {"participants", s->participants},
-        {"participant_email", s->participant_email},
-        {"participant_extid", s->participant_extid},
-        {"email_groups", s->email_groups},
-        {"apikeys", s->apikeys},
-    };
-    MDB_txn *txn;
-    int rc = store_read_begin(s, &txn);
-    if (rc)
-        return fail("read transaction", rc);
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0] && !rc; i++) {
-        MDB_stat st;
-        rc = mdb_stat(txn, dbs[i].dbi, &st);
-        if (!rc)
-            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries,
-                   dbs[i].name,
-                   st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-    }
-    store_read_end(s);
-    return rc ? fail("stats", rc) : 0;
 }
 
 static void print_line(void *ctx, const char *line)

@@ -245,31 +245,19 @@ int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ct
         if (k.want.n > 1)
             qsort_r(k.want.v, k.want.n, sizeof *k.want.v, entry_cmp, &k.want);
         count_partitions(&k);
-        const struct {
-            const char *name;
-            MDB_dbi dbi;
-        } dbs[] = {
-            {"group_extid", s->group_extid},
-            {"participant_email", s->participant_email},
-            {"participant_extid", s->participant_extid},
-            {"email_groups", s->email_groups},
-            {"group_order", s->group_order},
-            {"group_counts", s->group_counts},
-            {"group_words", s->group_words},
-        };
-        /* The list is sorted by dbi first: compare the databases in that order. */
-        size_t order[sizeof dbs / sizeof dbs[0]], n = sizeof dbs / sizeof dbs[0];
-        for (size_t i = 0; i < n; i++)
-            order[i] = i;
+        /* The list is sorted by dbi first: compare the index databases in that order. */
+        struct store_db dbs[STORE_MAX_DBS];
+        size_t n = store_databases(s, dbs);
         for (size_t i = 1; i < n; i++)
-            for (size_t j = i; j > 0 && dbs[order[j]].dbi < dbs[order[j - 1]].dbi; j--) {
-                size_t t = order[j];
-                order[j] = order[j - 1];
-                order[j - 1] = t;
+            for (size_t j = i; j > 0 && dbs[j].dbi < dbs[j - 1].dbi; j--) {
+                struct store_db t = dbs[j];
+                dbs[j] = dbs[j - 1];
+                dbs[j - 1] = t;
             }
         size_t at = 0;
         for (size_t i = 0; i < n && !rc; i++)
-            rc = compare_db(&k, dbs[order[i]].name, dbs[order[i]].dbi, &at);
+            if (dbs[i].index)
+                rc = compare_db(&k, dbs[i].name, dbs[i].dbi, &at);
     }
     buf_free(&k.want.bytes);
     free(k.want.v);

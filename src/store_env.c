@@ -27,28 +27,45 @@
 
 #include "buf.h"
 
+/* Every named database; index ones hold only what records imply
+ * (groupctl check rebuilds them). */
+static const struct {
+    const char *name;
+    size_t offset;
+    unsigned flags;
+    bool index;
+} dbs[] = {
+    {"meta", offsetof(struct store, meta), 0, false},
+    {"groups", offsetof(struct store, groups), 0, false},
+    {"group_extid", offsetof(struct store, group_extid), 0, true},
+    {"participants", offsetof(struct store, participants), 0, false},
+    {"participant_email", offsetof(struct store, participant_email), 0, true},
+    {"participant_extid", offsetof(struct store, participant_extid), 0, true},
+    {"email_groups", offsetof(struct store, email_groups), MDB_DUPSORT | MDB_DUPFIXED, true},
+    {"apikeys", offsetof(struct store, apikeys), 0, false},
+    {"group_order", offsetof(struct store, group_order), 0, true},
+    {"group_counts", offsetof(struct store, group_counts), 0, true},
+    {"group_words", offsetof(struct store, group_words), MDB_DUPSORT | MDB_DUPFIXED, true},
+};
+
+#define N_DBS (sizeof dbs / sizeof dbs[0])
+
+static MDB_dbi *dbi_of(const struct store *s, size_t i)
+{
+    return (MDB_dbi *)((char *)s + dbs[i].offset);
+}
+
+size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS])
+{
+    for (size_t i = 0; i < N_DBS; i++)
+        out[i] = (struct store_db){dbs[i].name, *dbi_of(s, i), dbs[i].index};
+    return N_DBS;
+}
+
 static int open_dbs(struct store *s, MDB_txn *txn)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        unsigned flags;
-    } dbs[] = {
-        {"meta", offsetof(struct store, meta), 0},
-        {"groups", offsetof(struct store, groups), 0},
-        {"group_extid", offsetof(struct store, group_extid), 0},
-        {"participants", offsetof(struct store, participants), 0},
-        {"participant_email", offsetof(struct store, participant_email), 0},
-        {"participant_extid", offsetof(struct store, participant_extid), 0},
-        {"email_groups", offsetof(struct store, email_groups), MDB_DUPSORT | MDB_DUPFIXED},
-        {"apikeys", offsetof(struct store, apikeys), 0},
-        {"group_order", offsetof(struct store, group_order), 0},
-        {"group_counts", offsetof(struct store, group_counts), 0},
-        {"group_words", offsetof(struct store, group_words), MDB_DUPSORT | MDB_DUPFIXED},
-    };
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
-        MDB_dbi *dbi = (MDB_dbi *)((char *)s + dbs[i].offset);
-        int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbi);
+    for (size_t i = 0; i < N_DBS; i++) {
+        int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbi_of(s, i));
         if (rc) {
             snprintf(s->errmsg, sizeof s->errmsg, "opening database %s: %s", dbs[i].name,
                      mdb_strerror(rc));
@@ -167,7 +184,7 @@ int store_open(struct store *s, const char *dir, size_t map_size)
         return rc;
     }
     const char *step = "mdb_env_set_maxdbs";
-    rc = mdb_env_set_maxdbs(s->env, 16);
+    rc = mdb_env_set_maxdbs(s->env, STORE_MAX_DBS);
     if (!rc) {
         step = "mdb_env_set_maxreaders";
         rc = mdb_env_set_maxreaders(s->env, 512);
