@@ -44,4 +44,10 @@ uint64_t be64_get(const void *p);
 void be32_put(void *p, uint32_t v);
 void be64_put(void *p, uint64_t v);
 
+/* FNV-1a, 64 bits, of p[0..n) continuing from h (start with FNV1A_INIT):
+ * a fingerprint for ETags and for grouping equal keys, not a defence
+ * against chosen collisions. */
+#define FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
+
 #endif

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#define CSV_MAX_RECORD 65536 /* bytes in one record, newlines included */
+#define CSV_MAX_RECORD 65535 /* bytes in one record, newlines included */
 
 struct csv_field {
     char *s; /* not NUL-terminated */

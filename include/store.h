@@ -70,6 +70,10 @@ int store_write_commit(MDB_txn *txn);
  * beyond the last used page.  MDB_MAP_FULL when the disk is full. */
 int store_reserve_disk(struct store *s, size_t bytes);
 void store_write_abort(MDB_txn *txn);
+/* Unmaps the database pages this process has touched, without losing any
+ * (they stay in the page cache; see store_env.c).  A long write calls it
+ * now and then so the worker's resident memory does not grow with it. */
+int store_release_map(struct store *s);
 
 /* The named databases, for groupctl: name, handle, and whether it is an
  * index (entries implied by records).  Returns how many. */

@@ -159,3 +159,11 @@ void be64_put(void *p, uint64_t v)
     be32_put(p, (uint32_t)(v >> 32));
     be32_put((unsigned char *)p + 4, (uint32_t)v);
 }
+
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 0x100000001b3ULL;
+    return h;
+}

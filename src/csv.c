@@ -111,7 +111,7 @@ enum csv_status csv_next(struct csv *c, struct csv_field *fields, size_t max, si
             fields[*n] = f;
         (*n)++;
         if (p - record > CSV_MAX_RECORD) {
-            *error = "the record is longer than 65536 bytes";
+            *error = "the record is longer than 65535 bytes";
             skip_record(c, p);
             return CSV_BAD;
         }

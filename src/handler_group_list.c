@@ -507,11 +507,11 @@ static int plan_partitions(struct list *l)
  * groups moves it) and a hash of what was asked and by which key. */
 static void list_etag(struct call *c, uint64_t rev, char out[64])
 {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (size_t i = 0; i < c->req->query_string.len; i++)
-        h = (h ^ (unsigned char)c->req->query_string.data[i]) * 0x100000001b3ULL;
-    for (int i = 0; i < 4; i++)
-        h = (h ^ ((c->who.key_id >> (8 * i)) & 0xFF)) * 0x100000001b3ULL;
+    unsigned char key_id[4] = {(unsigned char)c->who.key_id, (unsigned char)(c->who.key_id >> 8),
+                               (unsigned char)(c->who.key_id >> 16),
+                               (unsigned char)(c->who.key_id >> 24)};
+    uint64_t h = fnv1a(FNV1A_INIT, c->req->query_string.data, c->req->query_string.len);
+    h = fnv1a(h, key_id, sizeof key_id);
     snprintf(out, 64, "\"l%llu-%016llx\"", (unsigned long long)rev, (unsigned long long)h);
 }
 

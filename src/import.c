@@ -12,8 +12,10 @@
  *   4. per group, hand its rows to member_sync (the code path of every
  *      other participant write) and rewrite the group's record once.
  * Rows are kept as offsets into the file, not as parsed patches: a patch
- * is rebuilt for one group at a time in step 4, so memory stays at a few
- * dozen bytes per row beyond the file itself.
+ * is rebuilt for one group at a time in step 4, so memory stays at 48
+ * bytes per row beyond the file itself.  Of an e-mail only a hash of its
+ * comparison form is kept; the few rows whose hashes meet are compared in
+ * full.  Each group's rows are written in file order.
  */
 #include "import.h"
 
@@ -39,16 +41,18 @@ static const char *const column_names[N_COLUMNS] = {"groupId", "email", "name", 
 #define IMPORT_DISK_PER_BYTE 8
 
 struct cell {
-    uint32_t off, len; /* into the file; len 0 = empty */
+    uint16_t off, len; /* from the record's start (CSV_MAX_RECORD fits); len 0 = empty */
 };
 
 struct row {
-    long line;
+    uint64_t email_hash; /* fnv1a of the e-mail's comparison form */
+    uint32_t at;         /* the record's first byte in the file */
+    uint32_t line;
+    uint32_t slot; /* index into import.slots */
     struct cell cell[N_COLUMNS];
-    uint32_t key_off, key_len; /* e-mail comparison form, in import.keys */
-    uint32_t slot;             /* index into import.slots */
-    bool bad;                  /* a cell was reported already */
+    bool bad; /* a cell was reported already */
 };
+_Static_assert(CSV_MAX_RECORD <= UINT16_MAX, "cell offsets are 16 bits");
 
 struct slot {
     uint64_t gid;
@@ -64,7 +68,7 @@ struct import {
     char *csv;
     struct row *rows;
     size_t n_rows, cap_rows;
-    struct buf keys;
+    struct buf scratch; /* one comparison form at a time */
     struct slot *slots;
     size_t n_slots;
     uint32_t *order; /* row indices, sorted as a step needs */
@@ -73,7 +77,7 @@ struct import {
 
 static const char *cell_s(const struct import *im, const struct row *r, enum column c)
 {
-    return im->csv + r->cell[c].off;
+    return im->csv + r->at + r->cell[c].off;
 }
 
 /* ---- step 1: the header and the rows ---- */
@@ -145,8 +149,8 @@ static void check_group_cell(const struct import *im, struct row *r)
         free(v);
         /* Keep the trimmed value: it is what is looked up. */
         const char *t = text_trim(s, &len);
-        r->cell[COL_GROUP].off += (uint32_t)(t - s);
-        r->cell[COL_GROUP].len = (uint32_t)len;
+        r->cell[COL_GROUP].off += (uint16_t)(t - s);
+        r->cell[COL_GROUP].len = (uint16_t)len;
         return;
     }
     bool digits = len <= 19;
@@ -168,13 +172,14 @@ static void add_row(struct import *im, const struct csv_field *f, size_t n, long
     }
     struct row *r = &im->rows[im->n_rows++];
     memset(r, 0, sizeof *r);
-    r->line = line;
+    r->line = (uint32_t)line;
+    r->at = (uint32_t)(f[0].s - im->csv);
     for (int c = 0; c < N_COLUMNS; c++) {
         if (col_of[c] < 0 || (size_t)col_of[c] >= n)
             continue;
         const struct csv_field *cf = &f[col_of[c]];
-        r->cell[c].off = (uint32_t)(cf->s - im->csv);
-        r->cell[c].len = (uint32_t)cf->len;
+        r->cell[c].off = (uint16_t)(cf->s - im->csv - r->at);
+        r->cell[c].len = (uint16_t)cf->len;
     }
     im->p->line = line;
     size_t before = im->p->entries;
@@ -182,10 +187,11 @@ static void add_row(struct import *im, const struct csv_field *f, size_t n, long
     struct participant_text t = row_text(im, r);
     struct participant_patch patch;
     participant_patch_from_text(&t, &patch, im->p);
-    r->key_off = (uint32_t)im->keys.len;
-    if (patch.v.email)
-        email_key(patch.v.email, strlen(patch.v.email), &im->keys);
-    r->key_len = (uint32_t)(im->keys.len - r->key_off);
+    if (patch.v.email) {
+        buf_reset(&im->scratch);
+        email_key(patch.v.email, strlen(patch.v.email), &im->scratch);
+        r->email_hash = fnv1a(FNV1A_INIT, im->scratch.data, im->scratch.len);
+    }
     participant_patch_free(&patch);
     im->p->line = 0;
     r->bad = im->p->entries != before;
@@ -286,59 +292,144 @@ static int resolve_groups(struct import *im, MDB_txn *txn)
     return 0;
 }
 
-/* Rows ordered by group, then by e-mail or externalId, then by line. */
+/* Repeats within a group are found in two sorts: rows by group, then by a
+ * sort key (the e-mail's hash, or the trimmed externalId), then by line;
+ * then each run of rows sharing group and sort key is sorted again by its
+ * full key, so a hash collision costs a sort of its run, never a
+ * comparison of every pair. */
 struct by_key {
-    const struct import *im;
-    enum column col; /* COL_EMAIL (comparison form) or COL_EXTID */
+    struct import *im;
+    enum column col; /* COL_EMAIL or COL_EXTID */
 };
 
-static void row_key(const struct import *im, const struct row *r, enum column col, const char **s,
-                    size_t *len)
+static const char *extid_of(const struct import *im, const struct row *r, size_t *len)
 {
-    if (col == COL_EMAIL) {
-        *s = im->keys.data + r->key_off;
-        *len = r->key_len;
-    } else {
-        *len = r->cell[COL_EXTID].len;
-        *s = cell_s(im, r, COL_EXTID);
-        *s = *len ? text_trim(*s, len) : *s;
-    }
+    *len = r->cell[COL_EXTID].len;
+    const char *s = cell_s(im, r, COL_EXTID);
+    return *len ? text_trim(s, len) : s;
+}
+
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int cmp_sort_key(const struct by_key *k, const struct row *x, const struct row *y)
+{
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    if (k->col == COL_EMAIL)
+        return (x->email_hash > y->email_hash) - (x->email_hash < y->email_hash);
+    size_t xl, yl;
+    const char *xs = extid_of(k->im, x, &xl), *ys = extid_of(k->im, y, &yl);
+    return cmp_bytes(xs, xl, ys, yl);
 }
 
 static int cmp_key(const void *a, const void *b, void *ctx)
 {
     const struct by_key *k = ctx;
     const struct row *x = &k->im->rows[*(const uint32_t *)a], *y = &k->im->rows[*(const uint32_t *)b];
-    if (x->slot != y->slot)
-        return x->slot < y->slot ? -1 : 1;
-    const char *xs, *ys;
-    size_t xl, yl;
-    row_key(k->im, x, k->col, &xs, &xl);
-    row_key(k->im, y, k->col, &ys, &yl);
-    int c = memcmp(xs, ys, xl < yl ? xl : yl);
-    if (c || xl != yl)
-        return c ? c : (xl < yl ? -1 : 1);
-    return x->line < y->line ? -1 : x->line > y->line;
+    int c = cmp_sort_key(k, x, y);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Appends a row's full key: the e-mail's comparison form, computed again
+ * as step 1 did, or the trimmed externalId. */
+static void add_full_key(struct import *im, const struct row *r, enum column col, struct buf *out)
+{
+    if (col == COL_EXTID) {
+        size_t len;
+        const char *s = extid_of(im, r, &len);
+        buf_add(out, s, len);
+        return;
+    }
+    struct participant_text t = row_text(im, r);
+    struct participant_patch patch;
+    struct problem ignore;
+    problem_init(&ignore);
+    participant_patch_from_text(&t, &patch, &ignore);
+    problem_free(&ignore);
+    if (patch.v.email)
+        email_key(patch.v.email, strlen(patch.v.email), out);
+    participant_patch_free(&patch);
+}
+
+struct run_key {
+    uint32_t off, len, line;
+};
+
+static int cmp_run_key(const void *a, const void *b, void *ctx)
+{
+    const char *keys = ctx;
+    const struct run_key *x = a, *y = b;
+    int c = cmp_bytes(keys + x->off, x->len, keys + y->off, y->len);
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Reports every row of rows[0..n) (one group, one sort key, good rows
+ * only) whose full key an earlier line has. */
+static void report_run(struct import *im, enum column col, const uint32_t *rows, size_t n)
+{
+    struct run_key *rk = malloc(n * sizeof *rk);
+    if (!rk)
+        abort();
+    struct buf keys = BUF_INIT;
+    buf_reserve(&keys, 64);
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &im->rows[rows[i]];
+        rk[i].off = (uint32_t)keys.len;
+        add_full_key(im, r, col, &keys);
+        rk[i].len = (uint32_t)(keys.len - rk[i].off);
+        rk[i].line = r->line;
+    }
+    qsort_r(rk, n, sizeof *rk, cmp_run_key, keys.data);
+    for (size_t i = 1; i < n; i++) {
+        if (!rk[i].len || cmp_bytes(keys.data + rk[i - 1].off, rk[i - 1].len,
+                                    keys.data + rk[i].off, rk[i].len) != 0)
+            continue;
+        im->p->line = rk[i].line;
+        problem_invalid(im->p, column_names[col], "repeats line %u for the same group",
+                        (unsigned)rk[i - 1].line);
+        im->p->line = 0;
+    }
+    buf_free(&keys);
+    free(rk);
 }
 
 static void find_repeats(struct import *im, enum column col)
 {
     struct by_key k = {im, col};
-    qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_key, &k);
-    for (size_t i = 1; i < im->n_rows; i++) {
-        const struct row *prev = &im->rows[im->order[i - 1]], *r = &im->rows[im->order[i]];
-        const char *a, *b;
-        size_t al, bl;
-        row_key(im, prev, col, &a, &al);
-        row_key(im, r, col, &b, &bl);
-        if (!bl || r->bad || prev->bad || prev->slot != r->slot || al != bl ||
-            memcmp(a, b, al) != 0)
-            continue;
-        im->p->line = r->line;
-        problem_invalid(im->p, column_names[col], "repeats line %ld for the same group",
-                        prev->line);
-        im->p->line = 0;
+    if (im->n_rows > 1)
+        qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_key, &k);
+    uint32_t *run = malloc((im->n_rows ? im->n_rows : 1) * sizeof *run);
+    if (!run)
+        abort();
+    for (size_t i = 0, j; i < im->n_rows; i = j) {
+        const struct row *first = &im->rows[im->order[i]];
+        size_t n = 0;
+        for (j = i; j < im->n_rows; j++) {
+            const struct row *r = &im->rows[im->order[j]];
+            if (j > i && cmp_sort_key(&k, first, r) != 0)
+                break;
+            if (!r->bad)
+                run[n++] = im->order[j];
+        }
+        bool keyed = col == COL_EMAIL || first->cell[COL_EXTID].len;
+        if (n > 1 && keyed)
+            report_run(im, col, run, n);
     }
+    free(run);
+}
+
+/* Rows by group, then in file order: how step 4 writes them. */
+static int cmp_file_order(const void *a, const void *b, void *ctx)
+{
+    const struct import *im = ctx;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (im->rows[x].slot != im->rows[y].slot)
+        return im->rows[x].slot < im->rows[y].slot ? -1 : 1;
+    return (x > y) - (x < y);
 }
 
 /* ---- step 4: writing ---- */
@@ -396,7 +487,7 @@ static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum
 {
     struct member_ctx m = {im->store, txn, im->who->top_organisation, im->who->actor,
                            clock_now_ms()};
-    /* order is by group then e-mail (find_repeats(COL_EMAIL) ran last). */
+    /* order is by group, then file order (check_groups). */
     int rc = 0;
     for (size_t i = 0; i < im->n_rows && !rc;) {
         size_t j = i;
@@ -416,7 +507,7 @@ static void import_free(struct import *im)
     free(im->rows);
     free(im->slots);
     free(im->order);
-    buf_free(&im->keys);
+    buf_free(&im->scratch);
 }
 
 /* Steps 2 and 3 inside txn: 0 to go on, -1 when p holds the refusal. */
@@ -437,6 +528,8 @@ static int check_groups(struct import *im, MDB_txn *txn)
     find_repeats(im, COL_EMAIL);
     if (problem_any(im->p))
         return -1;
+    if (im->n_rows > 1)
+        qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_file_order, im);
     for (size_t i = 0; i < im->n_slots; i++) {
         if (!principal_covers(im->who, im->slots[i].organisation)) {
             problem_set(im->p, 403, "forbidden",
@@ -467,7 +560,6 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     im.opt = opt;
     im.csv = csv_text;
     im.p = p;
-    buf_reserve(&im.keys, 4096); /* never NULL, even when no row has an e-mail */
     const char *saved_code = p->invalid_code;
     p->invalid_code = "invalid_csv";
 
@@ -489,6 +581,11 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
         goto out;
     /* The records and index entries of a row take a few times its bytes. */
     rc = store_reserve_disk(s, IMPORT_DISK_PER_BYTE * len);
+    /* The worker's resident set still holds every database page it has
+     * read or written since it started; none of them is its own memory
+     * (store_release_map), so the import starts from none. */
+    if (!rc)
+        rc = store_release_map(s);
     if (!rc)
         rc = check_groups(&im, txn);
     struct problem conflicts;

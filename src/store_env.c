@@ -23,7 +23,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "buf.h"
 
@@ -315,6 +317,52 @@ int store_write_begin(struct store *s, MDB_txn **txn)
         *txn = NULL;
     }
     return rc;
+}
+
+/* Where the data file is mapped.  LMDB does not say (mdb_env_info's
+ * me_mapaddr is set only with MDB_FIXEDMAP), so it is the mapping of the
+ * data file's device and inode in /proc/self/maps. */
+static int find_map(struct store *s, void **addr, size_t *len)
+{
+    mdb_filehandle_t fd;
+    struct stat st;
+    int rc = mdb_env_get_fd(s->env, &fd);
+    if (rc)
+        return rc;
+    if (fstat(fd, &st) != 0)
+        return errno;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return errno;
+    char line[512];
+    rc = ENOENT;
+    while (rc == ENOENT && fgets(line, sizeof line, f)) {
+        unsigned long start, end, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &start, &end, &maj, &min, &ino) == 5 &&
+            ino == st.st_ino && makedev(maj, min) == st.st_dev) {
+            *addr = (void *)start;
+            *len = end - start;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* MADV_DONTNEED on a MAP_SHARED file mapping (LMDB always maps shared)
+ * removes only this process's page-table entries: the pages, dirty ones
+ * of an open write transaction included, stay in the page cache, and the
+ * next touch maps the same page again.  So it is safe at any moment, and
+ * the kernel may write dirty ones back early or evict clean ones. */
+int store_release_map(struct store *s)
+{
+    void *addr;
+    size_t len;
+    int rc = find_map(s, &addr, &len);
+    if (rc)
+        return rc;
+    return madvise(addr, len, MADV_DONTNEED) ? errno : 0;
 }
 
 int store_write_commit(MDB_txn *txn) { return mdb_txn_commit(txn); }

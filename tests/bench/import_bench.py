@@ -40,6 +40,34 @@ def worker_memory(master_pid):
     return out
 
 
+class PeakSampler:
+    """Polls the workers' /proc/PID/status every 2 ms (bounded by a stop flag and a count)
+    and keeps, per worker, the RssAnon and RssFile of the moment VmRSS was highest: the
+    high-water mark says how much, this says of what."""
+
+    def __init__(self, pids):
+        import threading
+        self.pids = pids
+        self.peak = {pid: (0, 0, 0) for pid in pids}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        for _ in range(100_000):
+            if self.stop.is_set():
+                return
+            for pid in self.pids:
+                f = {}
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        k, _, v = line.partition(":")
+                        if k in ("VmRSS", "RssAnon", "RssFile"):
+                            f[k] = int(v.split()[0])
+                if f["VmRSS"] > self.peak[pid][0]:
+                    self.peak[pid] = (f["VmRSS"], f["RssAnon"], f["RssFile"])
+            time.sleep(0.002)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--groups", type=int, default=10_000)
@@ -79,6 +107,8 @@ def main():
                 f.write("5")
         for pid, hwm, anon, file_ in worker_memory(s.groupd.pid):
             print(f"before the import, worker {pid}: VmHWM {hwm}, RssAnon {anon}, RssFile {file_}")
+        sampler = PeakSampler(children(s.groupd.pid))
+        sampler.thread.start()
         for label in ("import", "re-import"):
             t = time.monotonic()
             r = s.request("POST", "/group/bulkImportParticipants?external=true", key, raw=body,
@@ -86,8 +116,13 @@ def main():
             dt = time.monotonic() - t
             assert r.status == 200, r
             print(f"{label}: {dt:.2f} s, {a.rows / dt:,.0f} rows/s  {r.json['imported']}")
+        sampler.stop.set()
+        sampler.thread.join()
         for pid, hwm, anon, file_ in worker_memory(s.groupd.pid):
             print(f"worker {pid}: VmHWM {hwm}, RssAnon {anon}, RssFile {file_}")
+            rss, anon, file_ = sampler.peak[pid]
+            print(f"  sampled peak: VmRSS {rss} kB = RssAnon {anon} kB + RssFile {file_} kB")
+        print(s.groupctl("stats").stdout.rstrip())
         print(f"budget: 64 MiB + body {len(body) / 2**20:.1f} MiB = {64 + len(body) / 2**20:.1f} MiB")
 
         # one group of 10,000 and one of 10

@@ -335,6 +335,28 @@ class ParticipantsTest(unittest.TestCase):
         self.assertEqual(r.json["imported"]["created"], 0)
         self.assertEqual(self.get(g1["id"]), before)
 
+    def test_import_reports_every_repeat_and_writes_in_file_order(self):
+        g1, g2 = self.group(), self.group()
+        # a repeat is an error naming the line it repeats; another group may repeat freely
+        csv = (f"groupId,email,externalId\n"
+               f"{g1['id']},a@x.nl,s1\n"      # line 2
+               f"{g1['id']},b@x.nl,s2\n"      # 3
+               f"{g2['id']},A@x.nl,s1\n"      # 4: another group
+               f"{g1['id']},A@X.NL,s3\n"      # 5: e-mail of line 2
+               f"{g1['id']},c@x.nl, s2 \n"    # 6: externalId of line 3 (trimmed)
+               f"{g1['id']},a@x.nl,\n")       # 7: e-mail of line 5
+        err = self.assertError(self.import_csv(csv), 400, "invalid_csv")
+        got = sorted((c["line"], c["field"], c["message"]) for c in err["context"])
+        self.assertEqual(got, [(5, "email", "repeats line 2 for the same group"),
+                               (6, "externalId", "repeats line 3 for the same group"),
+                               (7, "email", "repeats line 5 for the same group")])
+        self.assertEqual(self.get(g1["id"])["totalParticipants"], 0)
+        # a group's new participants are created in the order of the file
+        csv = f"groupId,email\n{g1['id']},c@x.nl\n{g1['id']},a@x.nl\n{g1['id']},b@x.nl\n"
+        self.assertEqual(self.import_csv(csv).status, 200)
+        self.assertEqual([p["email"] for p in self.get(g1["id"])["participants"]],
+                         ["c@x.nl", "a@x.nl", "b@x.nl"])
+
     def test_import_replace_and_external(self):
         g = self.group(participants=[{"email": "old@x.nl"}, {"email": "keep@x.nl", "name": "K"}])
         csv = f"groupId;email\n{g['externalId']};keep@x.nl\n{g['externalId']};new@x.nl\n"
