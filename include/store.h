@@ -252,7 +252,9 @@ int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t 
 int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
                             const struct participant *pt, unsigned keys, bool add,
                             enum pkey *clash);
-/* Calls fn with each participant of group gid, in participant id order. */
+/* Calls fn with each participant of group gid, in participant id order.
+ * pt is valid only during the call (its strings are reused for the next;
+ * participant_copy keeps one). */
 int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
                            int (*fn)(void *ctx, const struct participant *pt), void *ctx);
 /* Calls fn with the id of each group of top holding this e-mail. */

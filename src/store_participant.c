@@ -63,8 +63,13 @@ static void encode(const struct participant *pt, struct buf *out)
     }
 }
 
+/* Decoding places every string and array of a record in an arena, a buf
+ * that the caller reuses from one record to the next: walking a group's
+ * participants allocates nothing per participant once the arena is big
+ * enough, which is most of what GET /group/:id costs beyond the lookup. */
 struct reader {
     const unsigned char *p, *end;
+    char *out; /* the next free byte of the arena */
     bool bad;
 };
 
@@ -74,9 +79,10 @@ static char *take(struct reader *r, size_t n)
         r->bad = true;
         return NULL;
     }
-    char *s = strndup((const char *)r->p, n);
-    if (!s)
-        abort();
+    char *s = r->out;
+    memcpy(s, r->p, n);
+    s[n] = '\0';
+    r->out += n + 1;
     r->p += n;
     return s;
 }
@@ -92,18 +98,25 @@ static char *take16(struct reader *r)
     return take(r, n);
 }
 
-static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt)
+/* pt lives as long as arena is neither changed nor freed. */
+static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt, struct buf *arena)
 {
     memset(pt, 0, sizeof *pt);
     const unsigned char *h = val->mv_data;
     if (key->mv_size != 16 || val->mv_size < HEADER_LEN || h[0] != RECORD_FORMAT ||
         h[3] >= ACTOR_MAX || h[4] >= ACTOR_MAX)
         return MDB_CORRUPTED;
+    /* Arrays first (malloc's alignment suits them), then the strings: no
+     * more bytes than the record, plus a NUL for each. */
+    size_t labels = h[1] * sizeof *pt->labels, arrays = labels + h[2] * sizeof *pt->integrations;
+    size_t strings = 3 + h[1] + 2 * (size_t)h[2];
+    arena->len = 0;
+    buf_reserve(arena, arrays + val->mv_size + strings);
     pt->group = be64_get(key->mv_data);
     pt->id = be64_get((const unsigned char *)key->mv_data + 8);
     pt->created_at = (int64_t)be64_get(h + 16);
     pt->updated_at = (int64_t)be64_get(h + 24);
-    struct reader r = {h + HEADER_LEN, h + val->mv_size, false};
+    struct reader r = {h + HEADER_LEN, h + val->mv_size, arena->data + arrays, false};
     if ((size_t)(r.end - r.p) < (size_t)h[3] + h[4])
         return MDB_CORRUPTED;
     memcpy(pt->created_by, r.p, h[3]);
@@ -114,27 +127,15 @@ static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt
     pt->name = take(&r, (size_t)h[8] << 8 | h[9]);
     size_t ext = (size_t)h[10] << 8 | h[11];
     pt->external_id = ext ? take(&r, ext) : NULL;
-    if (h[1]) {
-        pt->labels = calloc(h[1], sizeof *pt->labels);
-        if (!pt->labels)
-            abort();
-        for (; pt->n_labels < h[1] && !r.bad; pt->n_labels++)
-            pt->labels[pt->n_labels] = take16(&r);
+    pt->labels = h[1] ? (char **)(void *)arena->data : NULL;
+    for (; pt->n_labels < h[1] && !r.bad; pt->n_labels++)
+        pt->labels[pt->n_labels] = take16(&r);
+    pt->integrations = h[2] ? (struct integration *)(void *)(arena->data + labels) : NULL;
+    for (; pt->n_integrations < h[2] && !r.bad; pt->n_integrations++) {
+        pt->integrations[pt->n_integrations].type = take16(&r);
+        pt->integrations[pt->n_integrations].id = take16(&r);
     }
-    if (h[2]) {
-        pt->integrations = calloc(h[2], sizeof *pt->integrations);
-        if (!pt->integrations)
-            abort();
-        for (; pt->n_integrations < h[2] && !r.bad; pt->n_integrations++) {
-            pt->integrations[pt->n_integrations].type = take16(&r);
-            pt->integrations[pt->n_integrations].id = take16(&r);
-        }
-    }
-    if (r.bad || r.p != r.end) {
-        participant_free(pt);
-        return MDB_CORRUPTED;
-    }
-    return 0;
+    return r.bad || r.p != r.end ? MDB_CORRUPTED : 0;
 }
 
 static void record_key(unsigned char k[16], uint64_t gid, uint64_t pid)
@@ -150,7 +151,14 @@ int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t 
     record_key(k, gid, pid);
     MDB_val key = {16, k}, val;
     int rc = mdb_get(txn, s->participants, &key, &val);
-    return rc ? rc : decode(&key, &val, out);
+    struct buf arena = BUF_INIT;
+    struct participant pt;
+    if (!rc)
+        rc = decode(&key, &val, &pt, &arena);
+    if (!rc)
+        participant_copy(out, &pt);
+    buf_free(&arena);
+    return rc;
 }
 
 int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt)
@@ -183,18 +191,18 @@ int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
     unsigned char k[8];
     be64_put(k, gid);
     MDB_val key = {8, k}, val;
+    struct buf arena = BUF_INIT;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
          rc == 0 && key.mv_size == 16 && be64_get(key.mv_data) == gid;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         struct participant pt;
-        rc = decode(&key, &val, &pt);
-        if (rc)
-            break;
-        rc = fn(ctx, &pt);
-        participant_free(&pt);
+        rc = decode(&key, &val, &pt, &arena);
+        if (!rc)
+            rc = fn(ctx, &pt);
         if (rc)
             break;
     }
+    buf_free(&arena);
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -344,6 +352,7 @@ int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, u
     int rc = mdb_cursor_open(txn, s->participants, &cur);
     if (rc)
         return rc;
+    struct buf arena = BUF_INIT;
     for (;;) {
         unsigned char k[8];
         be64_put(k, gid);
@@ -352,16 +361,15 @@ int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, u
         if (rc || key.mv_size != 16 || be64_get(key.mv_data) != gid)
             break;
         struct participant pt;
-        rc = decode(&key, &val, &pt);
-        if (rc)
-            break;
-        rc = store_participant_index(s, txn, top, &pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
-        participant_free(&pt);
+        rc = decode(&key, &val, &pt, &arena);
+        if (!rc)
+            rc = store_participant_index(s, txn, top, &pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
         if (!rc)
             rc = mdb_cursor_del(cur, 0);
         if (rc)
             break;
     }
+    buf_free(&arena);
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
