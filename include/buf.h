@@ -21,7 +21,14 @@ struct buf {
 
 #define BUF_INIT {NULL, 0, 0}
 
-void buf_reserve(struct buf *b, size_t extra);
+/* Makes room for extra more bytes (and the NUL).  The check is inline:
+ * every append on the read path makes it. */
+void buf_grow(struct buf *b, size_t extra);
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->cap)
+        buf_grow(b, extra);
+}
 void buf_add(struct buf *b, const void *data, size_t len);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);

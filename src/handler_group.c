@@ -46,6 +46,10 @@ void group_get(struct call *c)
     if (reply_etag(c->rep, c->req, etag))
         return;
     struct buf out = BUF_INIT;
+    /* Room for a typical participant's JSON each (up to a point): a usual
+     * answer is built without growing the buffer on the way. */
+    size_t expect = rec.total_participants < 4096 ? rec.total_participants : 4096;
+    buf_reserve(&out, rec.json_len + 64 + expect * 320);
     rc = render_full(c, c->rtxn, rec.json, rec.json_len, rec.id, &out);
     if (rc) {
         buf_free(&out);
