@@ -15,9 +15,11 @@
  *   groupctl --db DIR stats
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apikey.h"
 #include "clock.h"
@@ -368,7 +370,7 @@ static int create_groups(struct store *s, int argc, char **argv)
         buf_free(&out);
     }
     problem_free(&p);
-    if (rc > 0)
+    if (rc && rc != -1) /* LMDB's errors are negative; -1 is the report above */
         fail("create-groups", rc);
     printf("{\"created\":%zu}\n", created);
     return rc ? 1 : 0;
@@ -461,6 +463,13 @@ int main(int argc, char **argv)
     }
     if (!db || i >= argc)
         return usage();
+    /* A database groupctl creates gets groupd's default map; an existing
+     * one keeps the size it has unless --map-size says otherwise. */
+    char data_file[PATH_MAX];
+    struct stat st;
+    snprintf(data_file, sizeof data_file, "%s/data.mdb", db);
+    if (!map_size && stat(data_file, &st) != 0)
+        map_size = STORE_DEFAULT_MAP_SIZE;
     if (apikey_init() != 0) {
         fprintf(stderr, "groupctl: libsodium could not be initialised\n");
         return 1;

@@ -200,6 +200,27 @@ class SearchTest(unittest.TestCase):
         self.assertEqual([g["externalId"] for g in self.search("?q=gela", key)["results"]], ["LD-1"])
         self.assertEqual(self.search("?status=archived", key)["results"][0]["name"], "Oud")
 
+    def test_create_groups_on_a_new_database_and_on_a_full_map(self):
+        import json
+        import os
+        import subprocess
+        import tempfile
+        from harness import GROUPCTL
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "groups.jsonl")
+            with open(path, "w") as f:
+                for i in range(2000):  # ~3 MB of records and indexes: more than LMDB's 1 MiB default
+                    f.write(json.dumps({"name": f"Groep {i}", "organisation": 2, "externalId": f"N{i}"}) + "\n")
+            run = lambda db, *extra: subprocess.run(
+                [GROUPCTL, "--db", os.path.join(d, db), *extra, "create-groups", path,
+                 "--top-organisation", "1"], capture_output=True, text=True, timeout=60)
+            r = run("new")
+            self.assertEqual((r.returncode, json.loads(r.stdout)), (0, {"created": 2000}), r.stderr)
+            r = run("small", "--map-size", str(1 << 20))
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("create-groups: MDB_MAP_FULL", r.stderr)
+            self.assertEqual(json.loads(r.stdout), {"created": 0})
+
     def test_zz_check_finds_the_indexes_consistent(self):
         r = self.s.groupctl("check", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

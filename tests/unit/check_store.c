@@ -217,6 +217,58 @@ START_TEST(map_full_is_reported_and_nothing_written)
 }
 END_TEST
 
+/* The resident size of this process's mapping of the data file, in kB. */
+static long data_file_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    bool in_data = false;
+    long rss = -1;
+    while (rss < 0 && fgets(line, sizeof line, f)) {
+        long v;
+        /* A mapping's header line; its fields ("Rss:", ...) follow it. */
+        if (line[strcspn(line, " :")] != ':')
+            in_data = strstr(line, "/data.mdb") != NULL;
+        else if (in_data && sscanf(line, "Rss: %ld kB", &v) == 1)
+            rss = v;
+    }
+    fclose(f);
+    ck_assert_int_ge(rss, 0);
+    return rss;
+}
+
+START_TEST(release_map_unmaps_pages_and_keeps_uncommitted_writes)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    for (uint64_t id = 1; id <= 400; id++) {
+        struct group g;
+        char ext[32];
+        snprintf(ext, sizeof ext, "e%llu", (unsigned long long)id);
+        make_group(&g, id, 100, ext);
+        int rc = store_group_put(&tdb, txn, &g, NULL, id);
+        ck_assert_msg(rc == 0, "group %llu: %s", (unsigned long long)id, mdb_strerror(rc));
+        group_free(&g);
+    }
+    long before = data_file_rss_kb();
+    ck_assert_int_ge(before, 256); /* the transaction wrote ~600 kB of pages */
+    ck_assert_int_eq(store_release_map(&tdb), 0);
+    ck_assert_int_lt(data_file_rss_kb(), 64);
+    /* The pages written, not yet committed, are all still there. */
+    struct group_record r;
+    for (uint64_t id = 1; id <= 400; id += 57) {
+        ck_assert_int_eq(store_group_get(&tdb, txn, id, &r), 0);
+        ck_assert_uint_eq(r.name_len, 5);
+    }
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_int_eq(store_release_map(&tdb), 0);
+    uint64_t id = 0;
+    ck_assert_int_eq(find_ext(100, "e400", &id), 0);
+    ck_assert_uint_eq(id, 400);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -228,6 +280,7 @@ int main(void)
     tcase_add_test(tc, long_external_ids_fit_lmdb_keys);
     tcase_add_test(tc, counters_never_repeat);
     tcase_add_test(tc, map_full_is_reported_and_nothing_written);
+    tcase_add_test(tc, release_map_unmaps_pages_and_keeps_uncommitted_writes);
     tcase_add_test(tc, version_1_migrates_to_current_and_newer_is_refused);
     tcase_add_test(tc, version_1_with_participant_records_is_refused);
     suite_add_tcase(s, tc);
