@@ -219,6 +219,13 @@ static void read_rows(struct import *im, struct csv *csv, const int col_of[N_COL
 
 /* ---- step 2: groups and repeats ---- */
 
+/* Byte order, a prefix first. */
+static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
 static int cmp_group_cell(const void *a, const void *b, void *ctx)
 {
     const struct import *im = ctx;
@@ -234,9 +241,7 @@ static int cmp_group_cell(const void *a, const void *b, void *ctx)
     }
     if (xl != yl && !im->opt->external)
         return xl < yl ? -1 : 1;
-    size_t n = xl < yl ? xl : yl;
-    int c = memcmp(xs, ys, n);
-    return c ? c : (xl > yl) - (xl < yl);
+    return cmp_bytes(xs, xl, ys, yl);
 }
 
 static int resolve(struct import *im, MDB_txn *txn, const struct row *r, struct slot *slot)
@@ -307,12 +312,6 @@ static const char *extid_of(const struct import *im, const struct row *r, size_t
     *len = r->cell[COL_EXTID].len;
     const char *s = cell_s(im, r, COL_EXTID);
     return *len ? text_trim(s, len) : s;
-}
-
-static int cmp_bytes(const char *a, size_t al, const char *b, size_t bl)
-{
-    int c = memcmp(a, b, al < bl ? al : bl);
-    return c ? c : (al > bl) - (al < bl);
 }
 
 static int cmp_sort_key(const struct by_key *k, const struct row *x, const struct row *y)
