@@ -303,7 +303,7 @@ static int resolve_groups(struct import *im, MDB_txn *txn)
  * full key, so a hash collision costs a sort of its run, never a
  * comparison of every pair. */
 struct by_key {
-    struct import *im;
+    const struct import *im;
     enum column col; /* COL_EMAIL or COL_EXTID */
 };
 
@@ -335,7 +335,7 @@ static int cmp_key(const void *a, const void *b, void *ctx)
 
 /* Appends a row's full key: the e-mail's comparison form, computed again
  * as step 1 did, or the trimmed externalId. */
-static void add_full_key(struct import *im, const struct row *r, enum column col, struct buf *out)
+static void add_full_key(const struct import *im, const struct row *r, enum column col, struct buf *out)
 {
     if (col == COL_EXTID) {
         size_t len;
