@@ -44,18 +44,14 @@ bool query_flag(struct call *c, const char *name, struct problem *p);
 /* participantUpdateType: how participants are matched (email by default). */
 enum pkey query_match(struct call *c, struct problem *p);
 
-enum find { FIND_OK, FIND_NONE, FIND_FORBIDDEN, FIND_ERROR };
-
-/* A digits-only segment names the group with that internal id when the
- * caller may see it (its topOrganisation and organisations, any status);
- * otherwise the segment is an externalId of the caller's topOrganisation.
- * A group of the caller's top outside the key's organisations is
- * FIND_FORBIDDEN; of another top, it does not exist (FIND_NONE). */
-enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
-                     struct group_record *rec, int *rc);
-/* Replies for a failed find (404 / 403 / 500); true when the caller
- * should stop. */
-bool find_failed(struct call *c, enum find f, int rc);
+/* Finds the group a path segment names, or replies 404 / 403 / 500 and
+ * returns false.  A digits-only segment names the group with that
+ * internal id when the caller may see it (its topOrganisation and
+ * organisations, any status); otherwise the segment is an externalId of
+ * the caller's topOrganisation.  A group of the caller's top outside the
+ * key's organisations is 403; of another top, it does not exist (404). */
+bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                struct group_record *rec);
 
 /* The GET /group/:id form: the stored object with participants and events
  * added before its closing brace. */

@@ -37,8 +37,10 @@ enum pkey query_match(struct call *c, struct problem *p)
 
 /* ---- finding the group a path segment names ---- */
 
-enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
-                     struct group_record *rec, int *rc)
+enum find { FIND_OK, FIND_NONE, FIND_FORBIDDEN, FIND_ERROR };
+
+static enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                            struct group_record *rec, int *rc)
 {
     bool hidden = false;
     *rc = 0;
@@ -66,17 +68,19 @@ enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool e
     return hidden ? FIND_FORBIDDEN : FIND_NONE;
 }
 
-bool find_failed(struct call *c, enum find f, int rc)
+bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                struct group_record *rec)
 {
-    switch (f) {
-    case FIND_OK: return false;
+    int rc;
+    switch (find_group(c, txn, seg, external, rec, &rc)) {
+    case FIND_OK: return true;
     case FIND_NONE: reply_error(c->rep, 404, "not_found", "no such group"); break;
     case FIND_FORBIDDEN:
         reply_error(c->rep, 403, "forbidden", "the group's organisation is outside this key's scope");
         break;
     case FIND_ERROR: call_store_error(c, "finding a group", rc); break;
     }
-    return true;
+    return false;
 }
 
 /* ---- rendering ---- */
@@ -140,8 +144,7 @@ bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool
     if (!change_open(c, ch))
         return false;
     struct group_record rec;
-    int rc = 0;
-    if (find_failed(c, find_group(c, ch->txn, seg, external, &rec, &rc), rc)) {
+    if (!group_find(c, ch->txn, seg, external, &rec)) {
         change_abort(ch);
         return false;
     }
@@ -150,7 +153,7 @@ bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool
         change_abort(ch);
         return false;
     }
-    rc = store_group_load(&rec, &ch->g);
+    int rc = store_group_load(&rec, &ch->g);
     if (rc) {
         call_store_error(c, "loading a group", rc);
         change_abort(ch);

@@ -31,8 +31,7 @@ void group_get(struct call *c)
     }
     problem_free(&p);
     struct group_record rec;
-    int rc = 0;
-    if (find_failed(c, find_group(c, c->rtxn, &c->seg[1], external, &rec, &rc), rc))
+    if (!group_find(c, c->rtxn, &c->seg[1], external, &rec))
         return;
     if (!(group_record_status(&rec) & allowed)) {
         reply_error(c->rep, 404, "not_found", "no such group");
@@ -50,7 +49,7 @@ void group_get(struct call *c)
      * answer is built without growing the buffer on the way. */
     size_t expect = rec.total_participants < 4096 ? rec.total_participants : 4096;
     buf_reserve(&out, rec.json_len + 64 + expect * 320);
-    rc = render_full(c, c->rtxn, rec.json, rec.json_len, rec.id, &out);
+    int rc = render_full(c, c->rtxn, rec.json, rec.json_len, rec.id, &out);
     if (rc) {
         buf_free(&out);
         call_store_error(c, "reading participants", rc);
@@ -211,7 +210,7 @@ static void group_purge(struct call *c, bool external)
         return;
     }
     struct group_record rec;
-    if (find_failed(c, find_group(c, txn, &c->seg[1], external, &rec, &rc), rc)) {
+    if (!group_find(c, txn, &c->seg[1], external, &rec)) {
         store_write_abort(txn);
         return;
     }

@@ -102,7 +102,7 @@ void participant_list(struct call *c)
         words_add(&l.query, q, strlen(q));
     struct group_record rec;
     int rc;
-    if (!find_failed(c, find_group(c, c->rtxn, &c->seg[1], external, &rec, &rc), rc)) {
+    if (group_find(c, c->rtxn, &c->seg[1], external, &rec)) {
         if (rec.flags & GROUP_FLAG_DELETED) {
             reply_error(c->rep, 404, "not_found", "no such group");
         } else if ((rc = store_participant_each(c->store, c->rtxn, rec.id, list_one, &l))) {

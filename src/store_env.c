@@ -357,8 +357,8 @@ static int find_map(struct store *s, void **addr, size_t *len)
  * the kernel may write dirty ones back early or evict clean ones. */
 int store_release_map(struct store *s)
 {
-    void *addr;
-    size_t len;
+    void *addr = NULL;
+    size_t len = 0;
     int rc = find_map(s, &addr, &len);
     if (rc)
         return rc;
