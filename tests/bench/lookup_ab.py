@@ -45,12 +45,7 @@ def load(bench, db, rng, groups):
     sock, gd = bench.start_groupd("loader", db)
     bench.start_nginx([("", sock)])
     sb.wait_ready(bench.port, "/health", None)
-    living = [g for g in groups if g["status"] != "deleted"]
-    for start in range(0, 1_000_000, 100_000):
-        body = sb.participant_csv(rng, living, start, 100_000)
-        st, data = sb.get(bench.port, "/group/bulkImportParticipants?external=true", key,
-                          "POST", body, "text/csv")
-        assert st == 200, (st, data[:300])
+    sb.import_participants(bench.port, key, rng, groups, 1_000_000)
     sb.stop(gd)
     del bench.procs["loader"]
     os.kill(bench.nginx_pid, signal.SIGQUIT)

@@ -131,6 +131,16 @@ def participant_csv(rng, groups, start, count):
     return ("\n".join(lines) + "\n").encode()
 
 
+def import_participants(port, key, rng, groups, total, chunk=100_000):
+    """total participants spread over the groups that are not deleted, by HTTP imports."""
+    living = [g for g in groups if g["status"] != "deleted"]
+    for start in range(0, total, chunk):
+        body = participant_csv(rng, living, start, min(chunk, total - start))
+        st, data = get(port, "/group/bulkImportParticipants?external=true", key, "POST",
+                       body, "text/csv")
+        assert st == 200, (st, data[:300])
+
+
 # ---------------------------------------------------------------- processes
 
 def run(*args, **kw):
@@ -430,13 +440,7 @@ def main():
         wait_ready(b.port, "/health", None)
 
         t = time.monotonic()
-        chunk = 100_000
-        living = [g for g in groups if g["status"] != "deleted"]
-        for start in range(0, a.participants, chunk):
-            body = participant_csv(rng, living, start, min(chunk, a.participants - start))
-            st, data = get(b.port, "/group/bulkImportParticipants?external=true", key, "POST",
-                            body, "text/csv")
-            assert st == 200, (st, data[:300])
+        import_participants(b.port, key, rng, groups, a.participants)
         print(f"  import of {a.participants} participants: {time.monotonic() - t:.1f} s")
 
         active = [g for g in groups if g["status"] == "active"]
