@@ -11,7 +11,7 @@
 
 #include "apikey.h"
 #include "app.h"
-#include "member.h"
+#include "participant_write.h"
 #include "query.h"
 
 #define CALL_MAX_SEGMENTS 8
@@ -37,26 +37,22 @@ void call_store_error(struct call *c, const char *what, int rc);
  * absent (handler_group_list.c). */
 unsigned query_statuses(struct call *c, struct problem *p);
 
-/* ---- one group: finding it, changing it, showing it (group_access.c) ---- */
+/* ---- one group: finding it and changing it (group_change.c) ---- */
 
 /* A boolean query parameter (false when absent; a bad value adds a problem). */
 bool query_flag(struct call *c, const char *name, struct problem *p);
 /* participantUpdateType: how participants are matched (email by default). */
 enum pkey query_match(struct call *c, struct problem *p);
 
-/* Finds the group a path segment names, or replies 404 / 403 / 500 and
- * returns false.  A digits-only segment names the group with that
- * internal id when the caller may see it (its topOrganisation and
- * organisations, any status); otherwise the segment is an externalId of
- * the caller's topOrganisation.  A group of the caller's top outside the
- * key's organisations is 403; of another top, it does not exist (404). */
+/* Finds the group a path segment names, or replies 404 / 500 and returns
+ * false.  A digits-only segment names the group with that internal id
+ * when the caller may see it (its topOrganisation and, for a restricted
+ * key, its organisations; any status); otherwise the segment is an
+ * externalId of the caller's topOrganisation.  A group the caller may not
+ * see does not exist for it: 404, whichever way it was named. */
 bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
                 struct group_record *rec);
 
-/* The GET /group/:id form: the stored object with participants and events
- * added before its closing brace. */
-int render_full(struct call *c, MDB_txn *txn, const char *json, size_t len, uint64_t gid,
-                struct buf *out);
 /* Sends b as the reply body and frees it. */
 void reply_buf(struct call *c, struct buf *b);
 
@@ -65,28 +61,31 @@ struct change {
     MDB_txn *txn;
     struct group g;   /* the new state */
     struct group old; /* as it was */
-    bool touched;     /* its participants changed: the record gets a new rev */
-    struct member_ctx members;
+    struct change_list changes; /* its participant and event changes so far */
+    struct pwrite pw;           /* participant writes; they note into changes */
 };
 
 /* Opens the write transaction (false: 500/503 replied). */
 bool change_open(struct call *c, struct change *ch);
-/* change_open, then loads the group seg names: 404/403 as find_group, 404
+/* change_open, then loads the group seg names: 404 as group_find, 404
  * for a deleted group unless allow_deleted, 423 for an import-locked group
  * and a non-admin key.  On false the reply is made and nothing is open. */
 bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool external,
                   bool allow_deleted);
 void change_abort(struct change *ch);
-/* Writes the group record when it is new, its own members changed (which
- * stamps updatedAt and modifiedBy), its participant count changed or it
- * was touched.  409 when its externalId is taken.  On false the reply is
- * made and the change aborted. */
+/* Records the change through store_group_write when there is one: the
+ * group is new, its own members changed (which stamps updatedAt and
+ * modifiedBy) or `changes` holds participant or event changes.  409 when
+ * its externalId is taken.  On false the reply is made and the change
+ * aborted. */
 bool change_save(struct call *c, struct change *ch, bool create);
+/* Commits; false when that failed (replied).  Nothing is open after it. */
+bool change_end(struct call *c, struct change *ch);
 /* Commits and replies with out (consumed), or replies the failure. */
 void change_finish(struct call *c, struct change *ch, struct buf *out);
 /* change_save, then replies with the full group and commits. */
 void change_commit(struct call *c, struct change *ch, bool create);
-/* After member_sync/update: false when rc is 0; else aborts and replies
+/* After pwrite_sync/update: false when rc is 0; else aborts and replies
  * (MDB_KEYEXIST: the 409 collected in p; otherwise a store error). */
 bool change_members_failed(struct call *c, struct change *ch, int rc, struct problem *p);
 
@@ -107,6 +106,10 @@ handler_fn participant_list, participant_add, participant_add_by_identifier,
     participant_update, participant_remove, participant_remove_by_identifier, participant_erase;
 /* handler_import.c */
 handler_fn group_bulk_import;
+/* handler_event.c */
+handler_fn event_list, event_create, event_get, event_replace, event_remove;
+/* handler_changes.c */
+handler_fn changes_list;
 /* handler_service.c */
 handler_fn service_health;
 

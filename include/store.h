@@ -1,12 +1,14 @@
 /*
- * store.h — everything groupd keeps in LMDB.
+ * store.h — everything groupd keeps in LMDB: the store's interface for the
+ * handlers, the import and groupctl.
  *
  * The storage layout (key bytes, value formats, which index points where,
- * schema version) is documented in lmdb-schema/; this header is the API
- * the handlers and groupctl use.  Nothing above this layer touches a
- * cursor.  Functions return 0 or an LMDB return code (MDB_NOTFOUND,
- * MDB_KEYEXIST, MDB_MAP_FULL, ...); the HTTP layer maps those to statuses
- * in one place (reply_store_error).
+ * schema version) is documented in lmdb-schema/.  Nothing above this
+ * layer touches a cursor or an index key; the store's own internals
+ * (index maintenance, partitions, sort keys, record codecs, the feed's
+ * layout) are in src/store_private.h.  Functions return 0 or an LMDB
+ * return code (MDB_NOTFOUND, MDB_KEYEXIST, MDB_MAP_FULL, ...); the HTTP
+ * layer maps those to statuses in one place (reply_store_error).
  *
  * Transactions: a worker holds one read-only transaction that it renews
  * per request and resets before it blocks in accept (store_read_begin /
@@ -14,6 +16,12 @@
  * (store_write_begin / store_write_commit / store_write_abort), so a
  * request that fails changes nothing and an acknowledged one is on disk:
  * the environment is opened with full durability (no MDB_NOSYNC).
+ *
+ * One door for writes: every change to a group, its participants or its
+ * events is recorded by store_group_write or store_group_purge
+ * (store_write.c).  That call takes the change sequence numbers, appends
+ * the change feed entries, stamps the group record's rev and the tenant's
+ * list revision; nothing else writes a group record or the feed.
  */
 #ifndef GROUPD_STORE_H
 #define GROUPD_STORE_H
@@ -24,17 +32,22 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "event.h"
 #include "group.h"
 #include "idset.h"
 #include "participant.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
  * page (see store_env.c on MDB_WRITEMAP). */
 #define STORE_WRITE_HEADROOM ((size_t)16 << 20)
+/* How long the change feed keeps an entry unless groupd is told otherwise
+ * (--changes-retain). */
+#define STORE_DEFAULT_RETAIN_MS ((int64_t)30 * 24 * 3600 * 1000)
 
+/* The handles are the store's own; callers only pass the struct around. */
 struct store {
     MDB_env *env;
     MDB_dbi meta;         /* counters and the schema version */
@@ -48,7 +61,12 @@ struct store {
     MDB_dbi group_order;  /* partition + sort field + sort key + id -> organisation */
     MDB_dbi group_counts; /* partition -> number of groups */
     MDB_dbi group_words;  /* top + status + folded word -> group ids (DUPSORT) */
+    MDB_dbi events;       /* group id + event id -> event record */
+    MDB_dbi changes;      /* top + change seq -> feed entry */
     MDB_txn *rtxn;        /* the worker's reusable read transaction */
+    int64_t retain_ms;    /* the feed's retention, from meta (store_set_retention) */
+    uint64_t pruned_txn;  /* the write txn whose writing top was last pruned ... */
+    uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
     char errmsg[160];     /* what failed in store_open */
 };
 
@@ -96,9 +114,92 @@ int store_backup(struct store *s, const char *dir);
 int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
 /* Reserves n consecutive ids; *first is the first of them. */
 int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
-/* Next change sequence number (one per changed object). */
-int store_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
 int store_schema_version(struct store *s, MDB_txn *txn, uint32_t *version);
+/* The last change sequence number handed out (0: none yet). */
+int store_last_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
+
+/* ---- recording changes: the one door for writes (store_write.c) ---- */
+
+/* What a change did, as the feed names it (API.md §7).  The numbers are
+ * stored in feed entries: never renumber. */
+enum change_type {
+    CHANGE_GROUP_CREATED = 1,
+    CHANGE_GROUP_UPDATED = 2,
+    CHANGE_GROUP_ARCHIVED = 3,
+    CHANGE_GROUP_UNARCHIVED = 4,
+    CHANGE_GROUP_DELETED = 5,
+    CHANGE_GROUP_RESTORED = 6,
+    CHANGE_GROUP_PURGED = 7,
+    CHANGE_PARTICIPANT_ADDED = 8,
+    CHANGE_PARTICIPANT_UPDATED = 9,
+    CHANGE_PARTICIPANT_REMOVED = 10,
+    CHANGE_EVENT_CREATED = 11,
+    CHANGE_EVENT_UPDATED = 12,
+    CHANGE_EVENT_REMOVED = 13,
+};
+#define CHANGE_TYPE_MAX 13
+
+/* "group.created", ...; NULL for a number that names no type. */
+const char *change_type_name(unsigned type);
+/* True for the participant.* and event.* types (their entries name a group). */
+bool change_type_in_group(unsigned type);
+
+/* The participant and event changes one write made inside a group, in the
+ * order they were made; the writers of participants (participant_write.c)
+ * and events append to it, store_group_write records it. */
+struct change_note {
+    uint8_t type; /* enum change_type */
+    uint64_t id;  /* the participant or event */
+};
+struct change_list {
+    struct change_note *v;
+    size_t n, cap;
+};
+void change_list_add(struct change_list *l, enum change_type type, uint64_t id);
+void change_list_free(struct change_list *l);
+
+/* Records one change to group g and writes it: g is the state after the
+ * change, old the state before (NULL: g is new).  `what` is the group's own
+ * change (0 when only its participants or events changed), `also` the
+ * participant and event changes made in this transaction (may be NULL).
+ * Each of them takes the next change sequence number, in that order, and
+ * gets a feed entry stamped `now` (ms); the group record is written with
+ * the last of them as its rev (the group's ETag), with every index of the
+ * group brought from old to g and the tenant's list revision set to it.
+ * Feed entries older than the retention are pruned, a bounded number per
+ * call.  With nothing to record it writes nothing and returns 0.
+ * MDB_KEYEXIST when g's externalId is held by another group; any other
+ * LMDB error from the writes.  The caller aborts on any error. */
+int store_group_write(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
+                      enum change_type what, const struct change_list *also, int64_t now);
+/* Erases group g for good (its record, index entries, participants and
+ * events), freeing its externalId, and records group.purged. */
+int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, int64_t now);
+
+/* ---- the change feed (store_feed.c) ---- */
+
+struct change_entry {
+    uint64_t seq;
+    unsigned type;    /* enum change_type */
+    uint32_t organisation;
+    uint64_t group;   /* the group (for group.* entries: id == group) */
+    uint64_t id;      /* the object changed */
+    int64_t at;       /* ms since the epoch */
+};
+
+/* Calls fn with each entry of top after seq `since`, oldest first, until
+ * fn returns non-zero (which is returned; 1 stops without error).  When
+ * entries after `since` may have been pruned (since is older than the
+ * oldest kept entry of top), returns MDB_NOTFOUND without calling fn and
+ * sets *oldest to the smallest `since` that is still whole. */
+int store_changes_each(struct store *s, MDB_txn *txn, uint32_t top, uint64_t since,
+                       int (*fn)(void *ctx, const struct change_entry *e), void *ctx,
+                       uint64_t *oldest);
+/* The feed's size and its oldest entry (0 entries: *oldest_at is 0). */
+int store_changes_stat(struct store *s, MDB_txn *txn, size_t *entries, int64_t *oldest_at);
+/* Sets how long feed entries are kept (ms), for every process that writes
+ * this database: groupd sets it at start, groupctl reads it. */
+int store_set_retention(struct store *s, int64_t retain_ms);
 
 /* ---- groups and the externalId index (store_group.c) ---- */
 
@@ -123,46 +224,46 @@ struct group_record {
 
 enum group_status group_record_status(const struct group_record *r);
 
+/* MDB_NOTFOUND when there is no group with this id. */
 int store_group_get(struct store *s, MDB_txn *txn, uint64_t id, struct group_record *out);
-/* Looks up the group holding externalId within a topOrganisation. */
+/* Looks up the group holding externalId within a topOrganisation
+ * (MDB_NOTFOUND: none). */
 int store_group_by_extid(struct store *s, MDB_txn *txn, uint32_t top, const char *ext, size_t len,
                          uint64_t *id);
-/* Writes g (as new when old is NULL, else replacing old) and keeps the
- * externalId index in step.  MDB_KEYEXIST when g's externalId is held by
- * another group.  rev is stored in the record's header. */
-int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
-                    uint64_t rev);
-/* Erases the group, its index entries and its participants; rev is the
- * change that did it (the top's list revision). */
-int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, uint64_t rev);
 /* Calls fn for every group in id order; fn returns 0 to go on, anything
  * else stops the walk and is returned. */
 int store_group_each(struct store *s, MDB_txn *txn,
                      int (*fn)(void *ctx, const struct group_record *r), void *ctx);
-/* Reads a record into a full group model (for changing it). */
+/* Reads a record into a full group model (for changing it); MDB_CORRUPTED
+ * when the record's JSON is not groupd's. */
 int store_group_load(const struct group_record *r, struct group *g);
+
+/* ---- events (store_event.c) ---- */
+
+/* MDB_NOTFOUND when group gid has no event eid. */
+int store_event_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid, struct event *out);
+/* Writes (creates or replaces) ev under its group. */
+int store_event_put(struct store *s, MDB_txn *txn, const struct event *ev);
+/* MDB_NOTFOUND when there is no such event. */
+int store_event_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid);
+/* Calls fn with each event of group gid in id order (ev valid during the
+ * call only); fn's non-zero stops the walk and is returned. */
+int store_event_each(struct store *s, MDB_txn *txn, uint64_t gid,
+                     int (*fn)(void *ctx, const struct event *ev), void *ctx);
 
 /* ---- consistency (store_check.c) ---- */
 
-/* Receives one index entry a record implies (for group_counts: a
- * partition key and no value, meaning "one group in it"). */
-typedef void store_entry_fn(void *ctx, MDB_dbi dbi, const void *key, size_t key_len,
-                            const void *val, size_t val_len);
-void store_group_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
-void group_index_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
-void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
-                               store_entry_fn *add, void *ctx);
-
 typedef void store_report_fn(void *ctx, const char *line);
 /* Rebuilds every index entry from the group and participant records and
- * compares them with the index databases both ways, and each group's
- * totalParticipants with its participant records.  Each difference is
- * one report line; *differences is how many.  Returns 0 or an LMDB error
- * (a record that cannot be decoded is a difference, not an error). */
+ * compares them with the index databases both ways, each group's
+ * totalParticipants with its participant records, every event and feed
+ * entry with the groups and counters they name.  Each difference is one
+ * report line; *differences is how many.  Returns 0 or an LMDB error (a
+ * record that cannot be decoded is a difference, not an error). */
 int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ctx,
                 size_t *differences);
 
-/* ---- the list and search indexes of groups (store_index.c) ---- */
+/* ---- reading the list and search indexes (store_index.c) ---- */
 
 enum group_sort {
     GROUP_SORT_ID,
@@ -172,35 +273,12 @@ enum group_sort {
     GROUP_SORT_EXTID
 };
 
-/* What a group's index entries are made of, from a model or a record. */
-struct group_keys {
-    uint64_t id;
-    uint32_t top, org;
-    unsigned status; /* enum group_status */
-    const char *name, *ext; /* ext NULL when absent */
-    size_t name_len, ext_len;
-    int64_t created, updated;
-};
+/* Appends the bytes a sort on field f compares for record r (then the id
+ * ascending breaks ties): the same bytes the order index holds. */
+void store_record_sort_key(const struct group_record *r, enum group_sort f, struct buf *out);
 
-struct group_keys group_keys_of(const struct group *g);
-struct group_keys group_keys_of_record(const struct group_record *r);
-/* Appends the bytes a sort compares (then the id ascending breaks ties):
- * name: folded name, NUL, name bytes; times: big-endian with the sign bit
- * flipped; externalId: its bytes (none: empty).  At most 480 bytes. */
-void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *out);
-/* Appends a partition's key prefix: org NULL = every organisation. */
-void store_partition(struct buf *key, uint32_t top, const uint32_t *org, unsigned status);
-/* Brings every index of a group from old to new (either may be NULL) and
- * records rev as the top's list revision.  Called by store_group_put and
- * store_group_purge. */
-int group_index(struct store *s, MDB_txn *txn, const struct group *old, const struct group *new,
-                uint64_t rev);
-/* The distinct folded words (at most 200 bytes each) of a group's name,
- * description and externalId, sorted. */
-struct words;
-void store_group_words(const struct group *g, struct words *w);
-
-/* Groups in a partition. */
+/* Groups in a partition: of top with this status, of one organisation
+ * when org is given. */
 int store_group_count(struct store *s, MDB_txn *txn, uint32_t top, const uint32_t *org,
                       unsigned status, uint64_t *n);
 /* The change sequence of the last change to any group of top (0: none). */
@@ -211,22 +289,17 @@ int store_top_rev(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *rev);
 int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status, const char *word,
                    size_t len, struct idset *out);
 
-/* One partition of group_order in one sort order. */
+/* One partition of the order index in one sort order, an entry at a time. */
 struct order_entry {
     uint64_t id;
     uint32_t org;
-    const char *sort_key; /* store_sort_key's bytes, in the map */
+    const char *sort_key; /* store_record_sort_key's bytes, in the map */
     size_t sort_key_len;
 };
-struct order_walk {
-    MDB_cursor *cur;
-    struct buf prefix;
-    bool descending, by_id, started, have_peek;
-    MDB_val peek_key, peek_val;
-    struct order_entry *run;
-    size_t run_n, run_cap, run_pos;
-};
-int order_walk_open(struct order_walk *w, struct store *s, MDB_txn *txn, uint32_t top,
+struct order_walk;
+/* Opens a walk of top's groups of one status (of organisation org when
+ * given) sorted on field; *w is the store's until order_walk_close. */
+int order_walk_open(struct order_walk **w, struct store *s, MDB_txn *txn, uint32_t top,
                     const uint32_t *org, unsigned status, enum group_sort field, bool descending);
 /* The next entry in sort order (ties by id ascending); MDB_NOTFOUND at the end. */
 int order_walk_next(struct order_walk *w, struct order_entry *e);
@@ -237,14 +310,16 @@ void order_walk_close(struct order_walk *w);
 /* The keys a participant is unique by within its group. */
 enum pkey { PKEY_EMAIL = 1, PKEY_EXTID = 2 };
 
+/* MDB_NOTFOUND when group gid has no participant pid. */
 int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid,
                           struct participant *out);
 /* The participant of group gid with this e-mail (compared
- * case-insensitively) or externalId. */
+ * case-insensitively) or externalId; MDB_NOTFOUND when none. */
 int store_participant_find(struct store *s, MDB_txn *txn, uint64_t gid, enum pkey kind,
                            const char *v, size_t len, uint64_t *pid);
 /* Writes the record only (indexes: store_participant_index). */
 int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt);
+/* Deletes the record only; MDB_NOTFOUND when there is none. */
 int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid);
 /* Adds (add) or removes the index entries of pt named by keys (PKEY_
  * bits; the e-mail one includes email_groups).  Adding a taken e-mail or
@@ -260,15 +335,8 @@ int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
 /* Calls fn with the id of each group of top holding this e-mail. */
 int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *email, size_t len,
                        int (*fn)(void *ctx, uint64_t gid), void *ctx);
-int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t gid);
 
-/* Appends text to an index key: as it is when it fits, else its first
- * bytes, 0xFF (never in UTF-8) and its SHA-256, so every key stays under
- * LMDB's 511-byte limit and distinct values keep distinct keys. */
-void store_key_text(struct buf *key, const char *s, size_t len);
-
-/* ---- API keys (store_key.c) ---- */
-
+/* ---- API keys (store_apikey.c) ---- */
 #define APIKEY_MAX_ORGS 256
 #define APIKEY_NAME_MAX 200
 #define APIKEY_HASH_LEN 32

@@ -5,7 +5,8 @@
  * optionally, "status" ("active", "archived" or "deleted"), for loading a
  * data set or restoring an export.  The same model code as POST /group
  * checks and builds each group (group_patch_parse, group_init_new) and
- * the same store call writes it with every index (store_group_put).
+ * the same store call writes it with every index and its feed entry
+ * (store_group_write).
  *
  * Every line is checked before anything is written; a bad line stops the
  * load with all problems reported and nothing changed.  Writing then goes
@@ -70,12 +71,9 @@ static int write_one(struct store *s, MDB_txn *txn, const struct line *l, uint32
     group_init_new(&g, &l->patch, l->org, top, "groupctl", now);
     g.archived = l->status == GROUP_ARCHIVED;
     g.deleted = l->status == GROUP_DELETED;
-    uint64_t seq;
     int rc = store_next_id(s, txn, &g.id);
     if (!rc)
-        rc = store_next_seq(s, txn, &seq);
-    if (!rc)
-        rc = store_group_put(s, txn, &g, NULL, seq);
+        rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
     if (rc == MDB_KEYEXIST)
         problem_invalid(p, "externalId", "\"%s\" is taken by another group", g.external_id);
     group_free(&g);

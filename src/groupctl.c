@@ -24,6 +24,7 @@
 #include "apikey.h"
 #include "clock.h"
 #include "group_load.h"
+#include "group_render.h"
 #include "import.h"
 #include "store.h"
 
@@ -201,19 +202,6 @@ static int key_revoke(struct store *s, const char *arg)
     return 0;
 }
 
-static int print_participant(void *ctx, const struct participant *pt)
-{
-    int *first = ctx;
-    if (!*first)
-        fputc(',', stdout);
-    *first = 0;
-    struct buf json = BUF_INIT;
-    participant_write_json(pt, &json);
-    fwrite(json.data, 1, json.len, stdout);
-    buf_free(&json);
-    return 0;
-}
-
 struct export_ctx {
     struct store *s;
     MDB_txn *txn;
@@ -222,11 +210,12 @@ struct export_ctx {
 static int print_group(void *ctx, const struct group_record *r)
 {
     struct export_ctx *e = ctx;
-    fwrite(r->json, 1, r->json_len - 1, stdout);
-    fputs(",\"participants\":[", stdout);
-    int first = 1;
-    int rc = store_participant_each(e->s, e->txn, r->id, print_participant, &first);
-    fputs("],\"events\":[]}\n", stdout);
+    struct buf out = BUF_INIT;
+    int rc = group_render_full(e->s, e->txn, r->json, r->json_len, r->id, &out);
+    buf_addc(&out, '\n');
+    if (!rc)
+        fwrite(out.data, 1, out.len, stdout);
+    buf_free(&out);
     return rc;
 }
 
@@ -406,9 +395,16 @@ static int stats(struct store *s)
     struct counts c;
     memset(&c, 0, sizeof c);
     uint32_t version = 0;
+    size_t feed = 0;
+    int64_t oldest = 0;
+    uint64_t last_seq = 0;
     rc = store_group_each(s, txn, count_group, &c);
     if (!rc)
         rc = store_schema_version(s, txn, &version);
+    if (!rc)
+        rc = store_changes_stat(s, txn, &feed, &oldest);
+    if (!rc)
+        rc = store_last_seq(s, txn, &last_seq);
     store_read_end(s);
     if (rc)
         return fail("stats", rc);
@@ -421,6 +417,12 @@ static int stats(struct store *s)
            c.status[GROUP_ARCHIVED], c.status[GROUP_DELETED]);
     printf("participants %llu\n", c.participants);
     printf("map_size_bytes %zu\nmap_used_bytes %zu\n", map_size, used);
+    char at[ISO_TIME_LEN + 1] = "none";
+    if (feed)
+        clock_format_iso(oldest, at);
+    printf("changes_entries %zu\nchanges_oldest %s\nchanges_last_seq %llu\n"
+           "changes_retain_seconds %lld\n",
+           feed, at, (unsigned long long)last_seq, (long long)(s->retain_ms / 1000));
     return db_stats(s);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "group_render.h"
 #include "handlers.h"
 #include "jsonin.h"
 #include "text.h"
@@ -49,7 +50,7 @@ void group_get(struct call *c)
      * answer is built without growing the buffer on the way. */
     size_t expect = rec.total_participants < 4096 ? rec.total_participants : 4096;
     buf_reserve(&out, rec.json_len + 64 + expect * 320);
-    int rc = render_full(c, c->rtxn, rec.json, rec.json_len, rec.id, &out);
+    int rc = group_render_full(c->store, c->rtxn, rec.json, rec.json_len, rec.id, &out);
     if (rc) {
         buf_free(&out);
         call_store_error(c, "reading participants", rc);
@@ -98,10 +99,10 @@ static bool apply_participants(struct call *c, struct change *ch, const struct g
 {
     if (!b->has_participants)
         return true;
-    struct member_counts counts = {0};
+    struct pwrite_counts counts = {0};
     struct problem p;
     problem_init(&p);
-    int rc = member_sync(&ch->members, ch->g.id, b->parts, b->n_parts, match, !create,
+    int rc = pwrite_sync(&ch->pw, ch->g.id, b->parts, b->n_parts, match, !create,
                          "participants", &counts, NULL, &p);
     bool failed = change_members_failed(c, ch, rc, &p);
     problem_free(&p);
@@ -109,7 +110,6 @@ static bool apply_participants(struct call *c, struct change *ch, const struct g
         return false;
     ch->g.total_participants += (uint32_t)counts.created;
     ch->g.total_participants -= (uint32_t)counts.removed;
-    ch->touched |= counts.created || counts.updated || counts.removed;
     return true;
 }
 
@@ -157,7 +157,7 @@ void group_create(struct call *c)
     }
     struct group *g = &ch.g;
     group_init_new(g, &body.patch, (uint32_t)org, c->who.top_organisation, c->who.actor,
-                   ch.members.now);
+                   ch.pw.now);
     int rc = store_next_id(c->store, ch.txn, &g->id);
     if (rc) {
         group_body_free(&body);
@@ -215,12 +215,9 @@ static void group_purge(struct call *c, bool external)
         return;
     }
     struct group g;
-    uint64_t seq;
     rc = store_group_load(&rec, &g);
     if (!rc) {
-        rc = store_next_seq(c->store, txn, &seq);
-        if (!rc)
-            rc = store_group_purge(c->store, txn, &g, seq);
+        rc = store_group_purge(c->store, txn, &g, clock_now_ms());
         group_free(&g);
     }
     if (!rc)

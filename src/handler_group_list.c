@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "group_render.h"
 #include "handlers.h"
 #include "words.h"
 
@@ -184,7 +185,7 @@ static int emit(struct list *l, const struct group_record *r)
     }
     int rc = 0;
     if (l->expand)
-        rc = render_full(c, c->rtxn, json, len, r->id, &item);
+        rc = group_render_full(c->store, c->rtxn, json, len, r->id, &item);
     else
         buf_add(&item, json, len);
     reply_write(c->rep, item.data, item.len);
@@ -219,7 +220,7 @@ static bool matches(const struct list *l, const struct group_record *r)
     return !l->type || group_json_type_is(r->json, r->json_len, l->type);
 }
 
-/* The one order of §4: sort keys (store_sort_key), then the id
+/* The one order of §4: sort keys (store_record_sort_key), then the id
  * ascending; sort=-id is the id descending. */
 static int sort_cmp(const struct list *l, const char *ka, size_t la, uint64_t ida, const char *kb,
                     size_t lb, uint64_t idb)
@@ -360,8 +361,7 @@ static int plan_candidates(struct list *l)
         struct hit *e = &h.v[h.n++];
         e->id = r.id;
         e->key_off = h.keys.len;
-        struct group_keys k = group_keys_of_record(&r);
-        store_sort_key(&k, l->sort, &h.keys);
+        store_record_sort_key(&r, l->sort, &h.keys);
         e->key_len = h.keys.len - e->key_off;
     }
     idset_free(&ids);
@@ -382,7 +382,7 @@ static int plan_candidates(struct list *l)
 /* ---- the partitions plan ---- */
 
 struct merge {
-    struct order_walk walks[N_STATUSES];
+    struct order_walk *walks[N_STATUSES];
     struct order_entry heads[N_STATUSES];
     bool live[N_STATUSES];
     size_t n;
@@ -403,13 +403,15 @@ static int merge_open(struct merge *m, struct list *l)
     for (int i = 0; i < N_STATUSES; i++) {
         if (!(l->statuses & status_bits[i]))
             continue;
-        struct order_walk *w = &m->walks[m->n];
+        struct order_walk **w = &m->walks[m->n];
         int rc = order_walk_open(w, c->store, c->rtxn, c->who.top_organisation,
                                  l->have_org ? &l->org : NULL, status_bits[i], l->sort,
                                  l->descending);
+        if (rc)
+            order_walk_close(*w);
         if (!rc) {
             m->n++;
-            rc = order_walk_next(w, &m->heads[m->n - 1]);
+            rc = order_walk_next(*w, &m->heads[m->n - 1]);
             m->live[m->n - 1] = rc == 0;
         }
         if (rc && rc != MDB_NOTFOUND)
@@ -427,7 +429,7 @@ static int merge_next(struct merge *m, struct order_entry *e)
     if (best == SIZE_MAX)
         return MDB_NOTFOUND;
     *e = m->heads[best];
-    int rc = order_walk_next(&m->walks[best], &m->heads[best]);
+    int rc = order_walk_next(m->walks[best], &m->heads[best]);
     m->live[best] = rc == 0;
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -435,7 +437,7 @@ static int merge_next(struct merge *m, struct order_entry *e)
 static void merge_close(struct merge *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        order_walk_close(&m->walks[i]);
+        order_walk_close(m->walks[i]);
 }
 
 /* The count from group_counts: the partitions of the statuses asked for,

@@ -1,11 +1,12 @@
 /*
  * handler_participant.c — the participant endpoints (API.md §5).
  *
- * Writes go the way of every group change (group_access.c): the body is
+ * Writes go the way of every group change (group_change.c): the body is
  * checked first (400), then one write transaction finds the group
  * (404/403), checks its import lock (423), writes the participant through
- * member.c (409 on a taken e-mail or externalId) and the group's record
- * (its totalParticipants and rev), renders the answer and commits.
+ * participant_write.c (409 on a taken e-mail or externalId), records the
+ * change with the group's new totalParticipants (change_save), renders
+ * the answer and commits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,11 +131,11 @@ static void add_one(struct call *c, const struct buf *seg, bool external,
         participant_patch_free(patch);
         return;
     }
-    struct member_counts counts = {0};
+    struct pwrite_counts counts = {0};
     struct participant result;
     struct problem p;
     problem_init(&p);
-    int rc = member_sync(&ch.members, ch.g.id, patch, 1, match, false, NULL, &counts, &result, &p);
+    int rc = pwrite_sync(&ch.pw, ch.g.id, patch, 1, match, false, NULL, &counts, &result, &p);
     participant_patch_free(patch);
     if (rc == MDB_KEYEXIST)
         participant_free(&result);
@@ -143,7 +144,6 @@ static void add_one(struct call *c, const struct buf *seg, bool external,
     if (bad)
         return;
     ch.g.total_participants += (uint32_t)counts.created;
-    ch.touched = counts.created || counts.updated;
     if (change_save(c, &ch, false)) {
         struct buf out = BUF_INIT;
         participant_write_json(&result, &out);
@@ -298,13 +298,13 @@ void participant_update(struct call *c)
     participant_patch_free(&patch);
     rc = 0;
     if (changed) {
-        pt.updated_at = ch.members.now;
+        pt.updated_at = ch.pw.now;
         snprintf(pt.modified_by, sizeof pt.modified_by, "%s", c->who.actor);
         enum pkey clash = 0;
-        rc = member_update(&ch.members, &old, &pt, &clash);
+        rc = pwrite_update(&ch.pw, &old, &pt, &clash);
         problem_init(&p);
         if (rc == MDB_KEYEXIST)
-            member_conflict(&ch.members, &pt, clash, 0,
+            pwrite_conflict(&ch.pw, &pt, clash, 0,
                             clash == PKEY_EMAIL ? "data.email" : "data.externalId", &p);
         bool bad = change_members_failed(c, &ch, rc, &p);
         problem_free(&p);
@@ -313,7 +313,6 @@ void participant_update(struct call *c)
             participant_free(&pt);
             return;
         }
-        ch.touched = true;
     }
     if (change_save(c, &ch, false)) {
         struct buf out = BUF_INIT;
@@ -362,7 +361,7 @@ static void remove_one(struct call *c, struct change *ch, const char *seg, size_
             call_store_error(c, "finding a participant", rc);
         return;
     }
-    rc = member_remove(&ch->members, &pt);
+    rc = pwrite_remove(&ch->pw, &pt);
     if (rc) {
         participant_free(&pt);
         change_abort(ch);
@@ -451,9 +450,9 @@ static int collect_gid(void *ctx, uint64_t gid)
 }
 
 /* Removes the participant with email from group gid when the key covers
- * the group; appends {"id","group"} to out.  The group's record is
- * rewritten with its new count. */
-static int erase_from(struct call *c, const struct member_ctx *m, uint64_t gid, const char *email,
+ * the group; appends {"id","group"} to out.  The removal is recorded
+ * through the store's door with the group's new count. */
+static int erase_from(struct call *c, const struct pwrite *m, uint64_t gid, const char *email,
                       struct buf *out)
 {
     struct group_record rec;
@@ -467,25 +466,23 @@ static int erase_from(struct call *c, const struct member_ctx *m, uint64_t gid, 
     if (rc)
         return rc;
     group_copy(&old, &g);
+    struct change_list removed = {0};
+    struct pwrite one = *m;
+    one.changes = &removed;
     uint64_t pid;
     struct participant pt;
     rc = store_participant_find(c->store, m->txn, gid, PKEY_EMAIL, email, strlen(email), &pid);
     if (!rc)
         rc = store_participant_get(c->store, m->txn, gid, pid, &pt);
     if (!rc) {
-        rc = member_remove(m, &pt);
+        rc = pwrite_remove(&one, &pt);
         participant_free(&pt);
     }
-    if (rc) {
-        group_free(&g);
-        group_free(&old);
-        return rc;
+    if (!rc) {
+        g.total_participants--;
+        rc = store_group_write(c->store, m->txn, &g, &old, 0, &removed, m->now);
     }
-    g.total_participants--;
-    uint64_t seq;
-    rc = store_next_seq(c->store, m->txn, &seq);
-    if (!rc)
-        rc = store_group_put(c->store, m->txn, &g, &old, seq);
+    change_list_free(&removed);
     group_free(&g);
     group_free(&old);
     if (!rc)
@@ -520,7 +517,7 @@ void participant_erase(struct call *c)
     int rc = store_email_groups(c->store, ch.txn, c->who.top_organisation, trimmed, strlen(trimmed),
                                 collect_gid, &e);
     for (size_t i = 0; i < e.n && !rc; i++)
-        rc = erase_from(c, &ch.members, e.gids[i], trimmed, &out);
+        rc = erase_from(c, &ch.pw, e.gids[i], trimmed, &out);
     free(e.gids);
     free(trimmed);
     if (rc) {

@@ -7,9 +7,9 @@
  *   2. in the write transaction, resolve each distinct groupId once
  *      (unknown groups are row errors), then find rows that repeat an
  *      e-mail or externalId within a group;
- *   3. refuse with 400 (all row problems), 403 (a group outside the key's
- *      organisations) or 423 (an import-locked group, non-admin key);
- *   4. per group, hand its rows to member_sync (the code path of every
+ *   3. refuse with 400 (all row problems: a group the key may not see is
+ *      an unknown group) or 423 (an import-locked group, non-admin key);
+ *   4. per group, hand its rows to pwrite_sync (the code path of every
  *      other participant write) and rewrite the group's record once.
  * Rows are kept as offsets into the file, not as parsed patches: a patch
  * is rebuilt for one group at a time in step 4, so memory stays at 48
@@ -28,7 +28,7 @@
 #include "csv.h"
 #include "email.h"
 #include "jsonin.h"
-#include "member.h"
+#include "participant_write.h"
 #include "text.h"
 
 enum column { COL_GROUP, COL_EMAIL, COL_NAME, COL_EXTID, COL_LABELS, N_COLUMNS };
@@ -267,8 +267,10 @@ static int resolve(struct import *im, MDB_txn *txn, const struct row *r, struct 
         return 0;
     if (rc)
         return rc;
-    /* Other tenants' groups and deleted groups do not exist here. */
-    if (rec.top_organisation != im->who->top_organisation || (rec.flags & GROUP_FLAG_DELETED))
+    /* Other tenants' groups, groups outside a restricted key's
+     * organisations and deleted groups do not exist here. */
+    if (rec.top_organisation != im->who->top_organisation ||
+        !principal_covers(im->who, rec.organisation) || (rec.flags & GROUP_FLAG_DELETED))
         return 0;
     slot->found = true;
     slot->gid = gid;
@@ -433,7 +435,26 @@ static int cmp_file_order(const void *a, const void *b, void *ctx)
 
 /* ---- step 4: writing ---- */
 
-static int write_group(struct import *im, const struct member_ctx *m, const struct slot *slot,
+/* Records a group's participant changes with its new count. */
+static int record_group(struct import *im, const struct pwrite *m, uint64_t gid,
+                        const struct pwrite_counts *counts, const struct change_list *changes)
+{
+    struct group_record rec;
+    struct group g, old;
+    int rc = store_group_get(im->store, m->txn, gid, &rec);
+    if (!rc)
+        rc = store_group_load(&rec, &g);
+    if (rc)
+        return rc;
+    group_copy(&old, &g);
+    g.total_participants = g.total_participants + (uint32_t)counts->created - (uint32_t)counts->removed;
+    rc = store_group_write(im->store, m->txn, &g, &old, 0, changes, m->now);
+    group_free(&g);
+    group_free(&old);
+    return rc;
+}
+
+static int write_group(struct import *im, const struct pwrite *m, const struct slot *slot,
                        const uint32_t *rows, size_t n, struct import_summary *sum,
                        struct problem *conflicts)
 {
@@ -449,43 +470,32 @@ static int write_group(struct import *im, const struct member_ctx *m, const stru
         participant_patch_from_text(&t, &patches[i], &ignore);
     }
     problem_free(&ignore);
-    struct member_counts counts = {0};
-    int rc = member_sync(m, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, NULL, &counts,
+    struct pwrite_counts counts = {0};
+    struct change_list changes = {0};
+    struct pwrite one = *m;
+    one.changes = &changes;
+    int rc = pwrite_sync(&one, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, NULL, &counts,
                          NULL, conflicts);
     participant_list_free(patches, n);
     if (rc == MDB_KEYEXIST)
-        return 0; /* reported in conflicts; the import will be refused */
-    if (rc)
-        return rc;
-    sum->created += counts.created;
-    sum->updated += counts.updated;
-    sum->unchanged += counts.unchanged;
-    sum->removed += counts.removed;
-    if (!counts.created && !counts.updated && !counts.removed)
-        return 0;
-    struct group_record rec;
-    struct group g, old;
-    rc = store_group_get(im->store, m->txn, slot->gid, &rec);
-    if (!rc)
-        rc = store_group_load(&rec, &g);
-    if (rc)
-        return rc;
-    group_copy(&old, &g);
-    g.total_participants = g.total_participants + (uint32_t)counts.created - (uint32_t)counts.removed;
-    uint64_t seq;
-    rc = store_next_seq(im->store, m->txn, &seq);
-    if (!rc)
-        rc = store_group_put(im->store, m->txn, &g, &old, seq);
-    group_free(&g);
-    group_free(&old);
+        rc = 0; /* reported in conflicts; the import will be refused */
+    else if (!rc) {
+        sum->created += counts.created;
+        sum->updated += counts.updated;
+        sum->unchanged += counts.unchanged;
+        sum->removed += counts.removed;
+        if (changes.n)
+            rc = record_group(im, m, slot->gid, &counts, &changes);
+    }
+    change_list_free(&changes);
     return rc;
 }
 
 static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum,
                      struct problem *conflicts)
 {
-    struct member_ctx m = {im->store, txn, im->who->top_organisation, im->who->actor,
-                           clock_now_ms()};
+    struct pwrite m = {im->store, txn, im->who->top_organisation, im->who->actor, clock_now_ms(),
+                       NULL};
     /* order is by group, then file order (check_groups). */
     int rc = 0;
     for (size_t i = 0; i < im->n_rows && !rc;) {
@@ -529,14 +539,6 @@ static int check_groups(struct import *im, MDB_txn *txn)
         return -1;
     if (im->n_rows > 1)
         qsort_r(im->order, im->n_rows, sizeof *im->order, cmp_file_order, im);
-    for (size_t i = 0; i < im->n_slots; i++) {
-        if (!principal_covers(im->who, im->slots[i].organisation)) {
-            problem_set(im->p, 403, "forbidden",
-                        "group %llu belongs to an organisation outside this key's scope",
-                        (unsigned long long)im->slots[i].gid);
-            return -1;
-        }
-    }
     for (size_t i = 0; i < im->n_slots; i++) {
         if ((im->slots[i].flags & GROUP_FLAG_IMPORT_LOCK) && im->who->role < ROLE_ADMIN) {
             problem_set(im->p, 423, "locked",

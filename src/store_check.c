@@ -10,6 +10,12 @@
  * found in one pass.  group_counts is the same comparison after the
  * implied partition keys are counted.  Memory: every implied entry is held
  * at once (about 60 bytes each; 2 GB for 10 million groups' worth).
+ *
+ * Events and the feed imply no index entries; they are checked against
+ * what they name: every event belongs to a group, and every feed entry
+ * decodes, lies after its tenant's pruned mark and within change_seq and
+ * the tenant's list revision, and the last kept entry of a live group is
+ * that group's rev (the write door stamps both in one transaction).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +23,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store.h"
+#include "store_private.h"
 
 struct entry {
     MDB_dbi dbi;
@@ -230,6 +236,138 @@ static int compare_db(struct check *k, const char *name, MDB_dbi dbi, size_t *at
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* ---- events and the feed ---- */
+
+static int check_events(struct check *k)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(k->txn, k->s->events, &cur);
+    if (rc)
+        return rc;
+    MDB_val key, val;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        if (key.mv_size != 16) {
+            differ(k, "events: a key of %zu bytes", key.mv_size);
+            continue;
+        }
+        uint64_t gid = be64_get(key.mv_data), eid = be64_get((char *)key.mv_data + 8);
+        struct event ev;
+        if (store_event_get(k->s, k->txn, gid, eid, &ev) != 0) {
+            differ(k, "events: the record of event %llu cannot be read", (unsigned long long)eid);
+            continue;
+        }
+        event_free(&ev);
+        struct group_record r;
+        int g = store_group_get(k->s, k->txn, gid, &r);
+        if (g == MDB_NOTFOUND)
+            differ(k, "events: event %llu belongs to no group (%llu)", (unsigned long long)eid,
+                   (unsigned long long)gid);
+        else if (g) {
+            rc = g;
+            break;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct seen {
+    uint64_t group, seq;
+    uint32_t top;
+    unsigned type;
+};
+
+static int by_group_seq(const void *a, const void *b)
+{
+    const struct seen *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The last kept entry of each live group against the group's record. */
+static int check_feed_groups(struct check *k, struct seen *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_group_seq);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && v[i + 1].group == v[i].group)
+            continue;
+        struct group_record r;
+        int rc = store_group_get(k->s, k->txn, v[i].group, &r);
+        if (rc == MDB_NOTFOUND)
+            continue; /* purged: its entries are history */
+        if (rc)
+            return rc;
+        if (r.top_organisation != v[i].top)
+            differ(k, "changes: entry %llu of top %u names group %llu of top %u",
+                   (unsigned long long)v[i].seq, v[i].top, (unsigned long long)v[i].group,
+                   r.top_organisation);
+        else if (v[i].type == CHANGE_GROUP_PURGED)
+            differ(k, "changes: group %llu was purged (entry %llu) but has a record",
+                   (unsigned long long)v[i].group, (unsigned long long)v[i].seq);
+        else if (r.rev != v[i].seq)
+            differ(k, "changes: group %llu has rev %llu, its last feed entry is %llu",
+                   (unsigned long long)v[i].group, (unsigned long long)r.rev,
+                   (unsigned long long)v[i].seq);
+    }
+    return 0;
+}
+
+static int check_feed(struct check *k)
+{
+    uint64_t last;
+    int rc = store_last_seq(k->s, k->txn, &last);
+    MDB_cursor *cur;
+    if (!rc)
+        rc = mdb_cursor_open(k->txn, k->s->changes, &cur);
+    if (rc)
+        return rc;
+    struct seen *v = NULL;
+    size_t n = 0, cap = 0;
+    uint32_t top = 0;
+    uint64_t pruned = 0, top_rev = 0;
+    bool have_top = false;
+    MDB_val key, val;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        uint32_t t;
+        struct change_entry e;
+        if (store_feed_decode(&key, &val, &t, &e) != 0) {
+            differ(k, "changes: an entry cannot be read");
+            continue;
+        }
+        if (!have_top || t != top) {
+            have_top = true;
+            top = t;
+            rc = store_feed_pruned(k->s, k->txn, top, &pruned);
+            if (!rc)
+                rc = store_top_rev(k->s, k->txn, top, &top_rev);
+            if (rc)
+                break;
+        }
+        if (e.seq > last || e.seq > top_rev)
+            differ(k, "changes: entry %llu of top %u is newer than %s %llu",
+                   (unsigned long long)e.seq, t, e.seq > last ? "change_seq" : "the list revision",
+                   (unsigned long long)(e.seq > last ? last : top_rev));
+        if (e.seq <= pruned)
+            differ(k, "changes: entry %llu of top %u is at or below its pruned mark %llu",
+                   (unsigned long long)e.seq, t, (unsigned long long)pruned);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            v = realloc(v, cap * sizeof *v);
+            if (!v)
+                abort();
+        }
+        v[n++] = (struct seen){e.group, e.seq, t, e.type};
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND)
+        rc = check_feed_groups(k, v, n);
+    free(v);
+    return rc;
+}
+
 int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ctx,
                 size_t *differences)
 {
@@ -261,6 +399,10 @@ int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ct
     }
     buf_free(&k.want.bytes);
     free(k.want.v);
+    if (!rc)
+        rc = check_events(&k);
+    if (!rc)
+        rc = check_feed(&k);
     *differences = k.differences;
     return rc;
 }

@@ -17,7 +17,7 @@
  * last used one (store_reserve_disk); a full disk then fails that allocation and
  * the write answers "database full" before anything is changed.
  */
-#include "store.h"
+#include "store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +48,8 @@ static const struct {
     {"group_order", offsetof(struct store, group_order), 0, true},
     {"group_counts", offsetof(struct store, group_counts), 0, true},
     {"group_words", offsetof(struct store, group_words), MDB_DUPSORT | MDB_DUPFIXED, true},
+    {"events", offsetof(struct store, events), 0, false},
+    {"changes", offsetof(struct store, changes), 0, false},
 };
 
 #define N_DBS (sizeof dbs / sizeof dbs[0])
@@ -131,7 +133,7 @@ static int reindex_group(void *ctx, const struct group_record *r)
 static int migrate_2_to_3(struct store *s, MDB_txn *txn)
 {
     struct reindex x = {s, txn, 0};
-    int rc = store_next_seq(s, txn, &x.rev);
+    int rc = store_reserve_seqs(s, txn, 1, &x.rev);
     if (!rc)
         rc = store_group_each(s, txn, reindex_group, &x);
     if (rc) {
@@ -141,6 +143,11 @@ static int migrate_2_to_3(struct store *s, MDB_txn *txn)
     }
     return put_version(s, txn, 3);
 }
+
+/* Version 3 -> 4: events and the change feed (lmdb-schema/events.md,
+ * changes.md).  open_dbs has created both databases, empty: nothing
+ * before this version recorded changes, so the feed starts here. */
+static int migrate_3_to_4(struct store *s, MDB_txn *txn) { return put_version(s, txn, 4); }
 
 /* A new database gets the current schema version; an older one is
  * migrated step by step inside this first transaction; a newer one is
@@ -163,6 +170,10 @@ static int check_schema(struct store *s, MDB_txn *txn)
     if (!rc && version == 2) {
         rc = migrate_2_to_3(s, txn);
         version = 3;
+    }
+    if (!rc && version == 3) {
+        rc = migrate_3_to_4(s, txn);
+        version = 4;
     }
     if (!rc && version != STORE_SCHEMA_VERSION) {
         snprintf(s->errmsg, sizeof s->errmsg,
@@ -218,6 +229,10 @@ int store_open(struct store *s, const char *dir, size_t map_size)
     rc = open_dbs(s, txn);
     if (!rc)
         rc = check_schema(s, txn);
+    uint64_t retain = 0;
+    if (!rc)
+        rc = store_meta_get(s, txn, "changes_retain", sizeof "changes_retain" - 1, &retain);
+    s->retain_ms = retain ? (int64_t)retain : STORE_DEFAULT_RETAIN_MS;
     if (rc) {
         mdb_txn_abort(txn);
         goto fail;

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store.h"
+#include "store_private.h"
 #include "text.h"
 #include "words.h"
 
@@ -87,6 +87,12 @@ void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *o
     }
     if (out->len - start > SORT_KEY_MAX)
         out->len = start + SORT_KEY_MAX;
+}
+
+void store_record_sort_key(const struct group_record *r, enum group_sort f, struct buf *out)
+{
+    struct group_keys k = group_keys_of_record(r);
+    store_sort_key(&k, f, out);
 }
 
 void store_partition(struct buf *key, uint32_t top, const uint32_t *org, unsigned status)
@@ -418,10 +424,22 @@ int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status,
 
 /* ---- reading: an order partition, one entry at a time ---- */
 
-int order_walk_open(struct order_walk *w, struct store *s, MDB_txn *txn, uint32_t top,
+struct order_walk {
+    MDB_cursor *cur;
+    struct buf prefix;
+    bool descending, by_id, started, have_peek;
+    MDB_val peek_key, peek_val;
+    struct order_entry *run;
+    size_t run_n, run_cap, run_pos;
+};
+
+int order_walk_open(struct order_walk **wp, struct store *s, MDB_txn *txn, uint32_t top,
                     const uint32_t *org, unsigned status, enum group_sort field, bool descending)
 {
-    memset(w, 0, sizeof *w);
+    struct order_walk *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    *wp = w;
     store_partition(&w->prefix, top, org, status);
     buf_addc(&w->prefix, (char)field);
     w->descending = descending;
@@ -431,12 +449,13 @@ int order_walk_open(struct order_walk *w, struct store *s, MDB_txn *txn, uint32_
 
 void order_walk_close(struct order_walk *w)
 {
+    if (!w)
+        return;
     if (w->cur)
         mdb_cursor_close(w->cur);
     buf_free(&w->prefix);
     free(w->run);
-    w->run = NULL;
-    w->cur = NULL;
+    free(w);
 }
 
 static bool in_partition(const struct order_walk *w, const MDB_val *key)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store.h"
+#include "store_private.h"
 
 /* Advances counter name by n; *out is the first of the n new values. */
 static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t n, uint64_t *out)
@@ -37,9 +37,36 @@ int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first
     return bump(s, txn, "next_id", n, first);
 }
 
-int store_next_seq(struct store *s, MDB_txn *txn, uint64_t *seq)
+int store_reserve_seqs(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first)
 {
-    return bump(s, txn, "change_seq", 1, seq);
+    return bump(s, txn, "change_seq", n, first);
+}
+
+int store_meta_get(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t *v)
+{
+    MDB_val key = {len, (void *)name}, val;
+    int rc = mdb_get(txn, s->meta, &key, &val);
+    *v = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (!rc && val.mv_size != 8)
+        return MDB_CORRUPTED;
+    if (!rc)
+        *v = be64_get(val.mv_data);
+    return rc;
+}
+
+int store_meta_put(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t v)
+{
+    unsigned char b[8];
+    be64_put(b, v);
+    MDB_val key = {len, (void *)name}, val = {8, b};
+    return mdb_put(txn, s->meta, &key, &val, 0);
+}
+
+int store_last_seq(struct store *s, MDB_txn *txn, uint64_t *seq)
+{
+    return store_meta_get(s, txn, "change_seq", sizeof "change_seq" - 1, seq);
 }
 
 int store_key_next_id(struct store *s, MDB_txn *txn, uint32_t *id)

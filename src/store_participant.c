@@ -18,7 +18,7 @@
 
 #include "buf.h"
 #include "email.h"
-#include "store.h"
+#include "store_private.h"
 
 #define RECORD_FORMAT 1
 #define HEADER_LEN 32

@@ -46,7 +46,7 @@ class GroupsTest(unittest.TestCase):
         r = self.s.request("GET", "/health")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json["status"], "ok")
-        self.assertEqual(r.json["schemaVersion"], 3)
+        self.assertEqual(r.json["schemaVersion"], 4)
         self.assertEqual(r.header("content-type"), "application/json; charset=utf-8")
 
     # ---- create / get ----
@@ -240,9 +240,16 @@ class GroupsTest(unittest.TestCase):
             self.assertError(self.s.request(method, path, self.other), 404, "not_found")
         listed = self.s.request("GET", "/group?limit=0", self.other).json["results"]
         self.assertNotIn(g["id"], [x["id"] for x in listed])
-        # Same institution, organisation outside the key's scope: 403.
-        h = self.create({"name": "theirs"}, org=102)
-        self.assertError(self.s.request("GET", f"/group/{h['id']}", self.writer), 403, "forbidden")
+        # Same institution, organisation outside a restricted key's scope: the
+        # group does not exist for it (404), however it is named; an
+        # organisation parameter outside the scope stays 403.
+        h = self.create({"name": "theirs", "externalId": "theirs-1"}, org=102)
+        for method, path in (("GET", f"/group/{h['id']}"), ("GET", "/group/theirs-1"),
+                             ("POST", f"/group/{h['id']}"), ("DELETE", f"/group/{h['id']}"),
+                             ("GET", f"/group/{h['id']}/participant"),
+                             ("GET", f"/group/{h['id']}/event")):
+            body = {"name": "x"} if method == "POST" else None
+            self.assertError(self.s.request(method, path, self.writer, body), 404, "not_found")
         self.assertError(self.s.request("GET", "/group?organisation=102", self.writer), 403, "forbidden")
         ids = [x["id"] for x in self.s.request("GET", "/group?limit=0", self.writer).json["results"]]
         self.assertNotIn(h["id"], ids)

@@ -421,14 +421,16 @@ class ParticipantsTest(unittest.TestCase):
         err = self.assertError(self.import_csv(f'groupId,email\n{g["id"]},"a@x.nl\n'), 400, "invalid_csv")
         self.assertEqual(self.get(g["id"])["totalParticipants"], 0)
 
-    def test_import_locked_group_is_423_and_outside_scope_403(self):
+    def test_import_locked_group_is_423_and_outside_scope_unknown(self):
         locked = self.group(importLock=True)
         self.assertError(self.import_csv(f"groupId,email\n{locked['id']},a@x.nl\n"), 423, "locked")
         r = self.import_csv(f"groupId,email\n{locked['id']},a@x.nl\n", key=self.admin)
         self.assertEqual(r.status, 200, r)
         g102 = self.group(org=102)
-        self.assertError(self.import_csv(f"groupId,email\n{g102['id']},a@x.nl\n", key=self.writer101),
-                         403, "forbidden")
+        err = self.assertError(self.import_csv(f"groupId,email\n{g102['id']},a@x.nl\n",
+                                               key=self.writer101), 400, "invalid_csv")
+        self.assertEqual(err["context"][0]["line"], 2)
+        self.assertEqual(err["context"][0]["field"], "groupId")
 
     def test_groupctl_import_uses_the_same_path(self):
         g = self.group()

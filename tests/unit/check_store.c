@@ -21,7 +21,8 @@ static int put(struct group *g, struct group *old)
 {
     MDB_txn *txn;
     ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
-    int rc = store_group_put(&tdb, txn, g, old, 1);
+    int rc = store_group_write(&tdb, txn, g, old, old ? CHANGE_GROUP_UPDATED : CHANGE_GROUP_CREATED,
+                               NULL, g->updated_at);
     if (rc) {
         store_write_abort(txn);
         return rc;
@@ -93,7 +94,7 @@ START_TEST(external_id_unique_per_top)
     ck_assert_int_eq(put(&b, NULL), 0);
     MDB_txn *txn;
     ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
-    ck_assert_int_eq(store_group_purge(&tdb, txn, &a, 99), 0);
+    ck_assert_int_eq(store_group_purge(&tdb, txn, &a, a.updated_at), 0);
     ck_assert_int_eq(store_write_commit(txn), 0);
     ck_assert_int_eq(find_ext(100, "X-2", &id), MDB_NOTFOUND);
     group_free(&old);
@@ -159,7 +160,7 @@ START_TEST(version_1_migrates_to_current_and_newer_is_refused)
     ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
     ck_assert_int_eq(store_schema_version(&tdb, txn, &v), 0);
     store_read_end(&tdb);
-    ck_assert_uint_eq(v, STORE_SCHEMA_VERSION); /* 1 -> 2 -> 3 */
+    ck_assert_uint_eq(v, STORE_SCHEMA_VERSION); /* 1 -> 2 -> 3 -> 4 */
 
     testdb_set_version(STORE_SCHEMA_VERSION + 1);
     store_close(&tdb);
@@ -247,7 +248,7 @@ START_TEST(release_map_unmaps_pages_and_keeps_uncommitted_writes)
         char ext[32];
         snprintf(ext, sizeof ext, "e%llu", (unsigned long long)id);
         make_group(&g, id, 100, ext);
-        int rc = store_group_put(&tdb, txn, &g, NULL, id);
+        int rc = store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, g.created_at);
         ck_assert_msg(rc == 0, "group %llu: %s", (unsigned long long)id, mdb_strerror(rc));
         group_free(&g);
     }
@@ -269,6 +270,210 @@ START_TEST(release_map_unmaps_pages_and_keeps_uncommitted_writes)
 }
 END_TEST
 
+
+/* ---- the change feed and events ---- */
+
+struct feed_seen {
+    size_t n;
+    struct change_entry e[16];
+};
+
+static int collect_entry(void *ctx, const struct change_entry *e)
+{
+    struct feed_seen *f = ctx;
+    if (f->n < 16)
+        f->e[f->n] = *e;
+    f->n++;
+    return 0;
+}
+
+/* MDB_NOTFOUND when since is older than what top's feed keeps. */
+static int feed(uint32_t top, uint64_t since, struct feed_seen *f, uint64_t *oldest)
+{
+    MDB_txn *txn;
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    int rc = store_changes_each(&tdb, txn, top, since, collect_entry, f, oldest);
+    store_read_end(&tdb);
+    return rc;
+}
+
+START_TEST(feed_records_every_write_in_order_and_the_rev)
+{
+    struct group g, old;
+    make_group(&g, 7, 100, "abc");
+    MDB_txn *txn;
+    struct change_list also = {0};
+    change_list_add(&also, CHANGE_PARTICIPANT_ADDED, 8);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, &also, 5000), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    change_list_free(&also);
+    /* A rolled-back write leaves no entry. */
+    group_copy(&old, &g);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, &old, CHANGE_GROUP_UPDATED, NULL, 6000), 0);
+    store_write_abort(txn);
+    /* Nothing to record writes nothing. */
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, &old, 0, NULL, 6000), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_int_eq(put(&g, &old), 0); /* group.updated */
+
+    struct feed_seen f;
+    uint64_t oldest;
+    ck_assert_int_eq(feed(100, 0, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 3);
+    ck_assert_uint_eq(f.e[0].type, CHANGE_GROUP_CREATED);
+    ck_assert_uint_eq(f.e[0].id, 7);
+    ck_assert_int_eq(f.e[0].at, 5000);
+    ck_assert_uint_eq(f.e[1].type, CHANGE_PARTICIPANT_ADDED);
+    ck_assert_uint_eq(f.e[1].id, 8);
+    ck_assert_uint_eq(f.e[1].group, 7);
+    ck_assert_uint_eq(f.e[1].organisation, 101);
+    ck_assert_uint_eq(f.e[2].type, CHANGE_GROUP_UPDATED);
+    ck_assert(f.e[0].seq < f.e[1].seq && f.e[1].seq < f.e[2].seq);
+    ck_assert_int_eq(feed(100, f.e[1].seq, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 1);
+    ck_assert_int_eq(feed(200, 0, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 0); /* another tenant sees nothing */
+
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    struct group_record r;
+    ck_assert_int_eq(store_group_get(&tdb, txn, 7, &r), 0);
+    uint64_t rev, last;
+    ck_assert_int_eq(store_top_rev(&tdb, txn, 100, &rev), 0);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, &last), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(r.rev, last);
+    ck_assert_uint_eq(rev, last);
+
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_purge(&tdb, txn, &g, 7000), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_int_eq(feed(100, 0, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 4);
+    ck_assert_uint_eq(f.e[3].type, CHANGE_GROUP_PURGED);
+    group_free(&g);
+    group_free(&old);
+}
+END_TEST
+
+START_TEST(feed_prunes_old_entries_a_bounded_number_per_write)
+{
+    tdb.retain_ms = 1000;
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    for (uint64_t id = 1; id <= 40; id++) {
+        struct group g;
+        make_group(&g, id, 100, NULL);
+        ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, 100), 0);
+        group_free(&g);
+    }
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    /* A write 10 s later prunes 2 x 1 + 16 of the 40 old entries. */
+    struct group g;
+    make_group(&g, 41, 100, NULL);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, 10100), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    group_free(&g);
+    struct feed_seen f;
+    uint64_t oldest;
+    ck_assert_int_eq(feed(100, 0, &f, &oldest), MDB_NOTFOUND);
+    ck_assert_uint_eq(oldest, 18);
+    ck_assert_int_eq(feed(100, oldest, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 41 - 18);
+    ck_assert_uint_eq(f.e[0].seq, 19);
+    /* A second transaction goes on pruning. */
+    make_group(&g, 42, 100, NULL);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, 10200), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    group_free(&g);
+    ck_assert_int_eq(feed(100, 36, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 6); /* 37..40 old, 41, 42 */
+    size_t entries;
+    int64_t oldest_at;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_changes_stat(&tdb, txn, &entries, &oldest_at), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(entries, 6);
+    ck_assert_int_eq(oldest_at, 100);
+}
+END_TEST
+
+START_TEST(events_round_trip_and_go_with_their_group)
+{
+    struct group g;
+    make_group(&g, 7, 100, NULL);
+    ck_assert_int_eq(put(&g, NULL), 0);
+    struct event ev = {0};
+    ev.id = 9, ev.group = 7, ev.day = 3, ev.start = 570, ev.end = 690;
+    ev.weeks = (uint64_t)1 << 8 | (uint64_t)1 << 53;
+    ev.title = strdup("Werkcollege");
+    ev.location = strdup("CS1.04");
+    ev.tutors = calloc(2, sizeof *ev.tutors);
+    ev.tutors[0] = strdup("esunxx");
+    ev.n_tutors = 1;
+    ev.has_tutors = true;
+    ev.created_at = ev.updated_at = 1617880221000;
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_event_put(&tdb, txn, &ev), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    struct event back;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_event_get(&tdb, txn, 7, 9, &back), 0);
+    ck_assert(event_equal(&ev, &back));
+    event_free(&back);
+    ck_assert_int_eq(store_event_get(&tdb, txn, 8, 9, &back), MDB_NOTFOUND);
+    store_read_end(&tdb);
+    struct buf json = BUF_INIT;
+    event_write_json(&ev, &json);
+    ck_assert_str_eq(json.data,
+                     "{\"id\":9,\"group\":7,\"title\":\"Werkcollege\",\"day\":3,\"startTime\":\"09:30\","
+                     "\"endTime\":\"11:30\",\"weeks\":[8,53],\"tutors\":[\"esunxx\"],"
+                     "\"location\":{\"name\":\"CS1.04\"},\"createdAt\":\"2021-04-08T11:10:21.000Z\","
+                     "\"updatedAt\":\"2021-04-08T11:10:21.000Z\"}");
+    buf_free(&json);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_purge(&tdb, txn, &g, 1617880222000), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_event_get(&tdb, txn, 7, 9, &back), MDB_NOTFOUND);
+    store_read_end(&tdb);
+    event_free(&ev);
+    group_free(&g);
+}
+END_TEST
+
+START_TEST(version_3_migrates_to_4_with_an_empty_feed)
+{
+    struct group g;
+    make_group(&g, 7, 100, NULL);
+    ck_assert_int_eq(put(&g, NULL), 0);
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(mdb_drop(txn, tdb.changes, 1), 0);
+    ck_assert_int_eq(mdb_drop(txn, tdb.events, 1), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    testdb_set_version(3);
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);
+    uint32_t v;
+    size_t entries;
+    int64_t oldest_at;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_schema_version(&tdb, txn, &v), 0);
+    ck_assert_int_eq(store_changes_stat(&tdb, txn, &entries, &oldest_at), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(v, 4);
+    ck_assert_uint_eq(entries, 0);
+    group_free(&g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -283,6 +488,10 @@ int main(void)
     tcase_add_test(tc, release_map_unmaps_pages_and_keeps_uncommitted_writes);
     tcase_add_test(tc, version_1_migrates_to_current_and_newer_is_refused);
     tcase_add_test(tc, version_1_with_participant_records_is_refused);
+    tcase_add_test(tc, feed_records_every_write_in_order_and_the_rev);
+    tcase_add_test(tc, feed_prunes_old_entries_a_bounded_number_per_write);
+    tcase_add_test(tc, events_round_trip_and_go_with_their_group);
+    tcase_add_test(tc, version_3_migrates_to_4_with_an_empty_feed);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

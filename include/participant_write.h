@@ -1,30 +1,33 @@
 /*
- * member.h — changing a group's participants, with their indexes.
+ * participant_write.h — changing a group's participants, with their indexes.
  *
  * Every participant write in groupd goes through here: the participant
  * endpoints, a group's `participants` list and the bulk import.  A write
  * keeps the record and its three index entries in step inside the
  * caller's transaction; a collision with another participant's e-mail or
- * externalId is reported, not written, and the caller aborts.  The group's
- * record (its totalParticipants) is the caller's to update.
+ * externalId is reported, not written, and the caller aborts.  Each
+ * participant added, updated or removed is noted in `changes`; the
+ * caller hands the notes to store_group_write with the group's new
+ * totalParticipants, which records them in the feed.
  */
-#ifndef GROUPD_MEMBER_H
-#define GROUPD_MEMBER_H
+#ifndef GROUPD_PARTICIPANT_WRITE_H
+#define GROUPD_PARTICIPANT_WRITE_H
 
 #include "participant.h"
 #include "problem.h"
 #include "store.h"
 
 /* Who writes, where, and when. */
-struct member_ctx {
+struct pwrite {
     struct store *store;
     MDB_txn *txn;
     uint32_t top;
     const char *actor; /* createdBy / modifiedBy */
     int64_t now;
+    struct change_list *changes; /* each write appends its feed note here */
 };
 
-struct member_counts {
+struct pwrite_counts {
     size_t created, updated, unchanged, removed;
 };
 
@@ -38,21 +41,21 @@ struct member_counts {
  * the list adds a 409 entry to p, named `<field>[i].<member>` (or by line
  * for CSV patches), and returns MDB_KEYEXIST.  When `out` is given, out[i]
  * receives the participant patch i ended as. */
-int member_sync(const struct member_ctx *m, uint64_t gid, const struct participant_patch *patches,
+int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
                 size_t n, enum pkey match, bool replace, const char *field,
-                struct member_counts *counts, struct participant *out, struct problem *p);
+                struct pwrite_counts *counts, struct participant *out, struct problem *p);
 
 /* Writes pt (an existing participant as it was: old) with its index
  * entries; MDB_KEYEXIST with *clash when a new e-mail or externalId is
  * taken. */
-int member_update(const struct member_ctx *m, const struct participant *old,
+int pwrite_update(const struct pwrite *m, const struct participant *old,
                   const struct participant *pt, enum pkey *clash);
 
 /* Removes a participant and its index entries. */
-int member_remove(const struct member_ctx *m, const struct participant *pt);
+int pwrite_remove(const struct pwrite *m, const struct participant *pt);
 
 /* Reports a collision of pt on `clash` as a 409 entry under field. */
-void member_conflict(const struct member_ctx *m, const struct participant *pt, enum pkey clash,
+void pwrite_conflict(const struct pwrite *m, const struct participant *pt, enum pkey clash,
                      long line, const char *field, struct problem *p);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * store_key.c — the apikeys database.
+ * store_apikey.c — the apikeys database.
  *
  * Key: the key id (4 bytes BE).  Value (all integers BE):
  *   hash[32] | role u8 | revoked u8 | n_orgs u16 | top u32 | created_at u64
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
-#include "store.h"
+#include "store_private.h"
 
 #define KEY_FIXED (APIKEY_HASH_LEN + 1 + 1 + 2 + 4 + 8)
 

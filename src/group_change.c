@@ -1,19 +1,22 @@
 /*
- * group_access.c — what every handler on one group shares: finding the
- * group a path names for the caller, the write transaction around a
- * change to it, and the full JSON form of a group.  See include/handlers.h.
+ * group_change.c — what every handler on one group shares: finding the
+ * group a path names for the caller, and the write transaction around a
+ * change to it.  See include/handlers.h.
  *
  * Every change goes the same way: validate the query and body (400,
  * collecting every problem), open one write transaction, find the group
- * for the caller (404 / organisation-scope 403), check the import lock
+ * for the caller (404 outside its scope), check the import lock
  * (423), check unique values (409), write, render the reply inside the
- * transaction, commit.  A change that changes nothing writes nothing.
+ * transaction, commit.  The write itself, with its feed entries and new
+ * rev, is one call to the store's door (store_group_write), made by
+ * change_save.  A change that changes nothing writes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "group_render.h"
 #include "handlers.h"
 
 /* ---- query parameters shared by the group and participant endpoints ---- */
@@ -37,72 +40,49 @@ enum pkey query_match(struct call *c, struct problem *p)
 
 /* ---- finding the group a path segment names ---- */
 
-enum find { FIND_OK, FIND_NONE, FIND_FORBIDDEN, FIND_ERROR };
-
-static enum find find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
-                            struct group_record *rec, int *rc)
+/* A group the caller may see: of its topOrganisation and, for a
+ * restricted key, of one of its organisations.  Any other group does not
+ * exist for the caller (API.md §2). */
+static bool visible(const struct call *c, const struct group_record *rec)
 {
-    bool hidden = false;
-    *rc = 0;
+    return rec->top_organisation == c->who.top_organisation &&
+           principal_covers(&c->who, rec->organisation);
+}
+
+/* 0 with rec, MDB_NOTFOUND, or a store error. */
+static int find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
+                      struct group_record *rec)
+{
     bool digits = seg->len > 0 && seg->len <= 19;
     for (size_t i = 0; digits && i < seg->len; i++)
         digits = seg->data[i] >= '0' && seg->data[i] <= '9';
+    int rc;
     if (digits && !external) {
-        *rc = store_group_get(c->store, txn, strtoull(seg->data, NULL, 10), rec);
-        if (*rc == 0 && rec->top_organisation == c->who.top_organisation) {
-            if (principal_covers(&c->who, rec->organisation))
-                return FIND_OK;
-            hidden = true;
-        } else if (*rc && *rc != MDB_NOTFOUND) {
-            return FIND_ERROR;
-        }
+        rc = store_group_get(c->store, txn, strtoull(seg->data, NULL, 10), rec);
+        if (rc == 0 && visible(c, rec))
+            return 0;
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
     }
     uint64_t id;
-    *rc = store_group_by_extid(c->store, txn, c->who.top_organisation, seg->data, seg->len, &id);
-    if (*rc == 0)
-        *rc = store_group_get(c->store, txn, id, rec);
-    if (*rc == 0)
-        return principal_covers(&c->who, rec->organisation) ? FIND_OK : FIND_FORBIDDEN;
-    if (*rc != MDB_NOTFOUND)
-        return FIND_ERROR;
-    return hidden ? FIND_FORBIDDEN : FIND_NONE;
+    rc = store_group_by_extid(c->store, txn, c->who.top_organisation, seg->data, seg->len, &id);
+    if (rc == 0)
+        rc = store_group_get(c->store, txn, id, rec);
+    return rc == 0 && !visible(c, rec) ? MDB_NOTFOUND : rc;
 }
 
 bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
                 struct group_record *rec)
 {
-    int rc;
-    switch (find_group(c, txn, seg, external, rec, &rc)) {
-    case FIND_OK: return true;
-    case FIND_NONE: reply_error(c->rep, 404, "not_found", "no such group"); break;
-    case FIND_FORBIDDEN:
-        reply_error(c->rep, 403, "forbidden", "the group's organisation is outside this key's scope");
-        break;
-    case FIND_ERROR: call_store_error(c, "finding a group", rc); break;
-    }
-    return false;
+    int rc = find_group(c, txn, seg, external, rec);
+    if (rc == MDB_NOTFOUND)
+        reply_error(c->rep, 404, "not_found", "no such group");
+    else if (rc)
+        call_store_error(c, "finding a group", rc);
+    return rc == 0;
 }
 
-/* ---- rendering ---- */
-
-static int add_participant(void *ctx, const struct participant *pt)
-{
-    struct buf *out = ctx;
-    if (out->data[out->len - 1] != '[')
-        buf_addc(out, ',');
-    participant_write_json(pt, out);
-    return 0;
-}
-
-int render_full(struct call *c, MDB_txn *txn, const char *json, size_t len, uint64_t gid,
-                struct buf *out)
-{
-    buf_add(out, json, len - 1);
-    buf_adds(out, ",\"participants\":[");
-    int rc = store_participant_each(c->store, txn, gid, add_participant, out);
-    buf_adds(out, "],\"events\":[]}");
-    return rc;
-}
+/* ---- replying ---- */
 
 void reply_buf(struct call *c, struct buf *b)
 {
@@ -119,6 +99,7 @@ void change_abort(struct change *ch)
     ch->txn = NULL;
     group_free(&ch->g);
     group_free(&ch->old);
+    change_list_free(&ch->changes);
 }
 
 bool change_open(struct call *c, struct change *ch)
@@ -130,11 +111,12 @@ bool change_open(struct call *c, struct change *ch)
         call_store_error(c, "write transaction", rc);
         return false;
     }
-    ch->members.store = c->store;
-    ch->members.txn = ch->txn;
-    ch->members.top = c->who.top_organisation;
-    ch->members.actor = c->who.actor;
-    ch->members.now = clock_now_ms();
+    ch->pw.store = c->store;
+    ch->pw.txn = ch->txn;
+    ch->pw.top = c->who.top_organisation;
+    ch->pw.actor = c->who.actor;
+    ch->pw.now = clock_now_ms();
+    ch->pw.changes = &ch->changes;
     return true;
 }
 
@@ -190,33 +172,38 @@ static bool extid_conflict(struct call *c, MDB_txn *txn, const struct group *g)
     return true;
 }
 
-/* The group's own members changed (not only its participant count). */
-static bool group_changed(const struct change *ch)
+/* The group's own change, as the feed names it (0: only its participants
+ * or events changed, or nothing). */
+static enum change_type own_change(const struct change *ch, bool create)
 {
+    if (create)
+        return CHANGE_GROUP_CREATED;
+    if (ch->g.deleted != ch->old.deleted)
+        return ch->g.deleted ? CHANGE_GROUP_DELETED : CHANGE_GROUP_RESTORED;
+    if (ch->g.archived != ch->old.archived)
+        return ch->g.archived ? CHANGE_GROUP_ARCHIVED : CHANGE_GROUP_UNARCHIVED;
     struct group a = ch->g;
     a.total_participants = ch->old.total_participants;
-    return !group_equal(&a, &ch->old);
+    return group_equal(&a, &ch->old) ? 0 : CHANGE_GROUP_UPDATED;
 }
 
 bool change_save(struct call *c, struct change *ch, bool create)
 {
-    bool own = create || group_changed(ch);
-    if (!own && !ch->touched && ch->g.total_participants == ch->old.total_participants)
+    enum change_type what = own_change(ch, create);
+    if (!what && !ch->changes.n)
         return true;
-    if (own && extid_conflict(c, ch->txn, &ch->g)) {
+    if (what && extid_conflict(c, ch->txn, &ch->g)) {
         change_abort(ch);
         return false;
     }
     if (create) {
         ch->g.updated_at = ch->g.created_at;
-    } else if (own) {
-        ch->g.updated_at = ch->members.now;
+    } else if (what) {
+        ch->g.updated_at = ch->pw.now;
         snprintf(ch->g.modified_by, sizeof ch->g.modified_by, "%s", c->who.actor);
     }
-    uint64_t seq;
-    int rc = store_next_seq(c->store, ch->txn, &seq);
-    if (!rc)
-        rc = store_group_put(c->store, ch->txn, &ch->g, create ? NULL : &ch->old, seq);
+    int rc = store_group_write(c->store, ch->txn, &ch->g, create ? NULL : &ch->old, what,
+                               &ch->changes, ch->pw.now);
     if (rc) {
         change_abort(ch);
         call_store_error(c, "writing a group", rc);
@@ -225,17 +212,22 @@ bool change_save(struct call *c, struct change *ch, bool create)
     return true;
 }
 
-void change_finish(struct call *c, struct change *ch, struct buf *out)
+bool change_end(struct call *c, struct change *ch)
 {
     int rc = store_write_commit(ch->txn);
     ch->txn = NULL;
     change_abort(ch);
-    if (rc) {
-        buf_free(out);
+    if (rc)
         call_store_error(c, "committing", rc);
-        return;
-    }
-    reply_buf(c, out);
+    return rc == 0;
+}
+
+void change_finish(struct call *c, struct change *ch, struct buf *out)
+{
+    if (change_end(c, ch))
+        reply_buf(c, out);
+    else
+        buf_free(out);
 }
 
 void change_commit(struct call *c, struct change *ch, bool create)
@@ -244,7 +236,7 @@ void change_commit(struct call *c, struct change *ch, bool create)
         return;
     struct buf json = BUF_INIT, out = BUF_INIT;
     group_write_json(&ch->g, &json);
-    int rc = render_full(c, ch->txn, json.data, json.len, ch->g.id, &out);
+    int rc = group_render_full(c->store, ch->txn, json.data, json.len, ch->g.id, &out);
     buf_free(&json);
     if (rc) {
         buf_free(&out);

@@ -1,7 +1,7 @@
 /*
- * member.c — participant writes with their indexes; see include/member.h.
+ * participant_write.c — participant writes with their indexes; see include/member.h.
  *
- * member_sync works in two passes so that a list may move a unique value
+ * pwrite_sync works in two passes so that a list may move a unique value
  * from one participant to another (two students swapping externalIds):
  * first every index entry that will change is removed, then the new ones
  * are added.  Only a value still held by a participant outside the list
@@ -9,7 +9,7 @@
  * asks for it, so adding to a group of 10,000 costs what adding to a
  * group of 10 does.
  */
-#include "member.h"
+#include "participant_write.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ static unsigned changed_keys(const struct participant *a, const struct participa
     return keys;
 }
 
-void member_conflict(const struct member_ctx *m, const struct participant *pt, enum pkey clash,
+void pwrite_conflict(const struct pwrite *m, const struct participant *pt, enum pkey clash,
                      long line, const char *field, struct problem *p)
 {
     const char *v = clash == PKEY_EMAIL ? pt->email : pt->external_id;
@@ -44,7 +44,7 @@ void member_conflict(const struct member_ctx *m, const struct participant *pt, e
     problem_conflict_participant(p, line, field, holder);
 }
 
-int member_update(const struct member_ctx *m, const struct participant *old,
+int pwrite_update(const struct pwrite *m, const struct participant *old,
                   const struct participant *pt, enum pkey *clash)
 {
     unsigned keys = changed_keys(old, pt);
@@ -53,17 +53,23 @@ int member_update(const struct member_ctx *m, const struct participant *old,
         rc = store_participant_index(m->store, m->txn, m->top, pt, keys, true, clash);
     if (!rc)
         rc = store_participant_put(m->store, m->txn, pt);
+    if (!rc)
+        change_list_add(m->changes, CHANGE_PARTICIPANT_UPDATED, pt->id);
     return rc;
 }
 
-int member_remove(const struct member_ctx *m, const struct participant *pt)
+int pwrite_remove(const struct pwrite *m, const struct participant *pt)
 {
     int rc = store_participant_index(m->store, m->txn, m->top, pt, PKEY_EMAIL | PKEY_EXTID, false,
                                      NULL);
-    return rc ? rc : store_participant_del(m->store, m->txn, pt->group, pt->id);
+    if (!rc)
+        rc = store_participant_del(m->store, m->txn, pt->group, pt->id);
+    if (!rc)
+        change_list_add(m->changes, CHANGE_PARTICIPANT_REMOVED, pt->id);
+    return rc;
 }
 
-/* ---- member_sync ---- */
+/* ---- pwrite_sync ---- */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -94,7 +100,7 @@ static int collect_unlisted(void *ctx, const struct participant *pt)
 }
 
 /* Removes every participant of gid whose id is not in listed. */
-static int remove_unlisted(const struct member_ctx *m, uint64_t gid, const uint64_t *ids, size_t n,
+static int remove_unlisted(const struct pwrite *m, uint64_t gid, const uint64_t *ids, size_t n,
                            size_t *removed)
 {
     struct unlisted u = {NULL, 0, NULL, 0, 0};
@@ -111,7 +117,7 @@ static int remove_unlisted(const struct member_ctx *m, uint64_t gid, const uint6
     int rc = store_participant_each(m->store, m->txn, gid, collect_unlisted, &u);
     for (size_t i = 0; i < u.n; i++) {
         if (!rc)
-            rc = member_remove(m, &u.v[i]);
+            rc = pwrite_remove(m, &u.v[i]);
         participant_free(&u.v[i]);
     }
     if (!rc)
@@ -130,9 +136,9 @@ static void conflict_field(char *out, size_t size, const char *field, size_t i, 
         snprintf(out, size, "%s", member);
 }
 
-int member_sync(const struct member_ctx *m, uint64_t gid, const struct participant_patch *patches,
+int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
                 size_t n, enum pkey match, bool replace, const char *field,
-                struct member_counts *counts, struct participant *out, struct problem *p)
+                struct pwrite_counts *counts, struct participant *out, struct problem *p)
 {
     uint64_t *ids = calloc(n ? n : 1, sizeof *ids);
     struct participant *old = calloc(n ? n : 1, sizeof *old), *now = calloc(n ? n : 1, sizeof *now);
@@ -201,13 +207,17 @@ int member_sync(const struct member_ctx *m, uint64_t gid, const struct participa
         if (rc == MDB_KEYEXIST) {
             char f[200];
             conflict_field(f, sizeof f, field, i, clash);
-            member_conflict(m, &now[i], clash, patches[i].line, f, p);
+            pwrite_conflict(m, &now[i], clash, patches[i].line, f, p);
             clashed = true;
             rc = 0;
             continue;
         }
         if (!rc)
             rc = store_participant_put(m->store, m->txn, &now[i]);
+        if (!rc)
+            change_list_add(m->changes,
+                            ids[i] ? CHANGE_PARTICIPANT_UPDATED : CHANGE_PARTICIPANT_ADDED,
+                            now[i].id);
     }
     for (size_t i = 0; i < n; i++) {
         participant_free(&old[i]);

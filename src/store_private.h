@@ -1,0 +1,110 @@
+/*
+ * store_private.h — the store's internals, shared by the store_*.c files
+ * only (handlers, the import and groupctl see include/store.h).
+ *
+ * The floors, each calling only the ones below it:
+ *   store_write.c   the one door for writes: seqs, feed, rev, indexes
+ *   store_group.c, store_index.c, store_participant.c, store_event.c,
+ *   store_feed.c    one file per named database family
+ *   store_codec.c   key and record bytes (no LMDB calls)
+ *   store_meta.c, store_env.c   counters; the environment
+ * store_check.c reads every floor to compare indexes with records.
+ */
+#ifndef GROUPD_STORE_PRIVATE_H
+#define GROUPD_STORE_PRIVATE_H
+
+#include "store.h"
+
+/* ---- key and record bytes (store_codec.c) ---- */
+
+/* Appends text to an index key: as it is when it fits, else its first
+ * bytes, 0xFF (never in UTF-8) and its SHA-256, so every key stays under
+ * LMDB's 511-byte limit and distinct values keep distinct keys. */
+void store_key_text(struct buf *key, const char *s, size_t len);
+/* group_extid's key: top (4 B BE) + store_key_text(externalId). */
+void store_extid_key(uint32_t top, const char *ext, size_t len, struct buf *key);
+/* A group record (lmdb-schema/groups.md): encode appends, decode points
+ * into val (MDB_CORRUPTED when it is not one). */
+void store_group_encode(const struct group *g, uint64_t rev, struct buf *out);
+int store_group_decode(const MDB_val *val, struct group_record *r);
+/* A change feed entry (lmdb-schema/changes.md). */
+#define STORE_FEED_KEY_LEN 12
+#define STORE_FEED_VAL_MAX 32
+void store_feed_key(uint32_t top, uint64_t seq, unsigned char key[STORE_FEED_KEY_LEN]);
+size_t store_feed_encode(const struct change_entry *e, unsigned char val[STORE_FEED_VAL_MAX]);
+int store_feed_decode(const MDB_val *key, const MDB_val *val, uint32_t *top,
+                      struct change_entry *e);
+
+/* ---- counters (store_meta.c) ---- */
+
+/* Reserves n change sequence numbers; *first is the first of them. */
+int store_reserve_seqs(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
+/* A counter under a meta name (0 when absent) and setting one. */
+int store_meta_get(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t *v);
+int store_meta_put(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t v);
+
+/* ---- records (store_group.c, store_participant.c, store_event.c) ---- */
+
+/* Writes g's record with rev in its header (as new when old is NULL, else
+ * replacing old) and keeps group_extid in step: MDB_KEYEXIST when g's
+ * externalId is held by another group. */
+int store_group_put(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
+                    uint64_t rev);
+/* Deletes g's record and its group_extid entry. */
+int store_group_del(struct store *s, MDB_txn *txn, const struct group *g);
+/* Deletes every participant of gid with its index entries. */
+int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t gid);
+/* Deletes every event of gid. */
+int store_event_purge_group(struct store *s, MDB_txn *txn, uint64_t gid);
+
+/* ---- the change feed (store_feed.c) ---- */
+
+/* Appends entry e of top (e->seq taken by the caller). */
+int store_feed_append(struct store *s, MDB_txn *txn, uint32_t top, const struct change_entry *e);
+/* Deletes top's entries older than now minus the retention, at most max
+ * of them, and records the last seq deleted as top's pruned mark. */
+int store_feed_prune(struct store *s, MDB_txn *txn, uint32_t top, int64_t now, size_t max);
+/* The seq up to which top's entries may have been pruned (0: none). */
+int store_feed_pruned(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq);
+
+/* ---- the group indexes (store_index.c) ---- */
+
+/* What a group's index entries are made of, from a model or a record. */
+struct group_keys {
+    uint64_t id;
+    uint32_t top, org;
+    unsigned status;        /* enum group_status */
+    const char *name, *ext; /* ext NULL when absent */
+    size_t name_len, ext_len;
+    int64_t created, updated;
+};
+
+struct group_keys group_keys_of(const struct group *g);
+struct group_keys group_keys_of_record(const struct group_record *r);
+/* Appends the bytes a sort compares (then the id ascending breaks ties):
+ * name: folded name, NUL, name bytes; times: big-endian with the sign bit
+ * flipped; externalId: its bytes (none: empty).  At most 480 bytes. */
+void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *out);
+/* Appends a partition's key prefix: org NULL = every organisation. */
+void store_partition(struct buf *key, uint32_t top, const uint32_t *org, unsigned status);
+/* Brings every index of a group from old to new (either may be NULL) and
+ * records rev as the list revision of the tops concerned. */
+int group_index(struct store *s, MDB_txn *txn, const struct group *old, const struct group *new,
+                uint64_t rev);
+/* The distinct folded words (at most 200 bytes each) of a group's name,
+ * description and externalId, sorted. */
+struct words;
+void store_group_words(const struct group *g, struct words *w);
+
+/* ---- what records imply, for store_check.c ---- */
+
+/* Receives one index entry a record implies (for group_counts: a
+ * partition key and no value, meaning "one group in it"). */
+typedef void store_entry_fn(void *ctx, MDB_dbi dbi, const void *key, size_t key_len,
+                            const void *val, size_t val_len);
+void store_group_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
+void group_index_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
+void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
+                               store_entry_fn *add, void *ctx);
+
+#endif
