@@ -9,6 +9,7 @@
 #define GROUPD_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config {
     char *db;
@@ -18,6 +19,7 @@ struct config {
     size_t max_body;
     char *log;     /* NULL: stderr */
     char *config;
+    int64_t changes_retain_ms; /* how long the change feed keeps entries */
 };
 
 #define CONFIG_DEFAULT_MAX_BODY ((size_t)32 << 20)
@@ -26,5 +28,8 @@ struct config {
  * filled. */
 int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 void config_free(struct config *cfg);
+/* "30d", "12h", "90m", "3600s" or "3600" (seconds) into ms; -1 when it is
+ * not one, or below a second or above 100 years. */
+int config_parse_duration(const char *v, int64_t *ms);
 
 #endif

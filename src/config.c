@@ -10,10 +10,20 @@
 
 #include "store.h"
 
-enum opt { O_DB, O_LISTEN, O_WORKERS, O_MAP_SIZE, O_MAX_BODY, O_LOG, O_CONFIG, O_COUNT };
+enum opt {
+    O_DB,
+    O_LISTEN,
+    O_WORKERS,
+    O_MAP_SIZE,
+    O_MAX_BODY,
+    O_LOG,
+    O_CONFIG,
+    O_CHANGES_RETAIN,
+    O_COUNT
+};
 
-static const char *const names[O_COUNT] = {"db", "listen", "workers", "map-size",
-                                           "max-body", "log", "config"};
+static const char *const names[O_COUNT] = {"db",  "listen", "workers", "map-size",
+                                           "max-body", "log", "config", "changes-retain"};
 
 static int parse_size(const char *v, size_t min, size_t *out)
 {
@@ -23,6 +33,29 @@ static int parse_size(const char *v, size_t min, size_t *out)
     if (errno || end == v || *end || v[0] == '-' || n < min)
         return -1;
     *out = (size_t)n;
+    return 0;
+}
+
+/* A duration: a whole number with the unit s, m, h or d (seconds when
+ * none is given), at least one second and at most 100 years; in ms. */
+int config_parse_duration(const char *v, int64_t *ms)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || v[0] == '-')
+        return -1;
+    static const struct {
+        char unit;
+        unsigned long long seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    unsigned long long per = *end ? 0 : 1;
+    for (size_t i = 0; *end && i < sizeof units / sizeof units[0]; i++)
+        if (end[0] == units[i].unit && end[1] == '\0')
+            per = units[i].seconds;
+    if (!per || n == 0 || n > 36500ULL * 86400 / per)
+        return -1;
+    *ms = (int64_t)(n * per * 1000);
     return 0;
 }
 
@@ -51,6 +84,13 @@ static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t 
     case O_MAX_BODY:
         if (parse_size(v, 1, &cfg->max_body)) {
             snprintf(err, errlen, "--max-body must be a positive number of bytes");
+            return -1;
+        }
+        break;
+    case O_CHANGES_RETAIN:
+        if (config_parse_duration(v, &cfg->changes_retain_ms)) {
+            snprintf(err, errlen,
+                     "--changes-retain must be a duration such as 30d, 12h, 90m or 3600s");
             return -1;
         }
         break;
@@ -117,7 +157,8 @@ static int load_file(struct config *cfg, const bool given[O_COUNT], char *err, s
 static void usage(void)
 {
     printf("usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
-           "              [--map-size BYTES] [--max-body BYTES] [--log FILE] [--config FILE]\n"
+           "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
+           "              [--log FILE] [--config FILE]\n"
            "Without --listen, groupd serves the FastCGI socket on standard input.\n");
 }
 
@@ -128,6 +169,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
     cfg->workers = cpus > 0 ? (int)cpus : 2;
     cfg->map_size = STORE_DEFAULT_MAP_SIZE;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+    cfg->changes_retain_ms = STORE_DEFAULT_RETAIN_MS;
     bool given[O_COUNT] = {false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

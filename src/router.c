@@ -27,6 +27,7 @@ struct route {
 
 static const struct route routes[] = {
     {{"health"}, M_GET, 0, BODY_NONE, service_health},
+    {{"changes"}, M_GET, ROLE_READ, BODY_NONE, changes_list},
     {{"group"}, M_GET, ROLE_READ, BODY_NONE, group_list},
     {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
     {{"group", "bulkImportParticipants"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import},
@@ -40,6 +41,11 @@ static const struct route routes[] = {
     {{"group", ":id", "participant"}, M_POST, ROLE_WRITE, BODY_JSON, participant_add},
     {{"group", ":id", "participant"}, M_PUT, ROLE_WRITE, BODY_JSON, participant_update},
     {{"group", ":id", "participant", ":pid"}, M_DELETE, ROLE_WRITE, BODY_NONE, participant_remove},
+    {{"group", ":id", "event"}, M_GET, ROLE_READ, BODY_NONE, event_list},
+    {{"group", ":id", "event"}, M_POST, ROLE_WRITE, BODY_JSON, event_create},
+    {{"group", ":id", "event", ":eid"}, M_GET, ROLE_READ, BODY_NONE, event_get},
+    {{"group", ":id", "event", ":eid"}, M_PUT, ROLE_WRITE, BODY_JSON, event_replace},
+    {{"group", ":id", "event", ":eid"}, M_DELETE, ROLE_WRITE, BODY_NONE, event_remove},
     {{"group", ":id"}, M_GET, ROLE_READ, BODY_NONE, group_get},
     {{"group", ":id"}, M_POST | M_PUT | M_PATCH, ROLE_WRITE, BODY_JSON, group_update},
     {{"group", ":id"}, M_DELETE, ROLE_WRITE, BODY_NONE, group_delete},

@@ -81,6 +81,12 @@ static int worker_run(const struct config *cfg, int listen_fd)
         log_message("cannot open the database: %s", store.errmsg);
         return 1;
     }
+    int set = store_set_retention(&store, cfg->changes_retain_ms);
+    if (set) {
+        log_message("cannot record --changes-retain: %s", mdb_strerror(set));
+        store_close(&store);
+        return 1;
+    }
     struct app app = {&store, log_store_error};
     struct front_opts o = {cfg->max_body, &idle};
     int rc = front_serve(listen_fd, &app, &o, &got_term);

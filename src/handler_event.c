@@ -1,0 +1,272 @@
+/*
+ * handler_event.c — the event endpoints (API.md §6).
+ *
+ * Events hang off a group the way participants do: the path's group is
+ * found for the caller (404 outside its scope, 404 when deleted), writes
+ * need the group unlocked or an admin key (423), and every write goes
+ * through the group's change (group_change.c): the event is written, noted
+ * as event.created / updated / removed, and change_save records it with a
+ * new rev for the group, so the group's ETag, the tenant's list ETag and
+ * the feed all follow.  The body is read before the group is looked up:
+ * a body's 400 wins over an unknown group's 404.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "handlers.h"
+#include "jsonin.h"
+
+static bool failed(struct call *c, struct problem *p)
+{
+    if (!problem_any(p)) {
+        problem_free(p);
+        return false;
+    }
+    reply_problem(c->rep, p);
+    problem_free(p);
+    return true;
+}
+
+/* The event id of a path segment: digits only, else 0 (names nothing). */
+static uint64_t event_id_of(const struct buf *seg)
+{
+    if (seg->len == 0 || seg->len > 19)
+        return 0;
+    for (size_t i = 0; i < seg->len; i++)
+        if (seg->data[i] < '0' || seg->data[i] > '9')
+            return 0;
+    return strtoull(seg->data, NULL, 10);
+}
+
+/* Reads the body of a POST or PUT; false when it was answered (400). */
+static bool read_event(struct call *c, struct event *ev, bool *external)
+{
+    struct problem p;
+    problem_init(&p);
+    *external = query_flag(c, "external", &p);
+    memset(ev, 0, sizeof *ev);
+    struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p);
+    if (body) {
+        event_parse(body, ev, &p);
+        json_object_put(body);
+    }
+    if (failed(c, &p)) {
+        event_free(ev);
+        return false;
+    }
+    return true;
+}
+
+/* Finds the path's event in the open change's group: false when it was
+ * answered (404, or a store error) and the change aborted. */
+static bool find_event(struct call *c, struct change *ch, struct event *out)
+{
+    uint64_t eid = event_id_of(&c->seg[3]);
+    int rc = eid ? store_event_get(c->store, ch->txn, ch->g.id, eid, out) : MDB_NOTFOUND;
+    if (!rc)
+        return true;
+    change_abort(ch);
+    if (rc == MDB_NOTFOUND)
+        reply_error(c->rep, 404, "not_found", "no such event in this group");
+    else
+        call_store_error(c, "finding an event", rc);
+    return false;
+}
+
+/* ---- reading ---- */
+
+struct elist {
+    uint64_t limit, skip;
+    size_t count;
+    struct buf page;
+};
+
+static int list_one(void *ctx, const struct event *ev)
+{
+    struct elist *l = ctx;
+    size_t i = l->count++;
+    if (i < l->skip || (l->limit && i >= l->skip + l->limit))
+        return 0;
+    if (l->page.len)
+        buf_addc(&l->page, ',');
+    event_write_json(ev, &l->page);
+    return 0;
+}
+
+/* Finds the (not deleted) group of a read; false when answered. */
+static bool find_readable(struct call *c, bool external, struct group_record *rec)
+{
+    if (!group_find(c, c->rtxn, &c->seg[1], external, rec))
+        return false;
+    if (rec->flags & GROUP_FLAG_DELETED) {
+        reply_error(c->rep, 404, "not_found", "no such group");
+        return false;
+    }
+    return true;
+}
+
+/* GET /group/:id/event */
+void event_list(struct call *c)
+{
+    struct problem p;
+    problem_init(&p);
+    struct elist l;
+    memset(&l, 0, sizeof l);
+    bool external = query_flag(c, "external", &p);
+    list_paging(c, &l.limit, &l.skip, &p);
+    if (failed(c, &p))
+        return;
+    struct group_record rec;
+    if (find_readable(c, external, &rec)) {
+        int rc = store_event_each(c->store, c->rtxn, rec.id, list_one, &l);
+        if (rc) {
+            call_store_error(c, "listing events", rc);
+        } else {
+            list_head(c, l.count, l.limit, l.skip);
+            reply_write(c->rep, l.page.data, l.page.len);
+            reply_writes(c->rep, "]}");
+        }
+    }
+    buf_free(&l.page);
+}
+
+/* GET /group/:id/event/:eventId */
+void event_get(struct call *c)
+{
+    struct problem p;
+    problem_init(&p);
+    bool external = query_flag(c, "external", &p);
+    if (failed(c, &p))
+        return;
+    struct group_record rec;
+    if (!find_readable(c, external, &rec))
+        return;
+    uint64_t eid = event_id_of(&c->seg[3]);
+    struct event ev;
+    int rc = eid ? store_event_get(c->store, c->rtxn, rec.id, eid, &ev) : MDB_NOTFOUND;
+    if (rc == MDB_NOTFOUND) {
+        reply_error(c->rep, 404, "not_found", "no such event in this group");
+        return;
+    }
+    if (rc) {
+        call_store_error(c, "reading an event", rc);
+        return;
+    }
+    struct buf out = BUF_INIT;
+    event_write_json(&ev, &out);
+    event_free(&ev);
+    reply_buf(c, &out);
+}
+
+/* ---- writing ---- */
+
+/* Writes ev, notes the change and records it; false when answered. */
+static bool save_event(struct call *c, struct change *ch, const struct event *ev,
+                       enum change_type type)
+{
+    int rc = store_event_put(c->store, ch->txn, ev);
+    if (rc) {
+        change_abort(ch);
+        call_store_error(c, "writing an event", rc);
+        return false;
+    }
+    change_list_add(&ch->changes, type, ev->id);
+    return change_save(c, ch, false);
+}
+
+/* POST /group/:id/event: 201 with Location. */
+void event_create(struct call *c)
+{
+    struct event ev;
+    bool external;
+    if (!read_event(c, &ev, &external))
+        return;
+    struct change ch;
+    if (!change_begin(c, &ch, &c->seg[1], external, false)) {
+        event_free(&ev);
+        return;
+    }
+    ev.group = ch.g.id;
+    ev.created_at = ev.updated_at = ch.pw.now;
+    int rc = store_next_id(c->store, ch.txn, &ev.id);
+    if (rc) {
+        event_free(&ev);
+        change_abort(&ch);
+        call_store_error(c, "allocating an id", rc);
+        return;
+    }
+    if (save_event(c, &ch, &ev, CHANGE_EVENT_CREATED) && change_end(c, &ch)) {
+        c->rep->status = 201;
+        reply_header(c->rep, "Location", "%s/group/%llu/event/%llu",
+                     c->req->prefix.data ? c->req->prefix.data : "", (unsigned long long)ev.group,
+                     (unsigned long long)ev.id);
+        struct buf out = BUF_INIT;
+        event_write_json(&ev, &out);
+        reply_buf(c, &out);
+    }
+    event_free(&ev);
+}
+
+/* PUT /group/:id/event/:eventId: the whole event is replaced. */
+void event_replace(struct call *c)
+{
+    struct event ev, old;
+    bool external;
+    if (!read_event(c, &ev, &external))
+        return;
+    struct change ch;
+    if (!change_begin(c, &ch, &c->seg[1], external, false)) {
+        event_free(&ev);
+        return;
+    }
+    if (!find_event(c, &ch, &old)) {
+        event_free(&ev);
+        return;
+    }
+    ev.id = old.id;
+    ev.group = old.group;
+    ev.created_at = old.created_at;
+    ev.updated_at = old.updated_at;
+    /* The same event again changes nothing: no write, no feed entry. */
+    bool same = event_equal(&ev, &old);
+    event_free(&old);
+    if (!same)
+        ev.updated_at = ch.pw.now;
+    if (same || save_event(c, &ch, &ev, CHANGE_EVENT_UPDATED)) {
+        struct buf out = BUF_INIT;
+        event_write_json(&ev, &out);
+        change_finish(c, &ch, &out);
+    }
+    event_free(&ev);
+}
+
+/* DELETE /group/:id/event/:eventId */
+void event_remove(struct call *c)
+{
+    struct problem p;
+    problem_init(&p);
+    bool external = query_flag(c, "external", &p);
+    if (failed(c, &p))
+        return;
+    struct change ch;
+    struct event ev;
+    if (!change_begin(c, &ch, &c->seg[1], external, false) || !find_event(c, &ch, &ev))
+        return;
+    int rc = store_event_del(c->store, ch.txn, ev.group, ev.id);
+    if (rc) {
+        event_free(&ev);
+        change_abort(&ch);
+        call_store_error(c, "removing an event", rc);
+        return;
+    }
+    change_list_add(&ch.changes, CHANGE_EVENT_REMOVED, ev.id);
+    if (change_save(c, &ch, false)) {
+        struct buf out = BUF_INIT;
+        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
+                 (unsigned long long)ev.id, (unsigned long long)ev.group);
+        change_finish(c, &ch, &out);
+    }
+    event_free(&ev);
+}
