@@ -32,6 +32,8 @@ typedef void handler_fn(struct call *c);
 
 /* Logs a store failure with the request id and answers 500/503. */
 void call_store_error(struct call *c, const char *what, int rc);
+/* When p holds a problem, replies it and returns true; frees p either way. */
+bool call_failed(struct call *c, struct problem *p);
 
 /* status=active,archived&status=deleted -> enum group_status bits; 0 when
  * absent (handler_group_list.c). */

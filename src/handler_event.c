@@ -18,17 +18,6 @@
 #include "handlers.h"
 #include "jsonin.h"
 
-static bool failed(struct call *c, struct problem *p)
-{
-    if (!problem_any(p)) {
-        problem_free(p);
-        return false;
-    }
-    reply_problem(c->rep, p);
-    problem_free(p);
-    return true;
-}
-
 /* The event id of a path segment: digits only, else 0 (names nothing). */
 static uint64_t event_id_of(const struct buf *seg)
 {
@@ -52,7 +41,7 @@ static bool read_event(struct call *c, struct event *ev, bool *external)
         event_parse(body, ev, &p);
         json_object_put(body);
     }
-    if (failed(c, &p)) {
+    if (call_failed(c, &p)) {
         event_free(ev);
         return false;
     }
@@ -116,7 +105,7 @@ void event_list(struct call *c)
     memset(&l, 0, sizeof l);
     bool external = query_flag(c, "external", &p);
     list_paging(c, &l.limit, &l.skip, &p);
-    if (failed(c, &p))
+    if (call_failed(c, &p))
         return;
     struct group_record rec;
     if (find_readable(c, external, &rec)) {
@@ -138,7 +127,7 @@ void event_get(struct call *c)
     struct problem p;
     problem_init(&p);
     bool external = query_flag(c, "external", &p);
-    if (failed(c, &p))
+    if (call_failed(c, &p))
         return;
     struct group_record rec;
     if (!find_readable(c, external, &rec))
@@ -248,7 +237,7 @@ void event_remove(struct call *c)
     struct problem p;
     problem_init(&p);
     bool external = query_flag(c, "external", &p);
-    if (failed(c, &p))
+    if (call_failed(c, &p))
         return;
     struct change ch;
     struct event ev;

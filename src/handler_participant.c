@@ -17,17 +17,6 @@
 #include "jsonin.h"
 #include "words.h"
 
-static bool failed(struct call *c, struct problem *p)
-{
-    if (!problem_any(p)) {
-        problem_free(p);
-        return false;
-    }
-    reply_problem(c->rep, p);
-    problem_free(p);
-    return true;
-}
-
 /* A string member of an identifier object, required. */
 static char *identifier_string(struct json_object *obj, const char *member, const char *field,
                                struct problem *p)
@@ -97,7 +86,7 @@ void participant_list(struct call *c)
     l.label = query_get(&c->query, "label", &p);
     const char *q = query_get(&c->query, "q", &p);
     list_paging(c, &l.limit, &l.skip, &p);
-    if (failed(c, &p))
+    if (call_failed(c, &p))
         return;
     if (q)
         words_add(&l.query, q, strlen(q));
@@ -167,7 +156,7 @@ void participant_add(struct call *c)
                                 &patch, &p);
         json_object_put(body);
     }
-    if (failed(c, &p)) {
+    if (call_failed(c, &p)) {
         participant_patch_free(&patch);
         return;
     }
@@ -192,7 +181,7 @@ void participant_add_by_identifier(struct call *c)
             problem_invalid(&p, "data", "is required");
         json_object_put(body);
     }
-    if (failed(c, &p)) {
+    if (call_failed(c, &p)) {
         participant_patch_free(&patch);
         free(group);
         return;
@@ -276,7 +265,7 @@ void participant_update(struct call *c)
         json_object_put(body);
     }
     struct change ch;
-    if (failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false)) {
+    if (call_failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false)) {
         participant_patch_free(&patch);
         free(who.value);
         return;
@@ -381,7 +370,7 @@ void participant_remove(struct call *c)
     problem_init(&p);
     bool external = query_flag(c, "external", &p);
     struct change ch;
-    if (failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false))
+    if (call_failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false))
         return;
     remove_one(c, &ch, c->seg[3].data, c->seg[3].len);
 }
@@ -404,7 +393,7 @@ void participant_remove_by_identifier(struct call *c)
     }
     struct buf seg = BUF_INIT;
     struct change ch;
-    if (!failed(c, &p)) {
+    if (!call_failed(c, &p)) {
         buf_adds(&seg, group);
         if (change_begin(c, &ch, &seg, true, false)) {
             /* The participant is named by externalId only, whatever it looks like. */
@@ -507,7 +496,7 @@ void participant_erase(struct call *c)
             problem_bad_query(&p, "email", "%s", why);
     }
     struct change ch;
-    if (failed(c, &p) || !change_open(c, &ch)) {
+    if (call_failed(c, &p) || !change_open(c, &ch)) {
         free(trimmed);
         return;
     }

@@ -129,6 +129,15 @@ void call_store_error(struct call *c, const char *what, int rc)
     reply_store_error(c->rep, rc);
 }
 
+bool call_failed(struct call *c, struct problem *p)
+{
+    bool any = problem_any(p);
+    if (any)
+        reply_problem(c->rep, p);
+    problem_free(p);
+    return any;
+}
+
 static void dispatch(struct call *c)
 {
     struct request *req = c->req;

@@ -13,8 +13,8 @@
  *
  * Events and the feed imply no index entries; they are checked against
  * what they name: every event belongs to a group, and every feed entry
- * decodes, lies after its tenant's pruned mark and within change_seq and
- * the tenant's list revision, and the last kept entry of a live group is
+ * record decodes, lies after its tenant's pruned mark and the tenant's
+ * previous record and within change_seq and the tenant's list revision, and the last kept entry of a live group is
  * that group's rev (the write door stamps both in one transaction).
  */
 #include <stdarg.h>
@@ -329,37 +329,49 @@ static int check_feed(struct check *k)
     uint64_t pruned = 0, top_rev = 0;
     bool have_top = false;
     MDB_val key, val;
+    uint64_t prev_last = 0;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        uint32_t t;
+        struct feed_record r;
         struct change_entry e;
-        if (store_feed_decode(&key, &val, &t, &e) != 0) {
-            differ(k, "changes: an entry cannot be read");
+        if (store_feed_open(&key, &val, &r) != 0) {
+            differ(k, "changes: a record cannot be read");
             continue;
         }
-        if (!have_top || t != top) {
+        if (!have_top || r.top != top) {
             have_top = true;
-            top = t;
+            top = r.top;
+            prev_last = 0;
             rc = store_feed_pruned(k->s, k->txn, top, &pruned);
             if (!rc)
                 rc = store_top_rev(k->s, k->txn, top, &top_rev);
             if (rc)
                 break;
         }
-        if (e.seq > last || e.seq > top_rev)
+        uint64_t end = r.first + r.n - 1;
+        if (end > last || end > top_rev)
             differ(k, "changes: entry %llu of top %u is newer than %s %llu",
-                   (unsigned long long)e.seq, t, e.seq > last ? "change_seq" : "the list revision",
-                   (unsigned long long)(e.seq > last ? last : top_rev));
-        if (e.seq <= pruned)
-            differ(k, "changes: entry %llu of top %u is at or below its pruned mark %llu",
-                   (unsigned long long)e.seq, t, (unsigned long long)pruned);
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            v = realloc(v, cap * sizeof *v);
-            if (!v)
-                abort();
+                   (unsigned long long)end, top, end > last ? "change_seq" : "the list revision",
+                   (unsigned long long)(end > last ? last : top_rev));
+        if (r.first <= pruned || r.first <= prev_last)
+            differ(k, "changes: entry %llu of top %u is at or below %s %llu",
+                   (unsigned long long)r.first, top,
+                   r.first <= pruned ? "its pruned mark" : "the previous record's last entry",
+                   (unsigned long long)(r.first <= pruned ? pruned : prev_last));
+        prev_last = end;
+        int next;
+        while ((next = store_feed_next(&r, &e)) == 0) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                v = realloc(v, cap * sizeof *v);
+                if (!v)
+                    abort();
+            }
+            v[n++] = (struct seen){e.group, e.seq, top, e.type};
         }
-        v[n++] = (struct seen){e.group, e.seq, t, e.type};
+        if (next != MDB_NOTFOUND)
+            differ(k, "changes: the entries of record %llu of top %u cannot be read",
+                   (unsigned long long)r.first, top);
     }
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)

@@ -11,10 +11,11 @@
  * first EXTID_PREFIX bytes, a 0xFF byte (never present in UTF-8) and the
  * SHA-256 of the whole value.
  *
- * Feed entries (lmdb-schema/changes.md): key top + seq; the value is small
- * because an import writes one per participant: type, organisation, a
- * 48-bit time and varint ids, the object's id only when it is not the
- * group itself.
+ * Feed records (lmdb-schema/changes.md): one per call of the write door,
+ * key top + first seq, holding that call's consecutive entries (they share
+ * the group, its organisation and the time), each a type byte and, for
+ * participant and event entries, a varint id.  An import writes one
+ * record per group, not one per participant: a few bytes an entry.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ void store_group_encode(const struct group *g, uint64_t rev, struct buf *out)
     buf_free(&json);
 }
 
-/* ---- feed entries ---- */
+/* ---- feed records ---- */
 
 void store_feed_key(uint32_t top, uint64_t seq, unsigned char key[STORE_FEED_KEY_LEN])
 {
@@ -120,15 +121,13 @@ void store_feed_key(uint32_t top, uint64_t seq, unsigned char key[STORE_FEED_KEY
     be64_put(key + 4, seq);
 }
 
-static size_t put_varint(unsigned char *p, uint64_t v)
+static void put_varint(struct buf *b, uint64_t v)
 {
-    size_t n = 0;
     while (v >= 0x80) {
-        p[n++] = (unsigned char)(v | 0x80);
+        buf_addc(b, (char)(v | 0x80));
         v >>= 7;
     }
-    p[n++] = (unsigned char)v;
-    return n;
+    buf_addc(b, (char)v);
 }
 
 static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
@@ -143,40 +142,60 @@ static bool get_varint(const unsigned char **p, const unsigned char *end, uint64
     return false;
 }
 
-#define FEED_FIXED 11 /* type, organisation, 48-bit time */
+#define FEED_FIXED 10 /* organisation, 48-bit time */
 
-size_t store_feed_encode(const struct change_entry *e, unsigned char val[STORE_FEED_VAL_MAX])
+void store_feed_encode(uint32_t org, int64_t at, uint64_t group, unsigned what,
+                       const struct change_note *v, size_t n, struct buf *out)
 {
-    val[0] = (unsigned char)e->type;
-    be32_put(val + 1, e->organisation);
-    uint64_t at = (uint64_t)e->at;
+    unsigned char h[FEED_FIXED];
+    be32_put(h, org);
     for (int i = 0; i < 6; i++)
-        val[5 + i] = (unsigned char)(at >> (8 * (5 - i)));
-    size_t n = FEED_FIXED + put_varint(val + FEED_FIXED, e->group);
-    if (change_type_in_group(e->type))
-        n += put_varint(val + n, e->id);
-    return n;
+        h[4 + i] = (unsigned char)((uint64_t)at >> (8 * (5 - i)));
+    buf_add(out, h, sizeof h);
+    put_varint(out, group);
+    put_varint(out, n + (what ? 1 : 0));
+    if (what)
+        buf_addc(out, (char)what);
+    for (size_t i = 0; i < n; i++) {
+        buf_addc(out, (char)v[i].type);
+        if (change_type_in_group(v[i].type))
+            put_varint(out, v[i].id);
+    }
 }
 
-int store_feed_decode(const MDB_val *key, const MDB_val *val, uint32_t *top, struct change_entry *e)
+int store_feed_open(const MDB_val *key, const MDB_val *val, struct feed_record *r)
 {
-    const unsigned char *p = val->mv_data, *end = p + val->mv_size;
-    if (key->mv_size != STORE_FEED_KEY_LEN || val->mv_size < FEED_FIXED + 1 ||
-        !change_type_name(p[0]))
+    const unsigned char *p = val->mv_data;
+    if (key->mv_size != STORE_FEED_KEY_LEN || val->mv_size < FEED_FIXED + 2)
         return MDB_CORRUPTED;
-    *top = be32_get(key->mv_data);
-    e->seq = be64_get((const unsigned char *)key->mv_data + 4);
-    e->type = p[0];
-    e->organisation = be32_get(p + 1);
+    r->top = be32_get(key->mv_data);
+    r->first = be64_get((const unsigned char *)key->mv_data + 4);
+    r->organisation = be32_get(p);
     uint64_t at = 0;
     for (int i = 0; i < 6; i++)
-        at = at << 8 | p[5 + i];
-    e->at = (int64_t)at;
-    p += FEED_FIXED;
-    if (!get_varint(&p, end, &e->group))
+        at = at << 8 | p[4 + i];
+    r->at = (int64_t)at;
+    r->p = p + FEED_FIXED;
+    r->end = p + val->mv_size;
+    if (!get_varint(&r->p, r->end, &r->group) || !get_varint(&r->p, r->end, &r->n) || !r->n ||
+        r->n > (uint64_t)(r->end - r->p) || r->first + r->n < r->first)
         return MDB_CORRUPTED;
-    e->id = e->group;
-    if (change_type_in_group(e->type) && !get_varint(&p, end, &e->id))
+    r->next = 0;
+    return 0;
+}
+
+int store_feed_next(struct feed_record *r, struct change_entry *e)
+{
+    if (r->next == r->n)
+        return r->p == r->end ? MDB_NOTFOUND : MDB_CORRUPTED;
+    if (r->p == r->end || !change_type_name(*r->p))
         return MDB_CORRUPTED;
-    return p == end ? 0 : MDB_CORRUPTED;
+    e->seq = r->first + r->next++;
+    e->type = *r->p++;
+    e->organisation = r->organisation;
+    e->group = e->id = r->group;
+    e->at = r->at;
+    if (change_type_in_group(e->type) && !get_varint(&r->p, r->end, &e->id))
+        return MDB_CORRUPTED;
+    return 0;
 }

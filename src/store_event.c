@@ -1,7 +1,7 @@
 /*
  * store_event.c — the events database (lmdb-schema/events.md).
  *
- * Key: group id (8 B BE) + event id (8 B BE), so a group's events are one
+ * Key: group id + event id (store_owned.c), so a group's events are one
  * cursor range in id order (the order GET /group/:id embeds them in) and
  * an event id of another group finds nothing.  Value: a 40-byte header
  * (format, presence flags, day, times, tutor count, the weeks as a 64-bit
@@ -106,18 +106,11 @@ static int decode(const MDB_val *key, const MDB_val *val, struct event *ev)
     return 0;
 }
 
-static void record_key(unsigned char k[16], uint64_t gid, uint64_t eid)
-{
-    be64_put(k, gid);
-    be64_put(k + 8, eid);
-}
-
 int store_event_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid, struct event *out)
 {
     unsigned char k[16];
-    record_key(k, gid, eid);
-    MDB_val key = {16, k}, val;
-    int rc = mdb_get(txn, s->events, &key, &val);
+    MDB_val key, val;
+    int rc = store_owned_get(txn, s->events, gid, eid, &key, &val, k);
     return rc ? rc : decode(&key, &val, out);
 }
 
@@ -125,66 +118,41 @@ int store_event_put(struct store *s, MDB_txn *txn, const struct event *ev)
 {
     struct buf rec = BUF_INIT;
     encode(ev, &rec);
-    unsigned char k[16];
-    record_key(k, ev->group, ev->id);
-    MDB_val key = {16, k}, val = {rec.len, rec.data};
-    int rc = mdb_put(txn, s->events, &key, &val, 0);
+    int rc = store_owned_put(txn, s->events, ev->group, ev->id, &rec);
     buf_free(&rec);
     return rc;
 }
 
 int store_event_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid)
 {
-    unsigned char k[16];
-    record_key(k, gid, eid);
-    MDB_val key = {16, k};
-    return mdb_del(txn, s->events, &key, NULL);
+    return store_owned_del(txn, s->events, gid, eid);
+}
+
+struct each {
+    int (*fn)(void *ctx, const struct event *ev);
+    void *ctx;
+};
+
+static int each_one(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    struct each *e = ctx;
+    struct event ev;
+    int rc = decode(key, val, &ev);
+    if (!rc) {
+        rc = e->fn(e->ctx, &ev);
+        event_free(&ev);
+    }
+    return rc;
 }
 
 int store_event_each(struct store *s, MDB_txn *txn, uint64_t gid,
                      int (*fn)(void *ctx, const struct event *ev), void *ctx)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->events, &cur);
-    if (rc)
-        return rc;
-    unsigned char k[8];
-    be64_put(k, gid);
-    MDB_val key = {8, k}, val;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        if (key.mv_size < 8 || be64_get(key.mv_data) != gid)
-            break;
-        struct event ev;
-        rc = decode(&key, &val, &ev);
-        if (!rc) {
-            rc = fn(ctx, &ev);
-            event_free(&ev);
-        }
-        if (rc)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    struct each e = {fn, ctx};
+    return store_owned_each(txn, s->events, gid, each_one, &e);
 }
 
 int store_event_purge_group(struct store *s, MDB_txn *txn, uint64_t gid)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->events, &cur);
-    if (rc)
-        return rc;
-    for (;;) {
-        unsigned char k[8];
-        be64_put(k, gid);
-        MDB_val key = {8, k}, val;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-        if (rc || key.mv_size != 16 || be64_get(key.mv_data) != gid)
-            break;
-        rc = mdb_cursor_del(cur, 0);
-        if (rc)
-            break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return store_owned_drop(txn, s->events, gid, NULL, NULL);
 }

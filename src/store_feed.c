@@ -2,14 +2,15 @@
  * store_feed.c — the change feed (API.md §7 GET /changes;
  * lmdb-schema/changes.md).
  *
- * One database, `changes`, keyed by topOrganisation + change seq: the feed
- * is kept per tenant, so a page of a small tenant is one cursor range
- * whatever the other tenants wrote, and its entries arrive in seq order.
- * Entries are written only by store_write.c, in the transaction of the
- * change they record.
+ * One database, `changes`, keyed by topOrganisation + the first change
+ * seq of a record: the feed is kept per tenant, so a page of a small
+ * tenant is one cursor range whatever the other tenants wrote.  A record
+ * holds the consecutive entries of one write to one group (an import
+ * writes one per group, not one per participant).  Records are written
+ * only by store_write.c, in the transaction of the change they record.
  *
- * Retention: a write to a tenant first deletes that tenant's entries
- * older than the retention, a bounded number per write, and keeps the
+ * Retention: a write to a tenant first deletes that tenant's records
+ * older than the retention, a bounded number of entries per write, and keeps the
  * last seq it deleted as the tenant's pruned mark (meta "feed_pruned" +
  * top).  A reader asking for `since` below the mark may have missed
  * entries: store_changes_each refuses it, and GET /changes answers 410.
@@ -62,17 +63,22 @@ int store_feed_pruned(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq
     return store_meta_get(s, txn, name, sizeof name, seq);
 }
 
-int store_feed_append(struct store *s, MDB_txn *txn, uint32_t top, const struct change_entry *e)
+int store_feed_append(struct store *s, MDB_txn *txn, const struct group *g, uint64_t first,
+                      int64_t at, unsigned what, const struct change_list *also)
 {
-    unsigned char k[STORE_FEED_KEY_LEN], v[STORE_FEED_VAL_MAX];
-    store_feed_key(top, e->seq, k);
-    MDB_val key = {sizeof k, k}, val = {store_feed_encode(e, v), v};
-    /* Seqs only grow, so the newest tenant's entries go to the end of the
+    unsigned char k[STORE_FEED_KEY_LEN];
+    store_feed_key(g->top_organisation, first, k);
+    struct buf v = BUF_INIT;
+    store_feed_encode(g->organisation, at, g->id, what, also ? also->v : NULL, also ? also->n : 0,
+                      &v);
+    MDB_val key = {sizeof k, k}, val = {v.len, v.data};
+    /* Seqs only grow, so the newest tenant's records go to the end of the
      * tree: MDB_APPEND fills its pages whole instead of splitting them in
-     * half.  Any other tenant's entry lands inside the tree. */
+     * half.  Any other tenant's record lands inside the tree. */
     int rc = mdb_put(txn, s->changes, &key, &val, MDB_APPEND);
     if (rc == MDB_KEYEXIST)
         rc = mdb_put(txn, s->changes, &key, &val, MDB_NOOVERWRITE);
+    buf_free(&v);
     return rc;
 }
 
@@ -90,23 +96,22 @@ int store_feed_prune(struct store *s, MDB_txn *txn, uint32_t top, int64_t now, s
     MDB_val key = {sizeof k, k}, val;
     uint64_t last = 0;
     size_t n = 0;
-    /* Each step seeks top's first entry again: after mdb_cursor_del the
-     * cursor's position depends on where the entry was on its page. */
+    /* Each step seeks top's first record again: after mdb_cursor_del the
+     * cursor's position depends on where the record was on its page. */
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0 && n < max;
          key = (MDB_val){sizeof k, k}, rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE)) {
-        uint32_t t;
-        struct change_entry e;
-        rc = store_feed_decode(&key, &val, &t, &e);
-        if (rc || t != top || e.at >= cutoff)
+        struct feed_record r;
+        rc = store_feed_open(&key, &val, &r);
+        if (rc || r.top != top || r.at >= cutoff)
             break;
         rc = mdb_cursor_del(cur, 0);
         if (rc)
             break;
-        last = e.seq;
-        n++;
+        last = r.first + r.n - 1;
+        n += r.n;
     }
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND || rc == 0)
+    if (rc == MDB_NOTFOUND)
         rc = 0;
     if (!rc && last) {
         unsigned char name[15];
@@ -119,6 +124,29 @@ int store_feed_prune(struct store *s, MDB_txn *txn, uint32_t top, int64_t now, s
         s->pruned_top = top;
     }
     return rc;
+}
+
+/* Positions cur on top's record holding seq `from` or the first after it. */
+static int seek(MDB_cursor *cur, uint32_t top, uint64_t from, MDB_val *key, MDB_val *val)
+{
+    unsigned char k[STORE_FEED_KEY_LEN];
+    store_feed_key(top, from, k);
+    *key = (MDB_val){sizeof k, k};
+    int rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+    if (rc == 0 && key->mv_size == STORE_FEED_KEY_LEN &&
+        memcmp(key->mv_data, k, STORE_FEED_KEY_LEN) == 0)
+        return 0;
+    /* The record before may hold `from` in its run. */
+    int prev = rc == 0 ? mdb_cursor_get(cur, key, val, MDB_PREV)
+                       : rc == MDB_NOTFOUND ? mdb_cursor_get(cur, key, val, MDB_LAST) : rc;
+    if (prev && prev != MDB_NOTFOUND)
+        return prev;
+    struct feed_record r;
+    if (prev == 0 && store_feed_open(key, val, &r) == 0 && r.top == top && r.first < from &&
+        r.first + r.n > from)
+        return 0;
+    *key = (MDB_val){sizeof k, k};
+    return mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
 }
 
 int store_changes_each(struct store *s, MDB_txn *txn, uint32_t top, uint64_t since,
@@ -138,22 +166,21 @@ int store_changes_each(struct store *s, MDB_txn *txn, uint32_t top, uint64_t sin
     rc = mdb_cursor_open(txn, s->changes, &cur);
     if (rc)
         return rc;
-    unsigned char k[STORE_FEED_KEY_LEN];
-    store_feed_key(top, since + 1, k);
-    MDB_val key = {sizeof k, k}, val;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+    MDB_val key, val;
+    for (rc = seek(cur, top, since + 1, &key, &val); rc == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        uint32_t t;
-        struct change_entry e;
-        rc = store_feed_decode(&key, &val, &t, &e);
+        struct feed_record r;
+        rc = store_feed_open(&key, &val, &r);
         if (rc)
             break;
-        if (t != top) {
+        if (r.top != top) {
             rc = MDB_NOTFOUND;
             break;
         }
-        rc = fn(ctx, &e);
-        if (rc)
+        struct change_entry e;
+        while (rc == 0 && (rc = store_feed_next(&r, &e)) == 0)
+            rc = e.seq > since ? fn(ctx, &e) : 0;
+        if (rc != MDB_NOTFOUND)
             break;
     }
     mdb_cursor_close(cur);
@@ -162,33 +189,22 @@ int store_changes_each(struct store *s, MDB_txn *txn, uint32_t top, uint64_t sin
 
 int store_changes_stat(struct store *s, MDB_txn *txn, size_t *entries, int64_t *oldest_at)
 {
-    MDB_stat st;
-    int rc = mdb_stat(txn, s->changes, &st);
-    if (rc)
-        return rc;
-    *entries = st.ms_entries;
+    *entries = 0;
     *oldest_at = 0;
-    /* The oldest entry is the first of some tenant: one seek per tenant. */
     MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, s->changes, &cur);
+    int rc = mdb_cursor_open(txn, s->changes, &cur);
     if (rc)
         return rc;
     MDB_val key, val;
-    rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-    while (rc == 0) {
-        uint32_t top;
-        struct change_entry e;
-        rc = store_feed_decode(&key, &val, &top, &e);
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        struct feed_record r;
+        rc = store_feed_open(&key, &val, &r);
         if (rc)
             break;
-        if (!*oldest_at || e.at < *oldest_at)
-            *oldest_at = e.at;
-        if (top == UINT32_MAX)
-            break;
-        unsigned char k[STORE_FEED_KEY_LEN];
-        store_feed_key(top + 1, 0, k);
-        key = (MDB_val){sizeof k, k};
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        *entries += r.n;
+        if (!*oldest_at || r.at < *oldest_at)
+            *oldest_at = r.at;
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;

@@ -1,8 +1,8 @@
 /*
  * store_participant.c — the participants database and its three indexes.
  *
- * Record keys are group id (8 bytes BE) + participant id (8 bytes BE), so
- * one group's participants are one cursor range in id order and adding or
+ * Record keys are group id + participant id (store_owned.c), so one
+ * group's participants are one cursor range in id order and adding or
  * removing one touches nothing that grows with the group.  Values are a
  * compact binary record (lmdb-schema/participants.md); the JSON is
  * produced when it is served, which keeps a 100,000-row import's dirty
@@ -138,19 +138,12 @@ static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt
     return r.bad || r.p != r.end ? MDB_CORRUPTED : 0;
 }
 
-static void record_key(unsigned char k[16], uint64_t gid, uint64_t pid)
-{
-    be64_put(k, gid);
-    be64_put(k + 8, pid);
-}
-
 int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid,
                           struct participant *out)
 {
     unsigned char k[16];
-    record_key(k, gid, pid);
-    MDB_val key = {16, k}, val;
-    int rc = mdb_get(txn, s->participants, &key, &val);
+    MDB_val key, val;
+    int rc = store_owned_get(txn, s->participants, gid, pid, &key, &val, k);
     struct buf arena = BUF_INIT;
     struct participant pt;
     if (!rc)
@@ -165,46 +158,41 @@ int store_participant_put(struct store *s, MDB_txn *txn, const struct participan
 {
     struct buf rec = BUF_INIT;
     encode(pt, &rec);
-    unsigned char k[16];
-    record_key(k, pt->group, pt->id);
-    MDB_val key = {16, k}, val = {rec.len, rec.data};
-    int rc = mdb_put(txn, s->participants, &key, &val, 0);
+    int rc = store_owned_put(txn, s->participants, pt->group, pt->id, &rec);
     buf_free(&rec);
     return rc;
 }
 
 int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid)
 {
-    unsigned char k[16];
-    record_key(k, gid, pid);
-    MDB_val key = {16, k};
-    return mdb_del(txn, s->participants, &key, NULL);
+    return store_owned_del(txn, s->participants, gid, pid);
+}
+
+/* A walk of a group's records, decoding each into one reused arena. */
+struct walk {
+    struct store *s;
+    MDB_txn *txn;
+    uint32_t top;
+    int (*fn)(void *ctx, const struct participant *pt);
+    void *ctx;
+    struct buf arena;
+};
+
+static int each_one(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    struct walk *w = ctx;
+    struct participant pt;
+    int rc = decode(key, val, &pt, &w->arena);
+    return rc ? rc : w->fn(w->ctx, &pt);
 }
 
 int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
                            int (*fn)(void *ctx, const struct participant *pt), void *ctx)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->participants, &cur);
-    if (rc)
-        return rc;
-    unsigned char k[8];
-    be64_put(k, gid);
-    MDB_val key = {8, k}, val;
-    struct buf arena = BUF_INIT;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-         rc == 0 && key.mv_size == 16 && be64_get(key.mv_data) == gid;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        struct participant pt;
-        rc = decode(&key, &val, &pt, &arena);
-        if (!rc)
-            rc = fn(ctx, &pt);
-        if (rc)
-            break;
-    }
-    buf_free(&arena);
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    struct walk w = {s, txn, 0, fn, ctx, BUF_INIT};
+    int rc = store_owned_each(txn, s->participants, gid, each_one, &w);
+    buf_free(&w.arena);
+    return rc;
 }
 
 /* ---- the indexes ---- */
@@ -345,31 +333,19 @@ int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Before a record of a purged group goes: its index entries. */
+static int unindex(void *ctx, const struct participant *pt)
+{
+    struct walk *w = ctx;
+    return store_participant_index(w->s, w->txn, w->top, pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
+}
+
 /* Erases every participant of a group with its index entries (a purge). */
 int store_participant_purge_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t gid)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, s->participants, &cur);
-    if (rc)
-        return rc;
-    struct buf arena = BUF_INIT;
-    for (;;) {
-        unsigned char k[8];
-        be64_put(k, gid);
-        MDB_val key = {8, k}, val;
-        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
-        if (rc || key.mv_size != 16 || be64_get(key.mv_data) != gid)
-            break;
-        struct participant pt;
-        rc = decode(&key, &val, &pt, &arena);
-        if (!rc)
-            rc = store_participant_index(s, txn, top, &pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
-        if (!rc)
-            rc = mdb_cursor_del(cur, 0);
-        if (rc)
-            break;
-    }
-    buf_free(&arena);
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    struct walk w = {s, txn, top, unindex, NULL, BUF_INIT};
+    w.ctx = &w;
+    int rc = store_owned_drop(txn, s->participants, gid, each_one, &w);
+    buf_free(&w.arena);
+    return rc;
 }

@@ -27,13 +27,25 @@ void store_extid_key(uint32_t top, const char *ext, size_t len, struct buf *key)
  * into val (MDB_CORRUPTED when it is not one). */
 void store_group_encode(const struct group *g, uint64_t rev, struct buf *out);
 int store_group_decode(const MDB_val *val, struct group_record *r);
-/* A change feed entry (lmdb-schema/changes.md). */
+/* A change feed record (lmdb-schema/changes.md): the entries of one write
+ * to one group, seqs first .. first + n - 1. */
 #define STORE_FEED_KEY_LEN 12
-#define STORE_FEED_VAL_MAX 32
 void store_feed_key(uint32_t top, uint64_t seq, unsigned char key[STORE_FEED_KEY_LEN]);
-size_t store_feed_encode(const struct change_entry *e, unsigned char val[STORE_FEED_VAL_MAX]);
-int store_feed_decode(const MDB_val *key, const MDB_val *val, uint32_t *top,
-                      struct change_entry *e);
+/* The entries: the group's own change `what` (0: none), then v[0..n). */
+void store_feed_encode(uint32_t org, int64_t at, uint64_t group, unsigned what,
+                       const struct change_note *v, size_t n, struct buf *out);
+struct feed_record {
+    uint32_t top, organisation;
+    uint64_t first, n, group;
+    int64_t at;
+    const unsigned char *p, *end; /* the entries not yet read */
+    uint64_t next;                /* how many were read */
+};
+/* Reads a record's header (MDB_CORRUPTED when it is not one); then
+ * store_feed_next hands out its entries in seq order, MDB_NOTFOUND after
+ * the last. */
+int store_feed_open(const MDB_val *key, const MDB_val *val, struct feed_record *r);
+int store_feed_next(struct feed_record *r, struct change_entry *e);
 
 /* ---- counters (store_meta.c) ---- */
 
@@ -42,6 +54,22 @@ int store_reserve_seqs(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *firs
 /* A counter under a meta name (0 when absent) and setting one. */
 int store_meta_get(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t *v);
 int store_meta_put(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t v);
+
+/* ---- records a group owns: participants, events (store_owned.c) ---- */
+
+/* Called with each record of a group's range; non-zero stops the walk. */
+typedef int store_owned_fn(void *ctx, const MDB_val *key, const MDB_val *val);
+/* Reads the record of object id under gid (k holds the key's bytes). */
+int store_owned_get(MDB_txn *txn, MDB_dbi dbi, uint64_t gid, uint64_t id, MDB_val *key,
+                    MDB_val *val, unsigned char k[16]);
+int store_owned_put(MDB_txn *txn, MDB_dbi dbi, uint64_t gid, uint64_t id, const struct buf *rec);
+/* MDB_NOTFOUND when there is no such record. */
+int store_owned_del(MDB_txn *txn, MDB_dbi dbi, uint64_t gid, uint64_t id);
+/* Calls fn with each record of gid in id order; fn's non-zero is returned. */
+int store_owned_each(MDB_txn *txn, MDB_dbi dbi, uint64_t gid, store_owned_fn *fn, void *ctx);
+/* Deletes every record of gid, calling `before` (when given) with each
+ * first; its non-zero stops and is returned. */
+int store_owned_drop(MDB_txn *txn, MDB_dbi dbi, uint64_t gid, store_owned_fn *before, void *ctx);
 
 /* ---- records (store_group.c, store_participant.c, store_event.c) ---- */
 
@@ -59,10 +87,14 @@ int store_event_purge_group(struct store *s, MDB_txn *txn, uint64_t gid);
 
 /* ---- the change feed (store_feed.c) ---- */
 
-/* Appends entry e of top (e->seq taken by the caller). */
-int store_feed_append(struct store *s, MDB_txn *txn, uint32_t top, const struct change_entry *e);
-/* Deletes top's entries older than now minus the retention, at most max
- * of them, and records the last seq deleted as top's pruned mark. */
+/* Appends the record of one write to group g: its own change `what` (0:
+ * none), then the changes also[0..n), with seqs first, first + 1, ...
+ * (taken by the caller). */
+int store_feed_append(struct store *s, MDB_txn *txn, const struct group *g, uint64_t first,
+                      int64_t at, unsigned what, const struct change_list *also);
+/* Deletes top's records older than now minus the retention, until at
+ * least max entries are gone, and records the last seq deleted as top's
+ * pruned mark. */
 int store_feed_prune(struct store *s, MDB_txn *txn, uint32_t top, int64_t now, size_t max);
 /* The seq up to which top's entries may have been pruned (0: none). */
 int store_feed_pruned(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq);

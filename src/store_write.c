@@ -35,8 +35,8 @@ void change_list_free(struct change_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Takes the seqs and appends the entries of one write; *last is the last
- * seq (0 when there was nothing to record). */
+/* Takes the seqs and appends the feed record of one write; *last is the
+ * last seq (0 when there was nothing to record). */
 static int record(struct store *s, MDB_txn *txn, const struct group *g, enum change_type what,
                   const struct change_list *also, int64_t now, uint64_t *last)
 {
@@ -44,23 +44,13 @@ static int record(struct store *s, MDB_txn *txn, const struct group *g, enum cha
     *last = 0;
     if (!n)
         return 0;
-    uint64_t seq;
-    int rc = store_reserve_seqs(s, txn, n, &seq);
-    struct change_entry e = {0, 0, g->organisation, g->id, g->id, now};
-    if (!rc && what) {
-        e.seq = seq++;
-        e.type = what;
-        rc = store_feed_append(s, txn, g->top_organisation, &e);
-    }
-    for (size_t i = 0; !rc && also && i < also->n; i++) {
-        e.seq = seq++;
-        e.type = also->v[i].type;
-        e.id = also->v[i].id;
-        rc = store_feed_append(s, txn, g->top_organisation, &e);
-    }
+    uint64_t first;
+    int rc = store_reserve_seqs(s, txn, n, &first);
+    if (!rc)
+        rc = store_feed_append(s, txn, g, first, now, what, also);
     if (rc)
         return rc;
-    *last = seq - 1;
+    *last = first + n - 1;
     if (s->pruned_txn == mdb_txn_id(txn) && s->pruned_top == g->top_organisation)
         return 0;
     return store_feed_prune(s, txn, g->top_organisation, now, 2 * n + PRUNE_EXTRA);

@@ -156,6 +156,20 @@ class ChangesTest(unittest.TestCase):
         self.assertEqual(self.s.request("GET", "/changes").status, 401)
         self.assertEqual(self.req("POST", "/changes").status, 405)
 
+    def test_paging_inside_one_write(self):
+        g = self.group(participants=[{"email": f"p{i}@x.nl"} for i in range(5)])
+        whole = self.feed()["results"]
+        self.assertEqual(len(whole), 6)
+        got, since = [], 0
+        for _ in range(10):
+            page = self.feed(since, limit=2)
+            if not page["results"]:
+                break
+            got += page["results"]
+            since = page["last"]
+        self.assertEqual(got, whole)
+        self.assertEqual([e["id"] for e in got[1:]], [p["id"] for p in g["participants"]])
+
     def test_stats_and_check_know_the_feed(self):
         self.group()
         stats = self.s.groupctl("stats").stdout

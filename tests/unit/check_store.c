@@ -359,6 +359,43 @@ START_TEST(feed_records_every_write_in_order_and_the_rev)
 }
 END_TEST
 
+START_TEST(feed_reads_from_the_middle_of_a_write)
+{
+    /* One write of a group and five participants is one record of six
+     * entries; a since inside it starts inside it. */
+    struct group g, h;
+    make_group(&g, 7, 100, NULL);
+    make_group(&h, 20, 100, NULL);
+    struct change_list also = {0};
+    for (uint64_t pid = 8; pid <= 12; pid++)
+        change_list_add(&also, CHANGE_PARTICIPANT_ADDED, pid);
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, &also, 5000), 0);
+    ck_assert_int_eq(store_group_write(&tdb, txn, &h, NULL, CHANGE_GROUP_CREATED, NULL, 5000), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    change_list_free(&also);
+    struct feed_seen f;
+    uint64_t oldest;
+    ck_assert_int_eq(feed(100, 0, &f, &oldest), 0);
+    ck_assert_uint_eq(f.n, 7);
+    uint64_t first = f.e[0].seq;
+    for (uint64_t since = first; since < first + 7; since++) {
+        ck_assert_int_eq(feed(100, since, &f, &oldest), 0);
+        ck_assert_uint_eq(f.n, first + 6 - since);
+        if (f.n)
+            ck_assert_uint_eq(f.e[0].seq, since + 1);
+    }
+    ck_assert_int_eq(feed(100, first + 2, &f, &oldest), 0);
+    ck_assert_uint_eq(f.e[0].type, CHANGE_PARTICIPANT_ADDED);
+    ck_assert_uint_eq(f.e[0].id, 10);
+    ck_assert_uint_eq(f.e[3].type, CHANGE_GROUP_CREATED);
+    ck_assert_uint_eq(f.e[3].id, 20);
+    group_free(&g);
+    group_free(&h);
+}
+END_TEST
+
 START_TEST(feed_prunes_old_entries_a_bounded_number_per_write)
 {
     tdb.retain_ms = 1000;
@@ -489,6 +526,7 @@ int main(void)
     tcase_add_test(tc, version_1_migrates_to_current_and_newer_is_refused);
     tcase_add_test(tc, version_1_with_participant_records_is_refused);
     tcase_add_test(tc, feed_records_every_write_in_order_and_the_rev);
+    tcase_add_test(tc, feed_reads_from_the_middle_of_a_write);
     tcase_add_test(tc, feed_prunes_old_entries_a_bounded_number_per_write);
     tcase_add_test(tc, events_round_trip_and_go_with_their_group);
     tcase_add_test(tc, version_3_migrates_to_4_with_an_empty_feed);
