@@ -55,6 +55,9 @@ void reply_header(struct reply *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void reply_write(struct reply *r, const char *data, size_t len);
 void reply_writes(struct reply *r, const char *s);
+/* reply_write of a whole buffer that the reply takes over (b is left
+ * empty): a large answer is not copied once more. */
+void reply_take(struct reply *r, struct buf *b);
 /* Sends what is left (headers too, if not yet sent) to the sink. */
 int reply_finish(struct reply *r);
 

@@ -43,6 +43,8 @@
 /* Disk blocks every write transaction allocates ahead of the last used
  * page (see store_env.c on MDB_WRITEMAP). */
 #define STORE_WRITE_HEADROOM ((size_t)16 << 20)
+/* How much is allocated at once when the reserved frontier comes near. */
+#define STORE_RESERVE_STEP ((size_t)64 << 20)
 /* How long the change feed keeps an entry unless groupd is told otherwise
  * (--changes-retain). */
 #define STORE_DEFAULT_RETAIN_MS ((int64_t)30 * 24 * 3600 * 1000)
@@ -65,6 +67,7 @@ struct store {
     MDB_dbi changes;      /* top + change seq -> feed entry */
     MDB_txn *rtxn;        /* the worker's reusable read transaction */
     int64_t retain_ms;    /* the feed's retention, from meta (store_set_retention) */
+    size_t reserved_to;   /* the data file has disk blocks up to here (store_reserve_disk) */
     uint64_t pruned_txn;  /* the write txn whose writing top was last pruned ... */
     uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
     char errmsg[160];     /* what failed in store_open */

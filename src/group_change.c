@@ -86,8 +86,7 @@ bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool extern
 
 void reply_buf(struct call *c, struct buf *b)
 {
-    reply_write(c->rep, b->data, b->len);
-    buf_free(b);
+    reply_take(c->rep, b);
 }
 
 /* ---- changing a group ---- */

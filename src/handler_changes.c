@@ -22,34 +22,72 @@ struct page {
     const struct principal *who;
     uint64_t limit, n, last;
     struct buf out;
+    /* The end every entry of one record shares: `,"group":G` for
+     * participant and event entries, then `,"at":"..."}`.  Built once per
+     * record (they share the group and the time), so an entry costs two
+     * numbers and a copy. */
+    uint64_t tail_group;
+    int64_t tail_at;
+    bool have_tail;
+    char tail[96];
+    char at[ISO_TIME_LEN + 1]; /* tail_at, formatted */
+    size_t tail_len, at_from; /* at_from: where `,"at"` starts in tail */
 };
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do {
+        d[19 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(p, d + 20 - n, (size_t)n);
+    return p + n;
+}
+
+static void build_tail(struct page *pg, const struct change_entry *e)
+{
+    if (!pg->have_tail || pg->tail_at != e->at) {
+        clock_format_iso(e->at, pg->at);
+        pg->tail_at = e->at;
+    }
+    char *p = pg->tail;
+    memcpy(p, ",\"group\":", 9);
+    p = put_u64(p + 9, e->group);
+    pg->at_from = (size_t)(p - pg->tail);
+    memcpy(p, ",\"at\":\"", 7);
+    memcpy(p + 7, pg->at, ISO_TIME_LEN);
+    p += 7 + ISO_TIME_LEN;
+    memcpy(p, "\"}", 2);
+    pg->tail_len = (size_t)(p + 2 - pg->tail);
+    pg->tail_group = e->group;
+    pg->have_tail = true;
+}
 
 static int add_entry(void *ctx, const struct change_entry *e)
 {
     struct page *pg = ctx;
     if (!principal_covers(pg->who, e->organisation))
         return 0;
-    char at[ISO_TIME_LEN + 1];
-    clock_format_iso(e->at, at);
-    struct buf *out = &pg->out;
+    if (!pg->have_tail || pg->tail_group != e->group || pg->tail_at != e->at)
+        build_tail(pg, e);
+    const char *name = change_type_name(e->type);
+    size_t name_len = strlen(name);
+    char entry[64 + 32 + sizeof pg->tail], *p = entry;
     if (pg->n)
-        buf_addc(out, ',');
-    buf_adds(out, "{\"seq\":");
-    buf_add_u64(out, e->seq);
-    buf_add_member(out, "type");
-    buf_addc(out, '"');
-    buf_adds(out, change_type_name(e->type));
-    buf_addc(out, '"');
-    buf_add_member(out, "id");
-    buf_add_u64(out, e->id);
-    if (change_type_in_group(e->type)) {
-        buf_add_member(out, "group");
-        buf_add_u64(out, e->group);
-    }
-    buf_add_member(out, "at");
-    buf_addc(out, '"');
-    buf_add(out, at, ISO_TIME_LEN);
-    buf_adds(out, "\"}");
+        *p++ = ',';
+    memcpy(p, "{\"seq\":", 7);
+    p = put_u64(p + 7, e->seq);
+    memcpy(p, ",\"type\":\"", 9);
+    memcpy(p + 9, name, name_len);
+    p += 9 + name_len;
+    memcpy(p, "\",\"id\":", 7);
+    p = put_u64(p + 7, e->id);
+    size_t from = change_type_in_group(e->type) ? 0 : pg->at_from;
+    memcpy(p, pg->tail + from, pg->tail_len - from);
+    p += pg->tail_len - from;
+    buf_add(&pg->out, entry, (size_t)(p - entry));
     pg->last = e->seq;
     return ++pg->n == pg->limit ? 1 : 0;
 }
@@ -68,8 +106,8 @@ void changes_list(struct call *c)
         return;
     }
     problem_free(&p);
-    struct page pg = {&c->who, limit, 0, since, BUF_INIT};
-    buf_reserve(&pg.out, 64 + limit * 96);
+    struct page pg = {&c->who, limit, 0, since, BUF_INIT, 0, 0, false, "", "", 0, 0};
+    buf_reserve(&pg.out, 64 + limit * 112);
     buf_adds(&pg.out, "{\"results\":[");
     uint64_t oldest;
     int rc = store_changes_each(c->store, c->rtxn, c->who.top_organisation, since, add_entry, &pg,

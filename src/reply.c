@@ -82,6 +82,25 @@ void reply_write(struct reply *r, const char *data, size_t len)
 
 void reply_writes(struct reply *r, const char *s) { reply_write(r, s, strlen(s)); }
 
+void reply_take(struct reply *r, struct buf *b)
+{
+    if (r->body.len || r->started) {
+        reply_write(r, b->data, b->len);
+        buf_free(b);
+        return;
+    }
+    struct buf old = r->body;
+    r->body = *b;
+    *b = old;
+    buf_free(b);
+    r->body_bytes += r->body.len;
+    if (r->sink && r->body.len >= REPLY_FLUSH_AT) {
+        send_headers(r, false);
+        r->sink(r->sink_ctx, r->body.data, r->body.len);
+        buf_reset(&r->body);
+    }
+}
+
 int reply_finish(struct reply *r)
 {
     if (!r->sink)

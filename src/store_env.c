@@ -26,6 +26,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -77,6 +78,35 @@ static int open_dbs(struct store *s, MDB_txn *txn)
         }
     }
     return 0;
+}
+
+/* A database of the current version with every named database opens in a
+ * read-only transaction: starting a worker or groupctl then writes
+ * nothing and needs no free disk.  MDB_NOTFOUND when it needs the write
+ * path (a new or older database). */
+static int open_current(struct store *s)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < N_DBS && !rc; i++)
+        rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags, dbi_of(s, i));
+    uint32_t version = 0;
+    if (!rc)
+        rc = store_schema_version(s, txn, &version);
+    if (!rc && version != STORE_SCHEMA_VERSION)
+        rc = MDB_NOTFOUND;
+    uint64_t retain = 0;
+    if (!rc)
+        rc = store_meta_get(s, txn, "changes_retain", sizeof "changes_retain" - 1, &retain);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    s->retain_ms = retain ? (int64_t)retain : STORE_DEFAULT_RETAIN_MS;
+    /* Committed, the handles stay open for the environment (lmdb.h). */
+    return mdb_txn_commit(txn);
 }
 
 static int put_version(struct store *s, MDB_txn *txn, uint32_t version)
@@ -220,6 +250,13 @@ int store_open(struct store *s, const char *dir, size_t map_size)
         snprintf(s->errmsg, sizeof s->errmsg, "mdb_reader_check: %s", mdb_strerror(rc));
         goto fail;
     }
+    rc = open_current(s);
+    if (rc == 0)
+        return 0;
+    if (rc != MDB_NOTFOUND) {
+        snprintf(s->errmsg, sizeof s->errmsg, "opening the databases: %s", mdb_strerror(rc));
+        goto fail;
+    }
     MDB_txn *txn;
     rc = store_write_begin(s, &txn);
     if (rc) {
@@ -290,6 +327,14 @@ void store_read_end(struct store *s)
 
 /* Allocates disk blocks for bytes beyond the last used page (capped at the
  * map).  Blocks below it were allocated when those pages were written.
+ *
+ * Without a system call on most writes: blocks are never given back (LMDB
+ * neither shrinks the file nor punches holes in it), so a frontier this
+ * process once saw allocated stays allocated, and s->reserved_to caches
+ * it.  Past it, the file itself says how far another writer (a worker,
+ * groupctl) has reserved: lseek(SEEK_HOLE) finds the first hole.  Only
+ * when that is short are blocks allocated, STORE_RESERVE_STEP at a time,
+ * or just what this write needs when the disk has no room for a step.
  * A file system without fallocate has nothing to reserve with; writes
  * there behave as without this check. */
 int store_reserve_disk(struct store *s, size_t bytes)
@@ -300,19 +345,33 @@ int store_reserve_disk(struct store *s, size_t bytes)
     int rc = mdb_env_info(s->env, &info);
     if (!rc)
         rc = mdb_env_stat(s->env, &st);
-    if (!rc)
-        rc = mdb_env_get_fd(s->env, &fd);
     if (rc)
         return rc;
     size_t from = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
     if (from >= info.me_mapsize)
         return 0;
-    size_t len = bytes < info.me_mapsize - from ? bytes : info.me_mapsize - from;
-    if (fallocate(fd, 0, (off_t)from, (off_t)len) == 0)
+    size_t want = bytes < info.me_mapsize - from ? from + bytes : info.me_mapsize;
+    if (want <= s->reserved_to)
         return 0;
-    if (errno == ENOSPC || errno == EDQUOT)
-        return MDB_MAP_FULL;
-    return errno == EOPNOTSUPP ? 0 : errno;
+    rc = mdb_env_get_fd(s->env, &fd);
+    if (rc)
+        return rc;
+    off_t hole = lseek(fd, (off_t)from, SEEK_HOLE);
+    if (hole >= 0 && (size_t)hole >= want) {
+        s->reserved_to = (size_t)hole;
+        return 0;
+    }
+    size_t step = from + STORE_RESERVE_STEP < info.me_mapsize ? from + STORE_RESERVE_STEP
+                                                              : info.me_mapsize;
+    size_t to = step > want ? step : want;
+    if (fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0 &&
+        (errno != ENOSPC || (to = want, fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0))) {
+        if (errno == ENOSPC || errno == EDQUOT)
+            return MDB_MAP_FULL;
+        return errno == EOPNOTSUPP ? 0 : errno;
+    }
+    s->reserved_to = to;
+    return 0;
 }
 
 int store_write_begin(struct store *s, MDB_txn **txn)
