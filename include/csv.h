@@ -13,9 +13,13 @@
 #ifndef GROUPD_CSV_H
 #define GROUPD_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "problem.h"
+
 #define CSV_MAX_RECORD 65535 /* bytes in one record, newlines included */
+#define CSV_MAX_FIELDS 256   /* columns a header may have */
 
 struct csv_field {
     char *s; /* not NUL-terminated */
@@ -43,5 +47,17 @@ void csv_open(struct csv *c, char *data, size_t len);
  * where the record starts.  On CSV_BAD / CSV_FATAL *error is set. */
 enum csv_status csv_next(struct csv *c, struct csv_field *fields, size_t max, size_t *n, long *line,
                          const char **error);
+
+/* Reads the header record and finds the columns named names[0..n)
+ * (compared trimmed and without case): col_of[i] is the field index of
+ * names[i], or -1.  The first n_required names must be there.  Problems
+ * (an empty file, a bad header, a column named twice, a required one
+ * missing) are added to p as invalid_csv at the header's line; returns
+ * false when there were any. */
+bool csv_read_header(struct csv *c, const char *const *names, int n, int n_required, int *col_of,
+                     struct problem *p);
+
+/* A cell is given when it holds more than white space. */
+bool csv_cell_given(const char *s, size_t len);
 
 #endif

@@ -72,6 +72,20 @@ const char *group_status_name(enum group_status s);
  * Returns false when problems were added. */
 bool group_patch_parse(struct json_object *body, bool create, struct group_patch *patch,
                        struct problem *p);
+/* The cells of one CSV row of a groups import (bulkImportGroups); a cell
+ * that is NULL or only white space is "not given". */
+struct group_text {
+    const char *external_id, *name, *description, *type, *school_year, *import_lock,
+        *import_lock_owner;
+    size_t external_id_len, name_len, description_len, type_len, school_year_len,
+        import_lock_len, import_lock_owner_len;
+};
+/* Validates a row into patch with the rules of a JSON body (externalId
+ * required; name is the caller's to require for new groups); problems
+ * are named by column.  Returns false when problems were added. */
+bool group_patch_from_text(const struct group_text *t, struct group_patch *patch,
+                           struct problem *p);
+
 /* A new group (g zeroed) from a create's patch: a random UUID v4 key,
  * creator and times; the caller gives the id. */
 void group_init_new(struct group *g, const struct group_patch *patch, uint32_t org, uint32_t top,

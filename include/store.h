@@ -15,7 +15,8 @@
  * store_read_end).  Each write request is one write transaction
  * (store_write_begin / store_write_commit / store_write_abort), so a
  * request that fails changes nothing and an acknowledged one is on disk:
- * the environment is opened with full durability (no MDB_NOSYNC).
+ * store_write_commit returns only when the commit's data and meta pages
+ * are flushed (the meta flush outside the write lock, see store_env.c).
  *
  * One door for writes: every change to a group, its participants or its
  * events is recorded by store_group_write or store_group_purge
@@ -85,6 +86,9 @@ void store_close(struct store *s);
 int store_read_begin(struct store *s, MDB_txn **txn);
 void store_read_end(struct store *s);
 int store_write_begin(struct store *s, MDB_txn **txn);
+/* Commits and flushes: 0 means durable.  An error after the commit itself
+ * (EIO from the flush) means the change may or may not survive a crash:
+ * the caller must not acknowledge it. */
 int store_write_commit(MDB_txn *txn);
 /* Inside a write transaction that may grow the file by more than
  * STORE_WRITE_HEADROOM (a bulk import): allocates disk blocks for bytes

@@ -3,6 +3,9 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
+
+#include "text.h"
 
 /* The delimiter of the first line: ';' when it has more semicolons than
  * commas outside quotes, else ','. */
@@ -122,4 +125,54 @@ enum csv_status csv_next(struct csv *c, struct csv_field *fields, size_t max, si
         c->p = p < c->end ? skip_line_end(c, p) : p;
         return CSV_RECORD;
     }
+}
+
+bool csv_read_header(struct csv *c, const char *const *names, int n, int n_required, int *col_of,
+                     struct problem *p)
+{
+    struct csv_field f[CSV_MAX_FIELDS];
+    size_t nf;
+    long line;
+    const char *error = NULL;
+    for (int i = 0; i < n; i++)
+        col_of[i] = -1;
+    enum csv_status st = csv_next(c, f, CSV_MAX_FIELDS, &nf, &line, &error);
+    if (st == CSV_END) {
+        problem_add(p, 400, "invalid_csv", 1, "file", "is empty: a header line is required");
+        return false;
+    }
+    if (st != CSV_RECORD) {
+        problem_add(p, 400, "invalid_csv", line, "header", "%s", error);
+        return false;
+    }
+    if (nf > CSV_MAX_FIELDS) {
+        problem_add(p, 400, "invalid_csv", line, "header", "has more than %d columns",
+                    CSV_MAX_FIELDS);
+        return false;
+    }
+    size_t before = p->entries;
+    for (size_t i = 0; i < nf; i++) {
+        size_t len = f[i].len;
+        const char *name = text_valid_utf8(f[i].s, len) ? text_trim(f[i].s, &len) : f[i].s;
+        for (int k = 0; k < n; k++) {
+            if (len != strlen(names[k]) || strncasecmp(name, names[k], len) != 0)
+                continue;
+            if (col_of[k] >= 0)
+                problem_add(p, 400, "invalid_csv", line, names[k],
+                            "column appears more than once in the header");
+            col_of[k] = (int)i;
+        }
+    }
+    for (int k = 0; k < n_required; k++)
+        if (col_of[k] < 0)
+            problem_add(p, 400, "invalid_csv", line, names[k],
+                        "is a required column and the header does not have it");
+    return p->entries == before;
+}
+
+bool csv_cell_given(const char *s, size_t len)
+{
+    if (len && text_valid_utf8(s, len))
+        text_trim(s, &len);
+    return len > 0;
 }

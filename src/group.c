@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "clock.h"
+#include "csv.h"
 #include "jsonin.h"
 #include "text.h"
 
@@ -92,6 +94,62 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
         if (!integ || integrations_parse(integ, "integrations", &v->integrations,
                                          &v->n_integrations, p))
             patch->present |= GM_INTEGRATIONS;
+    }
+    return p->entries == before;
+}
+
+/* An optional text cell into *dst (min_cp code points at least). */
+static void text_cell(const char *s, size_t len, const char *field, size_t min_cp, size_t max_cp,
+                      unsigned bit, char **dst, struct group_patch *patch, struct problem *p)
+{
+    if (csv_cell_given(s, len) && jsonin_check_text(s, len, field, min_cp, max_cp, dst, p))
+        patch->present |= bit;
+}
+
+bool group_patch_from_text(const struct group_text *t, struct group_patch *patch,
+                           struct problem *p)
+{
+    memset(patch, 0, sizeof *patch);
+    size_t before = p->entries;
+    struct group *v = &patch->v;
+    if (!csv_cell_given(t->external_id, t->external_id_len))
+        problem_invalid(p, "externalId", "is required");
+    text_cell(t->external_id, t->external_id_len, "externalId", 1, GROUP_EXTERNAL_ID_MAX,
+              GM_EXTERNAL_ID, &v->external_id, patch, p);
+    if (v->external_id && text_has_control(v->external_id, strlen(v->external_id)))
+        problem_invalid(p, "externalId", "must not contain control characters");
+    text_cell(t->name, t->name_len, "name", 1, GROUP_NAME_MAX, GM_NAME, &v->name, patch, p);
+    text_cell(t->description, t->description_len, "description", 0, GROUP_DESCRIPTION_MAX,
+              GM_DESCRIPTION, &v->description, patch, p);
+    text_cell(t->type, t->type_len, "type", 1, GROUP_TYPE_MAX, GM_TYPE, &v->type, patch, p);
+    text_cell(t->import_lock_owner, t->import_lock_owner_len, "importLockOwner", 1,
+              GROUP_LOCK_OWNER_MAX, GM_IMPORT_LOCK_OWNER, &v->import_lock_owner, patch, p);
+    if (csv_cell_given(t->school_year, t->school_year_len)) {
+        size_t len = t->school_year_len;
+        const char *s = text_trim(t->school_year, &len);
+        int year = 0;
+        bool ok = len == 4;
+        for (size_t i = 0; ok && i < len; i++) {
+            ok = s[i] >= '0' && s[i] <= '9';
+            year = year * 10 + (s[i] - '0');
+        }
+        if (!ok || year < 1900 || year > 2999)
+            problem_invalid(p, "schoolYear", "must be a year from 1900 to 2999");
+        else {
+            v->school_year = year;
+            patch->present |= GM_SCHOOL_YEAR;
+        }
+    }
+    if (csv_cell_given(t->import_lock, t->import_lock_len)) {
+        size_t len = t->import_lock_len;
+        const char *s = text_trim(t->import_lock, &len);
+        bool yes = len == 4 && strncasecmp(s, "true", 4) == 0;
+        if (yes || (len == 5 && strncasecmp(s, "false", 5) == 0)) {
+            v->import_lock = yes;
+            patch->present |= GM_IMPORT_LOCK;
+        } else {
+            problem_invalid(p, "importLock", "must be true or false");
+        }
     }
     return p->entries == before;
 }

@@ -10,6 +10,9 @@
  *   groupctl --db DIR key revoke ID
  *   groupctl --db DIR import FILE.csv --top-organisation N [--organisation N ...]
  *                                [--external] [--replace]
+ *   groupctl --db DIR import-groups FILE.csv --top-organisation N [--organisation N]
+ *                                [--archive-missing]
+ *   groupctl --db DIR create-groups FILE.jsonl --top-organisation N
  *   groupctl --db DIR backup DIR
  *   groupctl --db DIR export
  *   groupctl --db DIR stats
@@ -23,6 +26,7 @@
 
 #include "apikey.h"
 #include "clock.h"
+#include "group_import.h"
 #include "group_load.h"
 #include "group_render.h"
 #include "import.h"
@@ -39,6 +43,7 @@ static int usage(void)
             "  key revoke ID\n"
             "  import FILE.csv --top-organisation N [--organisation N ...] [--external] "
             "[--replace]\n"
+            "  import-groups FILE.csv --top-organisation N [--organisation N] [--archive-missing]\n"
             "  create-groups FILE.jsonl --top-organisation N\n"
             "  backup DIR\n"
             "  export\n"
@@ -255,31 +260,38 @@ static char *read_file(const char *path, size_t *len)
     return b.data ? b.data : calloc(1, 1);
 }
 
-/* The same import as POST /group/bulkImportParticipants, run by the
- * operator: an admin principal (import locks do not stop it) restricted
- * to the organisations given, recorded as "groupctl". */
-static int import_file(struct store *s, int argc, char **argv)
+/* The imports run as the operator: an admin principal of the top (import
+ * locks do not stop it), recorded as "groupctl".  For `import`,
+ * --organisation restricts it to those organisations; for
+ * `import-groups` it is the request's organisation parameter (the
+ * default of rows without one, and archiveMissing's scope). */
+struct import_args {
+    const char *path;
+    struct apikey_record k;
+    bool have_top, external, replace, archive_missing;
+};
+
+static int parse_import_args(int argc, char **argv, struct import_args *a)
 {
+    memset(a, 0, sizeof *a);
     if (argc < 1)
         return usage();
-    const char *path = argv[0];
-    struct apikey_record k;
-    memset(&k, 0, sizeof k);
-    struct import_options opt = {false, false};
-    bool have_top = false;
+    a->path = argv[0];
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--external") == 0) {
-            opt.external = true;
+            a->external = true;
         } else if (strcmp(argv[i], "--replace") == 0) {
-            opt.replace = true;
+            a->replace = true;
+        } else if (strcmp(argv[i], "--archive-missing") == 0) {
+            a->archive_missing = true;
         } else if (i + 1 < argc && strcmp(argv[i], "--top-organisation") == 0) {
-            have_top = parse_u32(argv[++i], &k.top_organisation);
-            if (!have_top) {
+            a->have_top = parse_u32(argv[++i], &a->k.top_organisation);
+            if (!a->have_top) {
                 fprintf(stderr, "groupctl: --top-organisation must be a number\n");
                 return 2;
             }
         } else if (i + 1 < argc && strcmp(argv[i], "--organisation") == 0) {
-            if (!add_orgs(&k, argv[++i])) {
+            if (!add_orgs(&a->k, argv[++i])) {
                 fprintf(stderr, "groupctl: --organisation takes numbers\n");
                 return 2;
             }
@@ -287,38 +299,89 @@ static int import_file(struct store *s, int argc, char **argv)
             return usage();
         }
     }
-    if (!have_top)
-        return usage();
+    return a->have_top ? 0 : usage();
+}
+
+static void operator_of(const struct import_args *a, bool restricted, struct principal *who)
+{
+    memset(who, 0, sizeof *who);
+    who->role = ROLE_ADMIN;
+    who->top_organisation = a->k.top_organisation;
+    if (restricted) {
+        who->n_orgs = a->k.n_orgs;
+        memcpy(who->orgs, a->k.orgs, a->k.n_orgs * sizeof *a->k.orgs);
+    }
+    snprintf(who->actor, sizeof who->actor, "groupctl");
+}
+
+/* Prints the summary (stdout, exit 0) or the refusal (stderr, exit 1). */
+static int import_outcome(int rc, struct problem *p, struct buf *out, const char *what)
+{
+    if (problem_any(p)) {
+        buf_reset(out);
+        problem_render(p, out);
+    }
+    problem_free(p);
+    if (out->len && (rc == 0 || rc == -1)) {
+        fprintf(rc ? stderr : stdout, "%s\n", out->data);
+        buf_free(out);
+        return rc ? 1 : 0;
+    }
+    buf_free(out);
+    return fail(what, rc);
+}
+
+static int import_file(struct store *s, int argc, char **argv)
+{
+    struct import_args a;
+    int bad = parse_import_args(argc, argv, &a);
+    if (bad || a.archive_missing)
+        return bad ? bad : usage();
     struct principal who;
-    memset(&who, 0, sizeof who);
-    who.role = ROLE_ADMIN;
-    who.top_organisation = k.top_organisation;
-    who.n_orgs = k.n_orgs;
-    memcpy(who.orgs, k.orgs, k.n_orgs * sizeof *k.orgs);
-    snprintf(who.actor, sizeof who.actor, "groupctl");
+    operator_of(&a, true, &who);
     size_t len = 0;
-    char *csv = read_file(path, &len);
+    char *csv = read_file(a.path, &len);
     if (!csv) {
-        fprintf(stderr, "groupctl: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "groupctl: %s: %s\n", a.path, strerror(errno));
+        return 1;
+    }
+    struct import_options opt = {a.external, a.replace};
+    struct problem p;
+    problem_init(&p);
+    struct import_summary sum;
+    struct buf out = BUF_INIT;
+    int rc = import_csv(s, &who, csv, len, &opt, &sum, &p);
+    free(csv);
+    if (!rc)
+        import_summary_json(&sum, &out);
+    return import_outcome(rc, &p, &out, "import");
+}
+
+static int import_groups_file(struct store *s, int argc, char **argv)
+{
+    struct import_args a;
+    int bad = parse_import_args(argc, argv, &a);
+    if (bad || a.external || a.replace || a.k.n_orgs > 1)
+        return bad ? bad : usage();
+    struct principal who;
+    operator_of(&a, false, &who);
+    struct group_import_options opt = {a.k.n_orgs == 1, a.k.n_orgs ? a.k.orgs[0] : 0,
+                                       a.archive_missing};
+    size_t len = 0;
+    char *csv = read_file(a.path, &len);
+    if (!csv) {
+        fprintf(stderr, "groupctl: %s: %s\n", a.path, strerror(errno));
         return 1;
     }
     struct problem p;
     problem_init(&p);
-    struct import_summary sum;
-    int rc = import_csv(s, &who, csv, len, &opt, &sum, &p);
-    free(csv);
+    struct group_import_summary sum;
     struct buf out = BUF_INIT;
-    if (problem_any(&p))
-        problem_render(&p, &out);
-    else if (!rc)
-        import_summary_json(&sum, &out);
-    problem_free(&p);
-    if (out.len) {
-        fprintf(rc ? stderr : stdout, "%s\n", out.data);
-        buf_free(&out);
-        return rc ? 1 : 0;
-    }
-    return fail("import", rc);
+    int rc = group_import_csv(s, &who, csv, len, &opt, &sum, &p);
+    free(csv);
+    if (!rc)
+        group_import_summary_json(&sum, &out);
+    return import_outcome(rc, &p, &out, "import-groups");
 }
 
 struct counts {
@@ -493,6 +556,8 @@ int main(int argc, char **argv)
         rc = create_groups(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import") == 0)
         rc = import_file(&s, argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "import-groups") == 0)
+        rc = import_groups_file(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "backup") == 0 && i + 1 < argc) {
         rc = store_backup(&s, argv[i + 1]);
         if (rc)

@@ -36,7 +36,6 @@ enum column { COL_GROUP, COL_EMAIL, COL_NAME, COL_EXTID, COL_LABELS, N_COLUMNS }
 static const char *const column_names[N_COLUMNS] = {"groupId", "email", "name", "externalId",
                                                     "labels"};
 
-#define MAX_FIELDS 256
 /* Disk reserved per byte of CSV before an import writes (store_reserve_disk). */
 #define IMPORT_DISK_PER_BYTE 8
 
@@ -81,46 +80,6 @@ static const char *cell_s(const struct import *im, const struct row *r, enum col
 }
 
 /* ---- step 1: the header and the rows ---- */
-
-static bool read_header(struct csv *csv, int col_of[N_COLUMNS], struct problem *p)
-{
-    struct csv_field f[MAX_FIELDS];
-    size_t n;
-    long line;
-    const char *error = NULL;
-    for (int c = 0; c < N_COLUMNS; c++)
-        col_of[c] = -1;
-    enum csv_status st = csv_next(csv, f, MAX_FIELDS, &n, &line, &error);
-    if (st == CSV_END) {
-        problem_add(p, 400, "invalid_csv", 1, "file", "is empty: a header line is required");
-        return false;
-    }
-    if (st != CSV_RECORD) {
-        problem_add(p, 400, "invalid_csv", line, "header", "%s", error);
-        return false;
-    }
-    if (n > MAX_FIELDS) {
-        problem_add(p, 400, "invalid_csv", line, "header", "has more than %d columns", MAX_FIELDS);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t len = f[i].len;
-        const char *name = text_valid_utf8(f[i].s, len) ? text_trim(f[i].s, &len) : f[i].s;
-        for (int c = 0; c < N_COLUMNS; c++) {
-            if (len != strlen(column_names[c]) || strncasecmp(name, column_names[c], len) != 0)
-                continue;
-            if (col_of[c] >= 0)
-                problem_add(p, 400, "invalid_csv", line, column_names[c],
-                            "column appears more than once in the header");
-            col_of[c] = (int)i;
-        }
-    }
-    for (int c = COL_GROUP; c <= COL_EMAIL; c++)
-        if (col_of[c] < 0)
-            problem_add(p, 400, "invalid_csv", line, column_names[c],
-                        "is a required column and the header does not have it");
-    return !problem_any(p);
-}
 
 static struct participant_text row_text(const struct import *im, const struct row *r)
 {
@@ -199,12 +158,12 @@ static void add_row(struct import *im, const struct csv_field *f, size_t n, long
 
 static void read_rows(struct import *im, struct csv *csv, const int col_of[N_COLUMNS])
 {
-    struct csv_field f[MAX_FIELDS];
+    struct csv_field f[CSV_MAX_FIELDS];
     size_t n;
     long line;
     const char *error;
     for (;;) {
-        enum csv_status st = csv_next(csv, f, MAX_FIELDS, &n, &line, &error);
+        enum csv_status st = csv_next(csv, f, CSV_MAX_FIELDS, &n, &line, &error);
         if (st == CSV_END)
             break;
         if (st == CSV_RECORD) {
@@ -570,7 +529,8 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     int rc = -1;
     /* Without a usable header there are no rows to speak of; bad rows are
      * reported together with unknown groups and repeats below. */
-    if (!read_header(&csv, col_of, p))
+    /* groupId and email are required. */
+    if (!csv_read_header(&csv, column_names, N_COLUMNS, 2, col_of, p))
         goto out;
     read_rows(&im, &csv, col_of);
     im.order = malloc((im.n_rows ? im.n_rows : 1) * sizeof *im.order);

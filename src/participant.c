@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "email.h"
+#include "csv.h"
 #include "jsonin.h"
 #include "text.h"
 
@@ -156,13 +157,6 @@ bool participant_patch_parse(struct json_object *obj, const char *prefix, unsign
     return p->entries == before;
 }
 
-/* A CSV cell is given when it holds more than white space. */
-static bool cell_given(const char *s, size_t len)
-{
-    if (len && text_valid_utf8(s, len))
-        text_trim(s, &len);
-    return len > 0;
-}
 
 bool participant_patch_from_text(const struct participant_text *t, struct participant_patch *patch,
                                  struct problem *p)
@@ -171,21 +165,21 @@ bool participant_patch_from_text(const struct participant_text *t, struct partic
     patch->line = p->line;
     size_t before = p->entries;
     struct participant *v = &patch->v;
-    if (cell_given(t->email, t->email_len)) {
+    if (csv_cell_given(t->email, t->email_len)) {
         if (check_email(t->email, t->email_len, "email", &v->email, p))
             patch->present |= PM_EMAIL;
     } else {
         problem_invalid(p, "email", "is required");
     }
-    if (cell_given(t->name, t->name_len) &&
+    if (csv_cell_given(t->name, t->name_len) &&
         jsonin_check_text(t->name, t->name_len, "name", 0, PARTICIPANT_NAME_MAX, &v->name, p))
         patch->present |= PM_NAME;
-    if (cell_given(t->external_id, t->external_id_len) &&
+    if (csv_cell_given(t->external_id, t->external_id_len) &&
         jsonin_check_text(t->external_id, t->external_id_len, "externalId", 1,
                           PARTICIPANT_EXTERNAL_ID_MAX, &v->external_id, p) &&
         check_external_id("externalId", v->external_id, p))
         patch->present |= PM_EXTERNAL_ID;
-    if (cell_given(t->labels, t->labels_len)) {
+    if (csv_cell_given(t->labels, t->labels_len)) {
         /* Pieces that are empty after trimming ("a||b", a trailing '|')
          * are skipped: spreadsheet formulas leave them. */
         bool ok = true;

@@ -31,6 +31,7 @@ static const struct route routes[] = {
     {{"group"}, M_GET, ROLE_READ, BODY_NONE, group_list},
     {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
     {{"group", "bulkImportParticipants"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import},
+    {{"group", "bulkImportGroups"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import_groups},
     {{"group", "participant", "identifier", "externalId"}, M_POST, ROLE_WRITE, BODY_JSON,
      participant_add_by_identifier},
     {{"group", "participant", "identifier", "externalId"}, M_DELETE, ROLE_WRITE, BODY_JSON,

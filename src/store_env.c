@@ -4,6 +4,7 @@
  * The environment is opened with MDB_NOTLS so a worker's long-lived read
  * transaction is tied to its handle rather than to the thread, and a
  * write transaction can be begun while the read handle sits reset.
+ * MDB_NOMETASYNC with a flush after each commit: see store_write_commit.
  * MDB_MAP_RESIZED (another process grew the map) is handled by adopting
  * the new size and trying once more.
  *
@@ -238,7 +239,7 @@ int store_open(struct store *s, const char *dir, size_t map_size)
     }
     if (!rc) {
         step = "mdb_env_open";
-        rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_WRITEMAP, 0660);
+        rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_WRITEMAP | MDB_NOMETASYNC, 0660);
     }
     if (rc) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s(%s): %s", step, dir, mdb_strerror(rc));
@@ -274,7 +275,7 @@ int store_open(struct store *s, const char *dir, size_t map_size)
         mdb_txn_abort(txn);
         goto fail;
     }
-    rc = mdb_txn_commit(txn);
+    rc = store_write_commit(txn);
     if (rc) {
         snprintf(s->errmsg, sizeof s->errmsg, "committing the first transaction: %s",
                  mdb_strerror(rc));
@@ -439,7 +440,17 @@ int store_release_map(struct store *s)
     return madvise(addr, len, MADV_DONTNEED) ? errno : 0;
 }
 
-int store_write_commit(MDB_txn *txn) { return mdb_txn_commit(txn); }
+/* Durability without two flushes under the write lock (lmdb-schema/README.md
+ * "Durability"): with MDB_NOMETASYNC, mdb_txn_commit flushes the data
+ * pages, then writes the meta page without flushing it and releases the
+ * lock; the flush of the meta page happens here, outside the lock, while
+ * the next writer works, and the caller answers only after it returned. */
+int store_write_commit(MDB_txn *txn)
+{
+    MDB_env *env = mdb_txn_env(txn);
+    int rc = mdb_txn_commit(txn);
+    return rc ? rc : mdb_env_sync(env, 1);
+}
 
 void store_write_abort(MDB_txn *txn) { mdb_txn_abort(txn); }
 

@@ -1,0 +1,43 @@
+/*
+ * group_import.h — bulk import of groups from CSV (API.md §5 "Bulk import
+ * of groups"), shared by POST /group/bulkImportGroups and
+ * `groupctl import-groups`.
+ *
+ * Every row is an upsert by externalId in the caller's topOrganisation;
+ * the file is checked whole before anything is written, and all of it
+ * goes into one write transaction through the store's write door, so
+ * each group created, updated or archived gets its feed entry.
+ */
+#ifndef GROUPD_GROUP_IMPORT_H
+#define GROUPD_GROUP_IMPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apikey.h"
+#include "problem.h"
+#include "store.h"
+
+struct group_import_options {
+    bool have_org;        /* `organisation` given: the default for rows without one */
+    uint32_t org;         /* ... and archiveMissing's scope */
+    bool archive_missing; /* archive active groups whose externalId the file lacks */
+};
+
+struct group_import_summary {
+    size_t rows, created, updated, unchanged, archived;
+};
+
+/* Imports csv[0..len) (rewritten in place) as `who`.  Returns 0 when
+ * committed, -1 when refused (p holds the answer: 400 invalid_csv with
+ * one entry per bad row, 403 for an organisation outside the key, 423 for
+ * an import-locked group to change or archive), or an LMDB code. */
+int group_import_csv(struct store *s, const struct principal *who, char *csv, size_t len,
+                     const struct group_import_options *opt, struct group_import_summary *sum,
+                     struct problem *p);
+
+/* Appends {"imported": {...}} */
+void group_import_summary_json(const struct group_import_summary *sum, struct buf *out);
+
+#endif

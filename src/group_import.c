@@ -1,0 +1,520 @@
+/*
+ * group_import.c — bulk import of groups; see include/group_import.h.
+ *
+ * The steps, each over the whole file before the next:
+ *   1. read the header and every record, checking each row's cells with
+ *      the rules of a JSON group body (group_patch_from_text);
+ *   2. sort the rows by externalId: a repeat is a row error naming the
+ *      line it repeats;
+ *   3. in the write transaction, look each externalId up: a deleted group,
+ *      a group outside a restricted key's organisations, a new group
+ *      without a name or an organisation, or an organisation that would
+ *      change are row errors; then 400 (every row problem), 403 (an
+ *      organisation outside the key's scope);
+ *   4. with archiveMissing, collect the active groups in scope whose
+ *      externalId the file does not name;
+ *   5. write each row in file order (a create, an update, or nothing when
+ *      the row changes nothing) and archive what step 4 collected, every
+ *      one through store_group_write; an import-locked group that would
+ *      change, or be archived, with a non-admin key aborts the whole
+ *      transaction with 423.
+ * Rows are kept as offsets into the file (56 bytes each); a row's patch is
+ * rebuilt when it is written, so memory stays at the file plus the rows.
+ */
+#include "group_import.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "csv.h"
+#include "text.h"
+
+enum column {
+    COL_EXTID,
+    COL_NAME,
+    COL_DESCRIPTION,
+    COL_TYPE,
+    COL_YEAR,
+    COL_ORG,
+    COL_LOCK,
+    COL_LOCK_OWNER,
+    N_COLUMNS
+};
+
+static const char *const column_names[N_COLUMNS] = {"externalId", "name",           "description",
+                                                    "type",       "schoolYear",     "organisation",
+                                                    "importLock", "importLockOwner"};
+
+/* Disk reserved per byte of CSV before the import writes: a group's record
+ * and index entries take many times its row. */
+#define GROUP_IMPORT_DISK_PER_BYTE 40
+
+struct cell {
+    uint16_t off, len; /* from the record's start; len 0 = empty */
+};
+
+struct row {
+    uint32_t at, line;
+    struct cell cell[N_COLUMNS];
+    uint64_t gid; /* the existing group, 0 for a new one */
+    uint32_t org; /* the organisation the row names or defaults to, 0 if none */
+    bool bad;
+};
+_Static_assert(CSV_MAX_RECORD <= UINT16_MAX, "cell offsets are 16 bits");
+
+struct gimport {
+    struct store *store;
+    const struct principal *who;
+    const struct group_import_options *opt;
+    char *csv;
+    struct row *rows;
+    size_t n_rows, cap_rows;
+    uint32_t *by_ext; /* row indices sorted by externalId */
+    struct problem *p;
+};
+
+static const char *cell_s(const struct gimport *im, const struct row *r, enum column c)
+{
+    return im->csv + r->at + r->cell[c].off;
+}
+
+static struct group_text row_text(const struct gimport *im, const struct row *r)
+{
+    struct group_text t = {
+        cell_s(im, r, COL_EXTID),      cell_s(im, r, COL_NAME),     cell_s(im, r, COL_DESCRIPTION),
+        cell_s(im, r, COL_TYPE),       cell_s(im, r, COL_YEAR),     cell_s(im, r, COL_LOCK),
+        cell_s(im, r, COL_LOCK_OWNER), r->cell[COL_EXTID].len,      r->cell[COL_NAME].len,
+        r->cell[COL_DESCRIPTION].len,  r->cell[COL_TYPE].len,       r->cell[COL_YEAR].len,
+        r->cell[COL_LOCK].len,         r->cell[COL_LOCK_OWNER].len,
+    };
+    return t;
+}
+
+/* The row's trimmed externalId (valid once the row is not bad). */
+static const char *ext_of(const struct gimport *im, const struct row *r, size_t *len)
+{
+    *len = r->cell[COL_EXTID].len;
+    return text_trim(cell_s(im, r, COL_EXTID), len);
+}
+
+/* ---- step 1 ---- */
+
+/* The organisation cell, or the request's default, or the key's only one. */
+static void read_org(struct gimport *im, struct row *r)
+{
+    const char *s = cell_s(im, r, COL_ORG);
+    size_t len = r->cell[COL_ORG].len;
+    if (!csv_cell_given(s, len)) {
+        if (im->opt->have_org)
+            r->org = im->opt->org;
+        else if (im->who->n_orgs == 1)
+            r->org = im->who->orgs[0];
+        return;
+    }
+    s = text_trim(s, &len);
+    uint64_t v = 0;
+    bool ok = len > 0 && len <= 10;
+    for (size_t i = 0; ok && i < len; i++) {
+        ok = s[i] >= '0' && s[i] <= '9';
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (!ok || v == 0 || v > UINT32_MAX)
+        problem_invalid(im->p, "organisation", "must be a number from 1 to %u", UINT32_MAX);
+    else
+        r->org = (uint32_t)v;
+}
+
+static void add_row(struct gimport *im, const struct csv_field *f, size_t n, long line,
+                    const int col_of[N_COLUMNS])
+{
+    if (im->n_rows == im->cap_rows) {
+        im->cap_rows = im->cap_rows ? 2 * im->cap_rows : 1024;
+        im->rows = realloc(im->rows, im->cap_rows * sizeof *im->rows);
+        if (!im->rows)
+            abort();
+    }
+    struct row *r = &im->rows[im->n_rows++];
+    memset(r, 0, sizeof *r);
+    r->line = (uint32_t)line;
+    r->at = (uint32_t)(f[0].s - im->csv);
+    for (int c = 0; c < N_COLUMNS; c++) {
+        if (col_of[c] < 0 || (size_t)col_of[c] >= n)
+            continue;
+        const struct csv_field *cf = &f[col_of[c]];
+        r->cell[c].off = (uint16_t)(cf->s - im->csv - r->at);
+        r->cell[c].len = (uint16_t)cf->len;
+    }
+    im->p->line = line;
+    size_t before = im->p->entries;
+    struct group_text t = row_text(im, r);
+    struct group_patch patch;
+    group_patch_from_text(&t, &patch, im->p);
+    group_patch_free(&patch);
+    read_org(im, r);
+    im->p->line = 0;
+    r->bad = im->p->entries != before;
+}
+
+static void read_rows(struct gimport *im, struct csv *csv, const int col_of[N_COLUMNS])
+{
+    struct csv_field f[CSV_MAX_FIELDS];
+    size_t n;
+    long line;
+    const char *error;
+    for (;;) {
+        enum csv_status st = csv_next(csv, f, CSV_MAX_FIELDS, &n, &line, &error);
+        if (st == CSV_END)
+            break;
+        if (st == CSV_RECORD) {
+            add_row(im, f, n, line, col_of);
+            continue;
+        }
+        problem_add(im->p, 400, "invalid_csv", line, "record", "%s", error);
+        if (st == CSV_FATAL)
+            break;
+    }
+}
+
+/* ---- step 2 ---- */
+
+static int cmp_ext(const void *a, const void *b, void *ctx)
+{
+    const struct gimport *im = ctx;
+    const struct row *x = &im->rows[*(const uint32_t *)a], *y = &im->rows[*(const uint32_t *)b];
+    size_t xl, yl;
+    const char *xs = ext_of(im, x, &xl), *ys = ext_of(im, y, &yl);
+    int c = memcmp(xs, ys, xl < yl ? xl : yl);
+    if (!c)
+        c = (xl > yl) - (xl < yl);
+    /* Equal externalIds stay in file order: the repeat is the later line. */
+    return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+static size_t find_repeats(struct gimport *im)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < im->n_rows; i++)
+        if (!im->rows[i].bad)
+            im->by_ext[k++] = (uint32_t)i;
+    if (k > 1)
+        qsort_r(im->by_ext, k, sizeof *im->by_ext, cmp_ext, im);
+    for (size_t i = 1; i < k; i++) {
+        const struct row *a = &im->rows[im->by_ext[i - 1]];
+        struct row *b = &im->rows[im->by_ext[i]];
+        size_t al, bl;
+        const char *as = ext_of(im, a, &al), *bs = ext_of(im, b, &bl);
+        if (al != bl || memcmp(as, bs, al) != 0)
+            continue;
+        im->p->line = b->line;
+        problem_invalid(im->p, "externalId", "repeats the externalId of line %u", a->line);
+        im->p->line = 0;
+        b->bad = true;
+    }
+    return k;
+}
+
+/* Whether the file names externalId ext (by_ext sorted, bad rows out). */
+static bool in_file(const struct gimport *im, size_t n_sorted, const char *ext, size_t len)
+{
+    size_t lo = 0, hi = n_sorted;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        size_t ml;
+        const char *ms = ext_of(im, &im->rows[im->by_ext[mid]], &ml);
+        int c = memcmp(ms, ext, ml < len ? ml : len);
+        if (!c)
+            c = (ml > len) - (ml < len);
+        if (!c)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* ---- step 3 ---- */
+
+static void row_problem(struct gimport *im, struct row *r, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void row_problem(struct gimport *im, struct row *r, const char *field, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    im->p->line = r->line;
+    problem_invalid(im->p, field, "%s", msg);
+    im->p->line = 0;
+    r->bad = true;
+}
+
+static int resolve(struct gimport *im, MDB_txn *txn, struct row *r, long *outside)
+{
+    size_t len;
+    const char *ext = ext_of(im, r, &len);
+    uint64_t id;
+    int rc = store_group_by_extid(im->store, txn, im->who->top_organisation, ext, len, &id);
+    if (rc == MDB_NOTFOUND) {
+        if (!csv_cell_given(cell_s(im, r, COL_NAME), r->cell[COL_NAME].len))
+            row_problem(im, r, "name", "is required for a new group");
+        else if (!r->org)
+            row_problem(im, r, "organisation",
+                        "is required for a new group (a column, or the organisation parameter)");
+        else if (!principal_covers(im->who, r->org) && !*outside)
+            *outside = r->line;
+        return 0;
+    }
+    struct group_record rec;
+    if (!rc)
+        rc = store_group_get(im->store, txn, id, &rec);
+    if (rc)
+        return rc;
+    if (!principal_covers(im->who, rec.organisation))
+        row_problem(im, r, "externalId", "is held by a group outside this key's organisations");
+    else if (rec.flags & GROUP_FLAG_DELETED)
+        row_problem(im, r, "externalId", "names deleted group %llu: restore or purge it first",
+                    (unsigned long long)rec.id);
+    else if (csv_cell_given(cell_s(im, r, COL_ORG), r->cell[COL_ORG].len) &&
+             r->org != rec.organisation)
+        row_problem(im, r, "organisation", "cannot change: the group belongs to organisation %u",
+                    rec.organisation);
+    r->gid = rec.id;
+    r->org = rec.organisation;
+    return 0;
+}
+
+/* ---- step 4 ---- */
+
+struct ids {
+    uint64_t *v;
+    size_t n, cap;
+};
+
+static void ids_push(struct ids *x, uint64_t id)
+{
+    if (x->n == x->cap) {
+        x->cap = x->cap ? 2 * x->cap : 256;
+        x->v = realloc(x->v, x->cap * sizeof *x->v);
+        if (!x->v)
+            abort();
+    }
+    x->v[x->n++] = id;
+}
+
+/* The active groups of one partition whose externalId the file lacks. */
+static int missing_in(struct gimport *im, MDB_txn *txn, const uint32_t *org, size_t n_sorted,
+                      struct ids *out)
+{
+    struct order_walk *w;
+    int rc = order_walk_open(&w, im->store, txn, im->who->top_organisation, org, GROUP_ACTIVE,
+                             GROUP_SORT_ID, false);
+    struct order_entry e;
+    while (!rc && (rc = order_walk_next(w, &e)) == 0) {
+        struct group_record rec;
+        rc = store_group_get(im->store, txn, e.id, &rec);
+        if (!rc && rec.external_id_len &&
+            !in_file(im, n_sorted, rec.external_id, rec.external_id_len)) {
+            if ((rec.flags & GROUP_FLAG_IMPORT_LOCK) && im->who->role < ROLE_ADMIN) {
+                problem_set(im->p, 423, "locked",
+                            "group %llu is import-locked and would be archived; only an admin "
+                            "key may change it",
+                            (unsigned long long)rec.id);
+                rc = -1;
+                break;
+            }
+            ids_push(out, rec.id);
+        }
+    }
+    order_walk_close(w);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int find_missing(struct gimport *im, MDB_txn *txn, size_t n_sorted, struct ids *out)
+{
+    if (im->opt->have_org)
+        return missing_in(im, txn, &im->opt->org, n_sorted, out);
+    if (!im->who->n_orgs)
+        return missing_in(im, txn, NULL, n_sorted, out);
+    int rc = 0;
+    for (size_t i = 0; i < im->who->n_orgs && !rc; i++)
+        rc = missing_in(im, txn, &im->who->orgs[i], n_sorted, out);
+    return rc;
+}
+
+/* ---- step 5 ---- */
+
+static int locked(struct gimport *im, const struct group *g)
+{
+    if (!g->import_lock || im->who->role >= ROLE_ADMIN)
+        return 0;
+    problem_set(im->p, 423, "locked",
+                "group %llu is import-locked; only an admin key may change it",
+                (unsigned long long)g->id);
+    return -1;
+}
+
+/* Loads an existing group and its copy as it was. */
+static int load(struct gimport *im, MDB_txn *txn, uint64_t gid, struct group *g, struct group *old)
+{
+    struct group_record rec;
+    int rc = store_group_get(im->store, txn, gid, &rec);
+    if (!rc)
+        rc = store_group_load(&rec, g);
+    if (!rc)
+        group_copy(old, g);
+    return rc;
+}
+
+static int write_row(struct gimport *im, MDB_txn *txn, const struct row *r, int64_t now,
+                     struct group_import_summary *sum)
+{
+    struct group_text t = row_text(im, r);
+    struct group_patch patch;
+    struct problem ignore;
+    problem_init(&ignore);
+    group_patch_from_text(&t, &patch, &ignore);
+    problem_free(&ignore);
+    struct group g, old;
+    int rc;
+    if (!r->gid) {
+        memset(&g, 0, sizeof g);
+        group_init_new(&g, &patch, r->org, im->who->top_organisation, im->who->actor, now);
+        rc = store_next_id(im->store, txn, &g.id);
+        if (!rc)
+            rc = store_group_write(im->store, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
+        group_free(&g);
+        group_patch_free(&patch);
+        sum->created += !rc;
+        return rc;
+    }
+    rc = load(im, txn, r->gid, &g, &old);
+    if (rc) {
+        group_patch_free(&patch);
+        return rc;
+    }
+    if (!group_patch_apply(&g, &patch)) {
+        sum->unchanged++;
+    } else if (!(rc = locked(im, &old))) {
+        g.updated_at = now;
+        snprintf(g.modified_by, sizeof g.modified_by, "%s", im->who->actor);
+        rc = store_group_write(im->store, txn, &g, &old, CHANGE_GROUP_UPDATED, NULL, now);
+        sum->updated += !rc;
+    }
+    group_free(&g);
+    group_free(&old);
+    group_patch_free(&patch);
+    return rc;
+}
+
+static int archive(struct gimport *im, MDB_txn *txn, uint64_t gid, int64_t now)
+{
+    struct group g, old;
+    int rc = load(im, txn, gid, &g, &old);
+    if (rc)
+        return rc;
+    g.archived = true;
+    g.updated_at = now;
+    snprintf(g.modified_by, sizeof g.modified_by, "%s", im->who->actor);
+    rc = store_group_write(im->store, txn, &g, &old, CHANGE_GROUP_ARCHIVED, NULL, now);
+    group_free(&g);
+    group_free(&old);
+    return rc;
+}
+
+/* ---- the whole import ---- */
+
+/* Steps 3 to 5 inside txn: 0 when written, -1 when p holds the refusal. */
+static int import_in(struct gimport *im, MDB_txn *txn, size_t n_sorted,
+                     struct group_import_summary *sum)
+{
+    long outside = 0;
+    int rc = 0;
+    for (size_t i = 0; i < im->n_rows && !rc; i++)
+        if (!im->rows[i].bad)
+            rc = resolve(im, txn, &im->rows[i], &outside);
+    if (rc)
+        return rc;
+    if (problem_any(im->p))
+        return -1;
+    if (outside) {
+        problem_set(im->p, 403, "forbidden",
+                    "line %ld names an organisation outside this key's scope", outside);
+        return -1;
+    }
+    struct ids missing = {NULL, 0, 0};
+    if (im->opt->archive_missing)
+        rc = find_missing(im, txn, n_sorted, &missing);
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < im->n_rows && !rc; i++)
+        rc = write_row(im, txn, &im->rows[i], now, sum);
+    for (size_t i = 0; i < missing.n && !rc; i++)
+        rc = archive(im, txn, missing.v[i], now);
+    if (!rc)
+        sum->archived = missing.n;
+    free(missing.v);
+    return rc;
+}
+
+int group_import_csv(struct store *s, const struct principal *who, char *csv_text, size_t len,
+                     const struct group_import_options *opt, struct group_import_summary *sum,
+                     struct problem *p)
+{
+    memset(sum, 0, sizeof *sum);
+    struct gimport im;
+    memset(&im, 0, sizeof im);
+    im.store = s;
+    im.who = who;
+    im.opt = opt;
+    im.csv = csv_text;
+    im.p = p;
+    const char *saved_code = p->invalid_code;
+    p->invalid_code = "invalid_csv";
+    struct csv csv;
+    csv_open(&csv, csv_text, len);
+    int col_of[N_COLUMNS];
+    int rc = -1;
+    if (!csv_read_header(&csv, column_names, N_COLUMNS, 1, col_of, p))
+        goto out;
+    read_rows(&im, &csv, col_of);
+    im.by_ext = malloc((im.n_rows ? im.n_rows : 1) * sizeof *im.by_ext);
+    if (!im.by_ext)
+        abort();
+    /* by_ext[0..n_sorted): the rows that were good when sorted. */
+    size_t n_sorted = find_repeats(&im);
+    MDB_txn *txn;
+    rc = store_write_begin(s, &txn);
+    if (rc)
+        goto out;
+    rc = store_reserve_disk(s, GROUP_IMPORT_DISK_PER_BYTE * len);
+    if (!rc)
+        rc = store_release_map(s);
+    if (!rc)
+        rc = import_in(&im, txn, n_sorted, sum);
+    if (rc) {
+        store_write_abort(txn);
+        goto out;
+    }
+    rc = store_write_commit(txn);
+    sum->rows = im.n_rows;
+out:
+    p->line = 0;
+    p->invalid_code = saved_code;
+    free(im.rows);
+    free(im.by_ext);
+    return rc;
+}
+
+void group_import_summary_json(const struct group_import_summary *sum, struct buf *out)
+{
+    buf_addf(out,
+             "{\"imported\":{\"rows\":%zu,\"created\":%zu,\"updated\":%zu,\"unchanged\":%zu,"
+             "\"archived\":%zu}}",
+             sum->rows, sum->created, sum->updated, sum->unchanged, sum->archived);
+}
