@@ -104,6 +104,10 @@ int group_field_index(const char *name, size_t len);
 /* Appends the JSON form json with only the members whose bit is set in
  * fields (id always); false if json is not an object. */
 bool group_json_select(const char *json, size_t len, uint32_t fields, struct buf *out);
+/* Whether applying patch to the group whose JSON form is json would change
+ * it (false: the row of an import that repeats itself, decided without
+ * parsing the form).  True whenever it cannot tell. */
+bool group_patch_changes_json(const struct group_patch *patch, const char *json, size_t len);
 /* True when the JSON form json has this type (NULL: no type). */
 bool group_json_type_is(const char *json, size_t len, const char *type);
 /* Reads group_write_json's output back; false if it is not that form. */

@@ -9,6 +9,7 @@
 #include "group.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,23 +297,76 @@ bool group_json_select(const char *json, size_t len, uint32_t fields, struct buf
 /* group_write_json puts `,"type":` right after topOrganisation, and every
  * string before it is escaped (a quote inside it is \"), so the first
  * occurrence of that text is the member. */
-bool group_json_type_is(const char *json, size_t len, const char *type)
+/* Whether top-level member `name` of the JSON form json has exactly the
+ * value text want.  A member name with its quotes, after a comma, cannot
+ * occur inside a string value (quotes are escaped there), and every member
+ * asked for here comes before the only nested objects (integrations). */
+static bool member_is(const char *json, size_t len, const char *name, const struct buf *want)
 {
-    static const char tag[] = ",\"type\":";
-    const char *at = memmem(json, len, tag, sizeof tag - 1);
+    char tag[40];
+    int n = snprintf(tag, sizeof tag, ",\"%s\":", name);
+    const char *at = memmem(json, len, tag, (size_t)n);
     if (!at)
         return false;
-    at += sizeof tag - 1;
+    at += n;
     size_t rest = len - (size_t)(at - json);
+    return rest >= want->len && memcmp(at, want->data, want->len) == 0 &&
+           (rest == want->len || at[want->len] == ',' || at[want->len] == '}');
+}
+
+static bool string_member_is(const char *json, size_t len, const char *name, const char *v)
+{
     struct buf want = BUF_INIT;
-    if (type)
-        buf_add_json_string(&want, type, strlen(type));
+    if (v)
+        buf_add_json_string(&want, v, strlen(v));
     else
         buf_adds(&want, "null");
-    bool same = rest >= want.len && memcmp(at, want.data, want.len) == 0 &&
-                (rest == want.len || at[want.len] == ',' || at[want.len] == '}');
+    bool same = member_is(json, len, name, &want);
     buf_free(&want);
     return same;
+}
+
+bool group_json_type_is(const char *json, size_t len, const char *type)
+{
+    return string_member_is(json, len, "type", type);
+}
+
+bool group_patch_changes_json(const struct group_patch *patch, const char *json, size_t len)
+{
+    const struct group *v = &patch->v;
+    static const struct {
+        unsigned bit;
+        const char *name;
+        size_t offset;
+    } strings[] = {
+        {GM_NAME, "name", offsetof(struct group, name)},
+        {GM_DESCRIPTION, "description", offsetof(struct group, description)},
+        {GM_EXTERNAL_ID, "externalId", offsetof(struct group, external_id)},
+        {GM_TYPE, "type", offsetof(struct group, type)},
+        {GM_IMPORT_LOCK_OWNER, "importLockOwner", offsetof(struct group, import_lock_owner)},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        const char *value = *(char *const *)((const char *)v + strings[i].offset);
+        if ((patch->present & strings[i].bit) && !string_member_is(json, len, strings[i].name, value))
+            return true;
+    }
+    struct buf want = BUF_INIT;
+    bool changed = false;
+    if (patch->present & GM_SCHOOL_YEAR) {
+        if (v->school_year)
+            buf_add_u64(&want, (uint64_t)v->school_year);
+        else
+            buf_adds(&want, "null");
+        changed = !member_is(json, len, "schoolYear", &want);
+    }
+    if (!changed && (patch->present & GM_IMPORT_LOCK)) {
+        buf_reset(&want);
+        buf_adds(&want, v->import_lock ? "true" : "false");
+        changed = !member_is(json, len, "importLock", &want);
+    }
+    buf_free(&want);
+    /* Integrations are compared on the model only. */
+    return changed || (patch->present & GM_INTEGRATIONS);
 }
 
 static const char *get_str(struct json_object *o, const char *name)

@@ -1,0 +1,201 @@
+"""Write benchmark (issue 15), run by hand:
+
+    python3 tests/bench/write_bench.py [--duration 5] [--bulk 100000] [--no-pg]
+
+1. Single requests: groupd (2 workers behind nginx, as the quick start runs it) with wrk and
+   a Lua script: POST /group with a unique externalId, then POST /group/:id/participant
+   with a unique e-mail spread over 16 groups, each with 1, 4 and 16 connections for
+   --duration seconds; Little's law factor per run.
+2. The peer: PostgreSQL 15 in its own cluster on a unix socket, fsync and
+   synchronous_commit at their defaults, one row per transaction into a table with a unique
+   index on (top, ext) and a jsonb body, through pgbench -M prepared with 1, 4 and 16 clients.
+3. Bulk: --bulk groups in one POST /group/bulkImportGroups request, then the same file again
+   (every row unchanged), with the importing worker's peak resident memory (VmHWM, reset
+   before the import, and what the peak was made of).
+Prints each rate and the ratios. Only 127.0.0.1 and unix sockets; every loop is bounded.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import search_bench as sb  # noqa: E402
+
+LUA = """
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", "%(run)s-t" .. threads)
+end
+local counter = 0
+local paths = {%(paths)s}
+request = function()
+  counter = counter + 1
+  local body = string.format('%(body)s', tid, counter)
+  return wrk.format("POST", paths[counter %% #paths + 1],
+                    {["api-key"] = "%(key)s", ["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def wrk_post(b, name, key, paths, body, conns, duration):
+    lua = os.path.join(b.dir, re.sub(r"\W", "_", name) + f"-{conns}.lua")
+    with open(lua, "w") as f:
+        f.write(LUA % {"run": re.sub(r"\W", "", name) + f"{conns}-{time.monotonic_ns()}", "key": key,
+                       "paths": ", ".join(f'"{p}"' for p in paths), "body": body})
+    out = sb.run("wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{duration}s", "--latency",
+                 "-s", lua, f"http://127.0.0.1:{b.port}", timeout=duration + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    mean = sb.to_seconds(re.search(r"Latency\s+(\S+)", out).group(1))
+    p99 = sb.to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    bad = int(bad.group(1)) if bad else 0
+    print(f"  {name:<22} c={conns:<3} {rps:>8.0f} req/s  p99 {p99 * 1e3:7.2f} ms  "
+          f"little {rps * mean / conns:.2f}  non-2xx {bad}")
+    if bad:
+        raise RuntimeError(f"{name}: {bad} requests failed")
+    return rps
+
+
+def pg_inserts(b, duration, clients):
+    pgbin = "/usr/lib/postgresql/15/bin"
+    data = os.path.join(b.dir, "pg")
+    os.makedirs(data)
+    import pwd
+    pg = pwd.getpwnam("postgres")
+    os.chown(b.dir, pg.pw_uid, pg.pw_gid)
+    os.chown(data, pg.pw_uid, pg.pw_gid)
+
+    def as_pg(*args, **kw):
+        return subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True,
+                              capture_output=True, text=True, **kw)
+
+    as_pg(f"{pgbin}/initdb", "-D", data, "-A", "trust", "-E", "UTF8")
+    as_pg(f"{pgbin}/pg_ctl", "-D", data, "-w", "-l", os.path.join(data, "log"), "-o",
+          f"-c listen_addresses='' -c unix_socket_directories={data}", "start", timeout=120)
+    try:
+        psql = ["psql", "-h", data, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c"]
+        as_pg(*psql, "CREATE TABLE g (id bigserial PRIMARY KEY, top int, ext text, body jsonb)")
+        as_pg(*psql, "CREATE UNIQUE INDEX g_ext ON g (top, ext)")
+        as_pg(*psql, "CREATE SEQUENCE s")
+        script = os.path.join(data, "ins.sql")
+        with open(script, "w") as f:
+            f.write("INSERT INTO g (top, ext, body) VALUES (100, 'e' || nextval('s'), "
+                    "'{\"name\": \"g\", \"externalId\": \"x\"}');\n")
+        os.chown(script, pg.pw_uid, pg.pw_gid)
+        tps = {}
+        for c in clients:
+            out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", f"-c{c}",
+                        f"-j{min(c, 2)}", f"-T{duration}", "-f", script, "postgres",
+                        timeout=duration + 120).stdout
+            tps[c] = float(re.search(r"tps = ([\d.]+)", out).group(1))
+            print(f"  PostgreSQL INSERT       c={c:<3} {tps[c]:>8.0f} tps")
+        return tps
+    finally:
+        as_pg(f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "stop", timeout=120)
+
+
+def sample_peak(pids, stop, peak):
+    for _ in range(200_000):
+        if stop.is_set():
+            return
+        for pid in pids:
+            f = {}
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    k, _, v = line.partition(":")
+                    if k in ("VmRSS", "RssAnon", "RssFile"):
+                        f[k] = int(v.split()[0])
+            if f["VmRSS"] > peak.get(pid, (0,))[0]:
+                peak[pid] = (f["VmRSS"], f["RssAnon"], f["RssFile"])
+        time.sleep(0.002)
+
+
+def bulk(b, key, n, gd):
+    lines = ["externalId,name,description,type,schoolYear"]
+    for i in range(n):
+        lines.append(f"BULK-{i:07d},Groep {i % 997} {chr(65 + i % 26)},Werkcollege {i},class,"
+                     f"{2020 + i % 7}")
+    csv = ("\n".join(lines) + "\n").encode()
+    print(f"bulk: {n} groups, {len(csv) / 1e6:.1f} MB")
+    for label in ("import", "re-import"):
+        pids = sb.children(gd.pid)
+        for pid in pids:
+            with open(f"/proc/{pid}/clear_refs", "w") as f:
+                f.write("5")
+        peak, stop = {}, threading.Event()
+        t = threading.Thread(target=sample_peak, args=(pids, stop, peak), daemon=True)
+        t.start()
+        t0 = time.monotonic()
+        st, data = sb.get(b.port, "/group/bulkImportGroups?organisation=1", key, "POST", csv,
+                          "text/csv")
+        took = time.monotonic() - t0
+        stop.set()
+        t.join()
+        assert st == 200, (st, data[:300])
+        print(f"  {label}: {took:.2f} s  {data.decode()}")
+        for pid in pids:
+            with open(f"/proc/{pid}/status") as f:
+                hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
+            rss, anon, file_ = peak.get(pid, (0, 0, 0))
+            print(f"    worker {pid}: VmHWM {hwm} kB (sampled peak {rss} kB = RssAnon {anon}"
+                  f" + RssFile {file_})")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--bulk", type=int, default=100_000)
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--map-size", type=int, default=8 << 30)
+    ap.add_argument("--build", default=os.path.join(sb.ROOT, "build"))
+    a = ap.parse_args()
+    b = sb.Bench(a)
+    try:
+        db = os.path.join(b.dir, "db")
+        os.makedirs(db)
+        key = b.groupctl(db, "key", "create", "--top-organisation", "100", "--role",
+                         "admin").stdout.splitlines()[0]
+        sock, gd = b.start_groupd("groupd", db, a.workers)
+        b.start_nginx([("", sock)])
+        sb.wait_ready(b.port, "/health", None)
+        gids = []
+        for i in range(16):
+            st, data = sb.get(b.port, "/group?organisation=1", key, "POST",
+                              f'{{"name": "add {i}"}}'.encode(), "application/json")
+            gids.append(int(re.search(rb'"id":(\d+)', data).group(1)))
+        clients = (1, 4, 16)
+        res = {}
+        print(f"groupd, {a.workers} workers behind nginx, wrk -d{a.duration}s:")
+        for c in clients:
+            res[("create", c)] = wrk_post(b, "POST /group", key, ["/group?organisation=1"],
+                                          '{"name":"g","externalId":"%s-%d"}', c, a.duration)
+        for c in clients:
+            res[("add", c)] = wrk_post(b, "POST participant", key,
+                                       [f"/group/{g}/participant" for g in gids],
+                                       '{"email":"%s-%d@x.nl"}', c, a.duration)
+        if not a.no_pg:
+            pg = pg_inserts(b, a.duration, clients)
+            print("ratios to PostgreSQL (targets: c=1 >= 0.5, c=16 >= 0.3):")
+            for c in clients:
+                print(f"  c={c:<3} create {res[('create', c)] / pg[c]:.2f}   "
+                      f"add {res[('add', c)] / pg[c]:.2f}")
+        print(f"  c=16 / c=1: create {res[('create', 16)] / res[('create', 1)]:.2f}, "
+              f"add {res[('add', 16)] / res[('add', 1)]:.2f}")
+        if a.bulk:
+            bulk(b, key, a.bulk, gd)
+        out = b.groupctl(db, "check")
+        print("  groupctl check: clean" if out.returncode == 0 else out.stdout)
+    finally:
+        b.stop_all()
+
+
+if __name__ == "__main__":
+    main()
