@@ -68,8 +68,7 @@ struct store {
     MDB_dbi changes;      /* top + change seq -> feed entry */
     MDB_txn *rtxn;        /* the worker's reusable read transaction */
     int64_t retain_ms;    /* the feed's retention, from meta (store_set_retention) */
-    size_t reserved_to;   /* the data file has disk blocks up to here ... */
-    size_t zeroed_to;     /* ... and written ones up to here (store_reserve_disk) */
+    size_t reserved_to;   /* the data file has disk blocks up to here (store_reserve_disk) */
     uint64_t pruned_txn;  /* the write txn whose writing top was last pruned ... */
     uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
     char errmsg[160];     /* what failed in store_open */

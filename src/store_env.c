@@ -326,28 +326,6 @@ void store_read_end(struct store *s)
         mdb_txn_reset(s->rtxn);
 }
 
-/* Writes zeros over [from, to) and flushes them.  fallocate leaves
- * "unwritten" extents, and the first flush of a page written into one
- * must also commit the file system's journal to convert it: measured here
- * (ext4), that made each commit's msync 261 µs instead of what a flush of
- * the data costs.  Written once per reservation step, the zeros make every
- * later commit a plain data flush.  Only pages past the last used one are
- * written: no transaction reads them. */
-static int zero_fill(mdb_filehandle_t fd, size_t from, size_t to)
-{
-    static const char zeros[1 << 16];
-    for (size_t at = from; at < to;) {
-        size_t n = to - at < sizeof zeros ? to - at : sizeof zeros;
-        ssize_t w = pwrite(fd, zeros, n, (off_t)at);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return w < 0 && (errno == ENOSPC || errno == EDQUOT) ? MDB_MAP_FULL : (w < 0 ? errno : EIO);
-        at += (size_t)w;
-    }
-    return fdatasync(fd) ? errno : 0;
-}
-
 /* Allocates disk blocks for bytes beyond the last used page (capped at the
  * map).  Blocks below it were allocated when those pages were written.
  *
@@ -374,21 +352,14 @@ int store_reserve_disk(struct store *s, size_t bytes)
     if (from >= info.me_mapsize)
         return 0;
     size_t want = bytes < info.me_mapsize - from ? from + bytes : info.me_mapsize;
-    /* Ordinary writes want written blocks (zero_fill); a bulk import's
-     * larger reservation only allocated ones: it writes its pages once,
-     * and their extents are converted in its one commit. */
-    bool ordinary = bytes <= STORE_WRITE_HEADROOM;
-    size_t *known = ordinary ? &s->zeroed_to : &s->reserved_to;
-    if (want <= *known)
+    if (want <= s->reserved_to)
         return 0;
     rc = mdb_env_get_fd(s->env, &fd);
     if (rc)
         return rc;
-    /* Another writer may have reserved already.  ext4 reports allocated
-     * but unwritten extents as holes, so this finds written blocks there. */
     off_t hole = lseek(fd, (off_t)from, SEEK_HOLE);
     if (hole >= 0 && (size_t)hole >= want) {
-        *known = (size_t)hole;
+        s->reserved_to = (size_t)hole;
         return 0;
     }
     size_t step = from + STORE_RESERVE_STEP < info.me_mapsize ? from + STORE_RESERVE_STEP
@@ -400,14 +371,7 @@ int store_reserve_disk(struct store *s, size_t bytes)
             return MDB_MAP_FULL;
         return errno == EOPNOTSUPP ? 0 : errno;
     }
-    if (ordinary) {
-        rc = zero_fill(fd, from, to);
-        if (rc)
-            return rc;
-    }
-    *known = to;
-    if (s->reserved_to < to)
-        s->reserved_to = to;
+    s->reserved_to = to;
     return 0;
 }
 
