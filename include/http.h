@@ -31,6 +31,7 @@ struct request {
     char *if_none_match;
     struct buf body;
     bool body_too_large;     /* CONTENT_LENGTH over --max-body: body was drained, not kept */
+    bool body_cut;           /* the body ended before CONTENT_LENGTH: refused (400) */
     char request_id[REQUEST_ID_MAX];
 };
 

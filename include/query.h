@@ -41,6 +41,10 @@ const char *query_get(const struct query *q, const char *name, struct problem *p
 
 /* Number of occurrences of name (for repeatable parameters). */
 size_t query_count(const struct query *q, const char *name);
+/* As query_get, for free text that may hold NUL (a search's q): the
+ * value and its length; only invalid UTF-8 is a problem. */
+const char *query_get_text(const struct query *q, const char *name, size_t *len,
+                           struct problem *p);
 /* The i-th occurrence's value (0-based) or NULL. */
 const char *query_nth(const struct query *q, const char *name, size_t i);
 

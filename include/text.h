@@ -22,6 +22,9 @@ bool text_valid_utf8(const char *s, size_t len);
 
 /* Number of code points in valid UTF-8. */
 size_t text_codepoints(const char *s, size_t len);
+/* The length of the longest prefix of s[0..len) of at most max bytes that
+ * does not end inside a character (for quoting part of a value). */
+size_t text_utf8_prefix(const char *s, size_t len, size_t max);
 
 /* Narrows s[0..*len) to exclude leading and trailing white space (ASCII
  * white space and Unicode separators, categories Zs/Zl/Zp).  Returns the

@@ -67,7 +67,10 @@ static void take_key(FCGX_Request *fr, struct request *req)
     }
 }
 
-/* Reads exactly CONTENT_LENGTH bytes; keeps them unless over max_body. */
+/* Reads exactly CONTENT_LENGTH bytes; keeps them unless over max_body.
+ * When the stream ends before that (a client or web server that hands
+ * over less than it announced), the request is marked cut: the router
+ * refuses it, so no part of a body is ever applied. */
 static void take_body(FCGX_Request *fr, struct request *req, size_t max_body)
 {
     const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
@@ -85,8 +88,12 @@ static void take_body(FCGX_Request *fr, struct request *req, size_t max_body)
             buf_add(&req->body, chunk, (size_t)n);
         want -= (unsigned long long)n;
     }
-    if (want > 0) /* the web server sent less than it announced */
+    if (want > 0) {
         req->body_too_large = false;
+        req->body_cut = true;
+        log_message("request %s: the body ended %llu bytes short of CONTENT_LENGTH %s; refused",
+                    req->request_id, want, cl);
+    }
 }
 
 static int fcgi_sink(void *ctx, const char *data, size_t len)

@@ -21,6 +21,7 @@
 
 #include "group_render.h"
 #include "handlers.h"
+#include "text.h"
 #include "words.h"
 
 #define N_STATUSES 3
@@ -92,8 +93,9 @@ static void parse_sort(const char *v, struct list *l, struct problem *p)
                   {"createdAt", GROUP_SORT_CREATED},
                   {"updatedAt", GROUP_SORT_UPDATED},
                   {"externalId", GROUP_SORT_EXTID}};
+    /* Only a field or - and a field: "+name" (sent as %2B) is not one. */
     l->descending = v[0] == '-';
-    if (v[0] == '-' || v[0] == '+')
+    if (v[0] == '-')
         v++;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         if (strcmp(v, fields[i].name) == 0) {
@@ -112,7 +114,7 @@ static void parse_fields(const char *v, struct list *l, struct problem *p)
         int i = group_field_index(v, len);
         if (i < 0) {
             problem_bad_query(p, "fields", "unknown field \"%.*s\"; fields are group members",
-                              (int)(len > 64 ? 64 : len), v);
+                              (int)text_utf8_prefix(v, len, 64), v);
             return;
         }
         l->fields |= UINT32_C(1) << i;
@@ -151,9 +153,10 @@ static bool parse_list(struct call *c, struct list *l, struct problem *p)
             problem_bad_query(p, "schoolYear", "must be from 1900 to 2999");
         l->school_year = (int32_t)v;
     }
-    s = query_get(&c->query, "q", p);
+    size_t q_len;
+    s = query_get_text(&c->query, "q", &q_len, p);
     if (s) {
-        words_add(&l->q, s, strlen(s));
+        words_add(&l->q, s, q_len);
         words_drop_implied(&l->q);
         if (l->q.n > LIST_MAX_QUERY_WORDS)
             problem_bad_query(p, "q", "has more than %d different words", LIST_MAX_QUERY_WORDS);

@@ -84,12 +84,13 @@ void participant_list(struct call *c)
     memset(&l, 0, sizeof l);
     bool external = query_flag(c, "external", &p);
     l.label = query_get(&c->query, "label", &p);
-    const char *q = query_get(&c->query, "q", &p);
+    size_t q_len = 0;
+    const char *q = query_get_text(&c->query, "q", &q_len, &p);
     list_paging(c, &l.limit, &l.skip, &p);
     if (call_failed(c, &p))
         return;
     if (q)
-        words_add(&l.query, q, strlen(q));
+        words_add(&l.query, q, q_len);
     struct group_record rec;
     int rc;
     if (group_find(c, c->rtxn, &c->seg[1], external, &rec)) {
@@ -216,7 +217,11 @@ static void parse_identifier(struct json_object *obj, struct identifier *who, st
         who->kind = BY_ID;
         who->id = (uint64_t)id;
     }
-    given += json_object_object_get_ex(obj, "id", &v);
+    if (json_object_object_get_ex(obj, "id", &v)) {
+        given++;
+        if (!v)
+            problem_invalid(p, "identifier.id", "must not be null");
+    }
     if (json_object_object_get_ex(obj, "externalId", &v)) {
         given++;
         who->kind = BY_EXTID;

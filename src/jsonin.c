@@ -25,11 +25,22 @@ static int hex4(const char *s)
     return v;
 }
 
-/* What json-c lets through that the contract does not: single-quoted
- * strings (accepted even in strict mode) and unpaired surrogate escapes
- * (quietly turned into U+FFFD).  One pass over the raw text, tracking
+/* What json-c lets through, even in strict mode, that RFC 8259 and the
+ * contract do not: single-quoted strings, the literals NaN, Infinity and
+ * -Infinity, a fraction without digits ("1."), control characters
+ * unescaped inside strings, and unpaired surrogate escapes (quietly
+ * turned into U+FFFD).  One linear pass over the raw text, tracking
  * whether we are inside a string. */
-enum raw { RAW_OK, RAW_QUOTE, RAW_SURROGATE };
+enum raw { RAW_OK, RAW_QUOTE, RAW_LITERAL, RAW_FRACTION, RAW_CONTROL, RAW_SURROGATE };
+
+static bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* Outside strings: a run of letters must be true, false or null. */
+static bool literal_ok(const char *s, size_t n)
+{
+    return (n == 4 && (memcmp(s, "true", 4) == 0 || memcmp(s, "null", 4) == 0)) ||
+           (n == 5 && memcmp(s, "false", 5) == 0);
+}
 
 static enum raw raw_scan(const char *s, size_t len)
 {
@@ -37,12 +48,27 @@ static enum raw raw_scan(const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (!in_string) {
-            if (c == '"')
+            if (c == '"') {
                 in_string = true;
-            else if (c == '\'')
+            } else if (c == '\'') {
                 return RAW_QUOTE;
+            } else if (is_letter(c)) {
+                size_t n = 1;
+                while (i + n < len && is_letter(s[i + n]))
+                    n++;
+                /* An exponent's e belongs to a number: a digit comes before it. */
+                bool exponent = n == 1 && (c == 'e' || c == 'E') && i > 0 && s[i - 1] >= '0' &&
+                                s[i - 1] <= '9';
+                if (!exponent && !literal_ok(s + i, n))
+                    return RAW_LITERAL;
+                i += n - 1;
+            } else if (c == '.' && (i + 1 >= len || s[i + 1] < '0' || s[i + 1] > '9')) {
+                return RAW_FRACTION;
+            }
             continue;
         }
+        if ((unsigned char)c < 0x20)
+            return RAW_CONTROL;
         if (c == '"') {
             in_string = false;
             continue;
@@ -104,6 +130,15 @@ struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p
     } else if ((raw = raw_scan(body, len)) == RAW_QUOTE) {
         problem_set(p, 400, "invalid_json", "the request body is not valid JSON: strings must use "
                                             "double quotes");
+    } else if (raw == RAW_LITERAL) {
+        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: the only literals "
+                                            "are true, false and null (no NaN or Infinity)");
+    } else if (raw == RAW_FRACTION) {
+        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: a decimal point "
+                                            "must be followed by digits");
+    } else if (raw == RAW_CONTROL) {
+        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: control "
+                                            "characters in strings must be escaped");
     } else if (raw == RAW_SURROGATE) {
         problem_set(p, 400, "validation_failed", "a string holds an unpaired surrogate escape");
     } else if (!json_object_is_type(obj, json_type_object)) {

@@ -120,6 +120,24 @@ const char *query_get(const struct query *q, const char *name, struct problem *p
     return qp->value;
 }
 
+const char *query_get_text(const struct query *q, const char *name, size_t *len,
+                           struct problem *p)
+{
+    const struct query_param *qp = nth(q, name, 0);
+    if (!qp)
+        return NULL;
+    if (nth(q, name, 1)) {
+        problem_bad_query(p, name, "is given more than once");
+        return NULL;
+    }
+    if (!text_valid_utf8(qp->value, qp->value_len)) {
+        problem_bad_query(p, name, "is not valid UTF-8 text");
+        return NULL;
+    }
+    *len = qp->value_len;
+    return qp->value;
+}
+
 bool query_bool(const struct query *q, const char *name, bool *out, struct problem *p)
 {
     const char *v = query_get(q, name, p);

@@ -161,7 +161,15 @@ static void dispatch(struct call *c)
     }
     if (!route) {
         allow_header(c->rep, allowed);
-        reply_error(c->rep, 405, "method_not_allowed", "method %s is not allowed here", req->method);
+        /* The method is echoed only when it is a plain token. */
+        bool token = req->method[0] != '\0';
+        for (const char *m = req->method; token && *m; m++)
+            token = (*m >= 'A' && *m <= 'Z') || *m == '-' || *m == '_';
+        if (token)
+            reply_error(c->rep, 405, "method_not_allowed", "method %s is not allowed here",
+                        req->method);
+        else
+            reply_error(c->rep, 405, "method_not_allowed", "this method is not allowed here");
         return;
     }
     int rc = store_read_begin(c->store, &c->rtxn);
@@ -207,6 +215,11 @@ static void dispatch(struct call *c)
         !content_type_is(req->content_type, "multipart/form-data")) {
         reply_error(c->rep, 415, "unsupported_media_type",
                     "the file must be sent as multipart/form-data (field \"file\") or as text/csv");
+        return;
+    }
+    if (req->body_cut) {
+        reply_error(c->rep, 400, route->body == BODY_CSV ? "invalid_csv" : "invalid_json",
+                    "the request body ended before the length it announced; nothing was done");
         return;
     }
     query_parse(&c->query, req->query_string.data);

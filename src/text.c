@@ -59,6 +59,16 @@ size_t text_codepoints(const char *s, size_t len)
     return count;
 }
 
+size_t text_utf8_prefix(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 static bool is_space(uint32_t cp)
 {
     if (cp == ' ' || (cp >= '\t' && cp <= '\r'))

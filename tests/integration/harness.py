@@ -310,3 +310,64 @@ FcgidMaxProcessesPerClass 2
 
     def request(self, *args, **kw):
         return http_request(self.port, *args, **kw)
+
+
+def fcgi_request(sock_path, params, body=b"", send_body=None, timeout=30):
+    """One FastCGI request straight to groupd's socket, as a web server would send it.
+
+    params: dict of CGI parameters (bytes or str). send_body: the stdin bytes actually sent
+    (default: body); CONTENT_LENGTH says len(body), so a shorter send_body is a cut body.
+    Returns (status, headers dict, body bytes)."""
+    import struct
+
+    def record(rtype, content):
+        return struct.pack(">BBHHBx", 1, rtype, 1, len(content), 0) + content
+
+    def pair(name, value):
+        name = name.encode() if isinstance(name, str) else name
+        value = value.encode() if isinstance(value, str) else value
+        out = b""
+        for n in (len(name), len(value)):
+            out += bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+        return out + name + value
+
+    params = dict(params)
+    params.setdefault("CONTENT_LENGTH", str(len(body)))
+    data = record(1, struct.pack(">HB5x", 1, 0))
+    blob = b"".join(pair(k, v) for k, v in params.items())
+    for i in range(0, len(blob), 65535):
+        data += record(4, blob[i:i + 65535])
+    data += record(4, b"")
+    sent = body if send_body is None else send_body
+    for i in range(0, len(sent), 65535):
+        data += record(5, sent[i:i + 65535])
+    data += record(5, b"")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sock_path)
+    s.sendall(data)
+    out, buf = b"", b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 8:
+            _, rtype, _, clen, plen = struct.unpack(">BBHHB", buf[:7])
+            if len(buf) < 8 + clen + plen:
+                break
+            content = buf[8:8 + clen]
+            buf = buf[8 + clen + plen:]
+            if rtype == 6:
+                out += content
+            elif rtype == 3:
+                s.close()
+                head, _, payload = out.partition(b"\r\n\r\n")
+                headers = {}
+                for line in head.decode("latin-1").split("\r\n"):
+                    k, _, v = line.partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                status = int(headers.get("status", "200").split()[0])
+                return status, headers, payload
+    s.close()
+    raise RuntimeError("groupd closed the connection without ending the request")
