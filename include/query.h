@@ -23,9 +23,15 @@ struct query_param {
     size_t value_len; /* may contain NUL after decoding */
 };
 
+/* A query string has at most this many parameters; past it the request
+ * is a 400 (each reader looks through them, so the bound bounds a
+ * request's work). */
+#define QUERY_MAX_PARAMS 256
+
 struct query {
     struct query_param *params;
     size_t count;
+    bool too_many; /* more than QUERY_MAX_PARAMS were given: the rest are dropped */
 };
 
 /* Appends the percent-decoded form of s[0..len) to out. */
@@ -39,14 +45,13 @@ void query_free(struct query *q);
  * adds an invalid_query problem and returns NULL. */
 const char *query_get(const struct query *q, const char *name, struct problem *p);
 
-/* Number of occurrences of name (for repeatable parameters). */
-size_t query_count(const struct query *q, const char *name);
 /* As query_get, for free text that may hold NUL (a search's q): the
  * value and its length; only invalid UTF-8 is a problem. */
 const char *query_get_text(const struct query *q, const char *name, size_t *len,
                            struct problem *p);
-/* The i-th occurrence's value (0-based) or NULL. */
-const char *query_nth(const struct query *q, const char *name, size_t i);
+/* The values of a repeatable parameter in order: start *at at 0; NULL
+ * after the last.  One pass over the parameters for all of them. */
+const char *query_next(const struct query *q, const char *name, size_t *at);
 
 /* Typed readers: return true when the parameter is present and valid
  * (storing the value), false when absent or invalid (invalid adds a

@@ -50,8 +50,8 @@ struct list {
 unsigned query_statuses(struct call *c, struct problem *p)
 {
     unsigned set = 0;
-    for (size_t i = 0, n = query_count(&c->query, "status"); i < n; i++) {
-        const char *s = query_nth(&c->query, "status", i);
+    size_t at = 0;
+    for (const char *s; (s = query_next(&c->query, "status", &at));) {
         while (*s) {
             size_t len = strcspn(s, ",");
             if (len == 6 && strncmp(s, "active", 6) == 0)

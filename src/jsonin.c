@@ -97,14 +97,41 @@ static enum raw raw_scan(const char *s, size_t len)
     return RAW_OK;
 }
 
+/* An upper bound of the values json-c would build: every object, array
+ * and member or entry after a comma, outside strings.  Counted before
+ * parsing, because json-c spends a few hundred bytes on each (a hash
+ * table per object): a megabyte of "{}" would otherwise cost 260 MB. */
+static bool too_many_values(const char *s, size_t len)
+{
+    size_t n = 1;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if ((c == '{' || c == '[' || c == ',') && ++n > JSONIN_MAX_VALUES) {
+            return true;
+        }
+    }
+    return false;
+}
+
 struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p)
 {
     if (len == 0) {
         problem_set(p, 400, "invalid_json", "the request body is empty; a JSON object is expected");
         return NULL;
     }
-    if (len > INT32_MAX) {
-        problem_set(p, 413, "payload_too_large", "the request body is too large");
+    if (len > INT32_MAX || too_many_values(body, len)) {
+        problem_set(p, 413, "payload_too_large",
+                    "the JSON body is too large: at most %d values (send long participant "
+                    "lists as a CSV import)",
+                    JSONIN_MAX_VALUES);
         return NULL;
     }
     struct json_tokener *tok = json_tokener_new_ex(JSONIN_MAX_DEPTH);

@@ -184,6 +184,9 @@ bool participant_patch_from_text(const struct participant_text *t, struct partic
          * are skipped: spreadsheet formulas leave them. */
         bool ok = true;
         const char *s = t->labels, *end = t->labels + t->labels_len;
+        /* Refused at the first label past the limit: a label is compared
+         * with at most PARTICIPANT_LABELS_MAX others, so a cell of any
+         * size costs time linear in its length. */
         while (s <= end && ok) {
             const char *bar = memchr(s, '|', (size_t)(end - s));
             const char *stop = bar ? bar : end;
@@ -195,11 +198,12 @@ bool participant_patch_from_text(const struct participant_text *t, struct partic
                 if (ok)
                     label_add(v, name);
             }
+            if (ok && v->n_labels > PARTICIPANT_LABELS_MAX) {
+                problem_invalid(p, "labels", "must have at most %d entries",
+                                PARTICIPANT_LABELS_MAX);
+                ok = false;
+            }
             s = stop + 1;
-        }
-        if (ok && v->n_labels > PARTICIPANT_LABELS_MAX) {
-            problem_invalid(p, "labels", "must have at most %d entries", PARTICIPANT_LABELS_MAX);
-            ok = false;
         }
         if (ok)
             patch->present |= PM_LABELS;
@@ -369,14 +373,13 @@ static void check_repeats(const struct participant_patch *v, size_t n, const cha
             k[i].key = folded.data + (uintptr_t)k[i].key;
         qsort(k, m, sizeof *k, cmp_keyed);
         const char *member = pass == 0 ? "email" : "externalId";
+        /* Sorted by key then index: the first of a run is the earliest. */
+        size_t first = 0;
         for (size_t i = 1; i < m; i++) {
-            if (k[i].len != k[i - 1].len || memcmp(k[i].key, k[i - 1].key, k[i].len) != 0)
+            if (k[i].len != k[i - 1].len || memcmp(k[i].key, k[i - 1].key, k[i].len) != 0) {
+                first = i;
                 continue;
-            /* Sorted by key then index: the first of a run is the earliest. */
-            size_t first = i - 1;
-            while (first > 0 && k[first - 1].len == k[i].len &&
-                   memcmp(k[first - 1].key, k[i].key, k[i].len) == 0)
-                first--;
+            }
             char f[200];
             snprintf(f, sizeof f, "%s[%zu].%s", field, k[i].index, member);
             problem_invalid(p, f, "repeats %s[%zu].%s", field, k[first].index, member);

@@ -37,6 +37,7 @@ void query_parse(struct query *q, const char *qs)
 {
     q->params = NULL;
     q->count = 0;
+    q->too_many = false;
     if (!qs)
         return;
     size_t cap = 0;
@@ -44,6 +45,10 @@ void query_parse(struct query *q, const char *qs)
     while (*p) {
         const char *end = strchr(p, '&');
         size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len && q->count == QUERY_MAX_PARAMS) {
+            q->too_many = true;
+            break;
+        }
         if (len) {
             const char *eq = memchr(p, '=', len);
             size_t nlen = eq ? (size_t)(eq - p) : len;
@@ -81,14 +86,6 @@ void query_free(struct query *q)
     q->count = 0;
 }
 
-size_t query_count(const struct query *q, const char *name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < q->count; i++)
-        if (strcmp(q->params[i].name, name) == 0)
-            n++;
-    return n;
-}
 
 static const struct query_param *nth(const struct query *q, const char *name, size_t k)
 {
@@ -98,10 +95,12 @@ static const struct query_param *nth(const struct query *q, const char *name, si
     return NULL;
 }
 
-const char *query_nth(const struct query *q, const char *name, size_t i)
+const char *query_next(const struct query *q, const char *name, size_t *at)
 {
-    const struct query_param *qp = nth(q, name, i);
-    return qp ? qp->value : NULL;
+    for (; *at < q->count; (*at)++)
+        if (strcmp(q->params[*at].name, name) == 0)
+            return q->params[(*at)++].value;
+    return NULL;
 }
 
 const char *query_get(const struct query *q, const char *name, struct problem *p)

@@ -223,6 +223,11 @@ static void dispatch(struct call *c)
         return;
     }
     query_parse(&c->query, req->query_string.data);
+    if (c->query.too_many) {
+        reply_error(c->rep, 400, "invalid_query", "the query string has more than %d parameters",
+                    QUERY_MAX_PARAMS);
+        return;
+    }
     route->fn(c);
 }
 

@@ -30,7 +30,9 @@ START_TEST(pct_decode_rules)
     query_parse(&q, "");
     ck_assert_uint_eq(q.count, 0);
     query_parse(&q, "flag&x=");
-    ck_assert_str_eq(query_nth(&q, "flag", 0), "");
+    size_t at = 0;
+    ck_assert_str_eq(query_next(&q, "flag", &at), "");
+    ck_assert_ptr_null(query_next(&q, "flag", &at));
     ck_assert_str_eq(query_get(&q, "x", &p), "");
     query_free(&q);
     problem_free(&p);
@@ -44,8 +46,10 @@ START_TEST(repeated_and_typed_parameters)
     problem_init(&p);
     query_parse(&q, "status=active&status=archived,deleted&limit=20&skip=x&flag=TRUE&empty=&"
                     "dup=1&dup=2&bad=%FF");
-    ck_assert_uint_eq(query_count(&q, "status"), 2);
-    ck_assert_str_eq(query_nth(&q, "status", 1), "archived,deleted");
+    size_t at = 0;
+    ck_assert_str_eq(query_next(&q, "status", &at), "active");
+    ck_assert_str_eq(query_next(&q, "status", &at), "archived,deleted");
+    ck_assert_ptr_null(query_next(&q, "status", &at));
     uint64_t v = 0;
     ck_assert(query_uint(&q, "limit", 1000, &v, &p));
     ck_assert_uint_eq(v, 20);
@@ -86,12 +90,32 @@ START_TEST(uint_bounds)
 }
 END_TEST
 
+START_TEST(parameter_count_is_bounded)
+{
+    struct buf qs = BUF_INIT;
+    for (int i = 0; i < QUERY_MAX_PARAMS; i++)
+        buf_adds(&qs, "status=active&");
+    struct query q;
+    query_parse(&q, qs.data);
+    ck_assert(!q.too_many);
+    ck_assert_uint_eq(q.count, QUERY_MAX_PARAMS);
+    query_free(&q);
+    buf_adds(&qs, "x=1");
+    query_parse(&q, qs.data);
+    ck_assert(q.too_many);
+    ck_assert_uint_eq(q.count, QUERY_MAX_PARAMS);
+    query_free(&q);
+    buf_free(&qs);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("query");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, pct_decode_rules);
     tcase_add_test(tc, repeated_and_typed_parameters);
+    tcase_add_test(tc, parameter_count_is_bounded);
     tcase_add_test(tc, uint_bounds);
     suite_add_tcase(s, tc);
     return run_suite(s);
