@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -96,11 +97,18 @@ static int worker_run(const struct config *cfg, int listen_fd)
 
 /* ---- the master ---- */
 
+/* A worker that ends this soon after its start failed to start: it is
+ * tried again after 1, 2, 4, ... up to MAX_BACKOFF seconds. */
+#define START_WINDOW_SECONDS 5
+#define MAX_BACKOFF_SECONDS 64
+
 struct pool {
     const struct config *cfg;
     int listen_fd;
-    pid_t pid[MAX_WORKERS];
+    pid_t pid[MAX_WORKERS]; /* 0: the slot waits for due[] */
     time_t started[MAX_WORKERS];
+    time_t due[MAX_WORKERS];      /* when a waiting slot is tried again */
+    unsigned fails[MAX_WORKERS];  /* failed starts in a row */
     int n;
     unsigned long restarts;
 };
@@ -132,24 +140,54 @@ static int slot_of(const struct pool *p, pid_t pid)
     return -1;
 }
 
-/* Replaces workers that died; a worker that dies within a second of its
- * start is replaced after a pause, so a broken setup does not spin. */
+/* Notes workers that died and when each slot is to be filled again: at
+ * once after a worker that ran, with a growing pause after one that
+ * failed to start (a broken setup does not spin, and its reason, which
+ * the worker logs, appears once per step). */
 static void reap(struct pool *p)
 {
     int status;
     pid_t pid;
+    time_t now = time(NULL);
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         int slot = slot_of(p, pid);
         if (slot < 0)
             continue;
-        log_message("worker %d ended (%s %d); starting another", (int)pid,
-                    WIFSIGNALED(status) ? "signal" : "status",
-                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        p->pid[slot] = 0;
         p->restarts++;
-        if (time(NULL) - p->started[slot] < 1)
-            sleep(1);
-        spawn(p, slot);
+        const char *how = WIFSIGNALED(status) ? "signal" : "status";
+        int code = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+        if (now - p->started[slot] >= START_WINDOW_SECONDS) {
+            p->fails[slot] = 0;
+            p->due[slot] = now;
+            log_message("worker %d ended (%s %d); starting another", (int)pid, how, code);
+            continue;
+        }
+        unsigned f = p->fails[slot]++;
+        time_t wait = f >= 6 ? MAX_BACKOFF_SECONDS : (time_t)1 << f;
+        p->due[slot] = now + wait;
+        log_message("worker %d ended %ld s after it started (%s %d), %u time(s) in a row; "
+                    "trying again in %ld s",
+                    (int)pid, (long)(now - p->started[slot]), how, code, f + 1, (long)wait);
     }
+}
+
+/* Starts the waiting slots that are due; returns the seconds until the
+ * next one is (-1: none waits). */
+static long fill_due(struct pool *p)
+{
+    time_t now = time(NULL);
+    long next = -1;
+    for (int i = 0; i < p->n; i++) {
+        if (p->pid[i])
+            continue;
+        if (p->due[i] <= now && spawn(p, i) > 0)
+            continue;
+        long in = p->due[i] > now ? (long)(p->due[i] - now) : 1;
+        if (next < 0 || in < next)
+            next = in;
+    }
+    return next;
 }
 
 /* Waits for pid to end, up to seconds; true when it did. */
@@ -174,6 +212,8 @@ static void replace_all(struct pool *p)
             p->pid[i] = old;
             continue;
         }
+        if (!old)
+            continue; /* the slot was waiting to be filled again */
         kill(old, SIGTERM);
         if (!wait_for(old, STOP_GRACE_SECONDS)) {
             kill(old, SIGKILL);
@@ -185,9 +225,10 @@ static void replace_all(struct pool *p)
 static void stop_all(struct pool *p)
 {
     for (int i = 0; i < p->n; i++)
-        kill(p->pid[i], SIGTERM);
+        if (p->pid[i])
+            kill(p->pid[i], SIGTERM);
     for (int i = 0; i < p->n; i++) {
-        if (!wait_for(p->pid[i], STOP_GRACE_SECONDS)) {
+        if (p->pid[i] && !wait_for(p->pid[i], STOP_GRACE_SECONDS)) {
             log_message("worker %d did not stop in %d s; killing it", (int)p->pid[i],
                         STOP_GRACE_SECONDS);
             kill(p->pid[i], SIGKILL);
@@ -253,8 +294,11 @@ static int master_run(const struct config *cfg)
         spawn(&p, i);
     log_message("listening on %s with %d workers", cfg->listen, p.n);
 
+    long next = -1;
     while (!got_term) {
-        sigsuspend(&idle);
+        /* Signals arrive only here (they are blocked elsewhere). */
+        struct timespec ts = {next, 0};
+        ppoll(NULL, 0, next >= 0 ? &ts : NULL, &idle);
         if (got_chld) {
             got_chld = 0;
             reap(&p);
@@ -263,6 +307,7 @@ static int master_run(const struct config *cfg)
             got_hup = 0;
             replace_all(&p);
         }
+        next = fill_due(&p);
     }
     log_message("stopping: letting requests in flight finish");
     close(fd);

@@ -69,6 +69,31 @@ class ProcessTest(unittest.TestCase):
         for _ in range(20):
             self.assertEqual(self.s.request("GET", "/group/load-1", self.key).status, 200)
 
+    def test_a_worker_that_cannot_start_is_retried_with_backoff(self):
+        master = self.s.groupd.pid
+        # Where the database was, a file: a new worker cannot open it.
+        os.rename(self.s.db, self.s.db + ".away")
+        with open(self.s.db, "w") as f:
+            f.write("not a directory")
+        victims = children(master)
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(6.5)
+        log = self.s.read_log()
+        tries = log.count("cannot open the database")
+        # Tries at once, then after 1, 2 and 4 s (two slots): not one a second.
+        self.assertGreaterEqual(tries, 4, log)
+        self.assertLessEqual(tries, 8, log)
+        self.assertIn("trying again in 1 s", log)
+        self.assertIn("trying again in 2 s", log)
+        self.assertIn("trying again in 4 s", log)
+        # Put the database back: the next try serves again.
+        os.unlink(self.s.db)
+        os.rename(self.s.db + ".away", self.s.db)
+        self.assertTrue(wait_for(lambda: len(children(master)) == 2, 20))
+        self.assertTrue(wait_for(
+            lambda: self.s.request("GET", "/group/load-1", self.key).status == 200, 20))
+
     def test_acknowledged_writes_survive_sigkill(self):
         ids = []
         for i in range(20):
