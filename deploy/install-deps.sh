@@ -12,6 +12,7 @@ packages=(
   nginx             # the web server in front
   apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
   python3 curl      # the integration tests and the quick start's example
+  clang libclang-rt-14-dev  # the libFuzzer harnesses of the test suite (tests/fuzz)
 )
 
 missing=()

@@ -3,7 +3,9 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer (out of tree, in build-san/):
 #   1. the Check unit tests;
 #   2. the integration suite: that same groupd behind a real nginx (and Apache
-#      with mod_fcgid) on 127.0.0.1, so a memory error in the server fails a test.
+#      with mod_fcgid) on 127.0.0.1, so a memory error in the server fails a test;
+#   3. the libFuzzer harnesses (clang, in build-fuzz/), 20 s each
+#      (FUZZ_SECONDS overrides it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -22,3 +24,6 @@ echo "== integration tests: groupd (ASan + UBSan) behind nginx and Apache"
 make -s -j2 src/groupd src/groupctl
 cd "$top"
 GROUPD_BIN_DIR="$top/build-san/src" UBSAN_OPTIONS=print_stacktrace=1 python3 tests/integration/run.py
+
+echo "== fuzzing: each libFuzzer harness for ${FUZZ_SECONDS:-20} s"
+tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"
