@@ -289,7 +289,8 @@ static int by_group_seq(const void *a, const void *b)
 /* The last kept entry of each live group against the group's record. */
 static int check_feed_groups(struct check *k, struct seen *v, size_t n)
 {
-    qsort(v, n, sizeof *v, by_group_seq);
+    if (n > 1)
+        qsort(v, n, sizeof *v, by_group_seq);
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && v[i + 1].group == v[i].group)
             continue;

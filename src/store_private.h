@@ -15,6 +15,16 @@
 
 #include "store.h"
 
+#ifdef GROUPD_FAULTS
+/* Every write call of the store goes through the fault hooks. */
+#include "store_fault.h"
+#define mdb_put store_fault_put
+#define mdb_del store_fault_del
+#define mdb_cursor_put store_fault_cursor_put
+#define mdb_cursor_del store_fault_cursor_del
+#define mdb_txn_commit store_fault_commit
+#endif
+
 /* ---- key and record bytes (store_codec.c) ---- */
 
 /* Appends text to an index key: as it is when it fits, else its first

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as a newcomer and CI run it, on one build made with
 # AddressSanitizer + UndefinedBehaviorSanitizer (out of tree, in build-san/):
-#   1. the Check unit tests;
+#   1. the Check unit tests, fault injection included (every write under every
+#      failing store write call, tests/unit/check_faults.c);
 #   2. the integration suite: that same groupd behind a real nginx (and Apache
 #      with mod_fcgid) on 127.0.0.1, so a memory error in the server fails a test;
 #   3. the libFuzzer harnesses (clang, in build-fuzz/), 20 s each
@@ -14,7 +15,7 @@ deploy/install-deps.sh
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build-san
 cd build-san
-[ -f Makefile ] || "$top/configure" -q --enable-sanitizers
+[ -f Makefile ] || "$top/configure" -q --enable-sanitizers --enable-fault-injection
 
 echo "== unit tests (Check) under ASan + UBSan"
 make -s -j2 check VERBOSE=1 UBSAN_OPTIONS=print_stacktrace=1
