@@ -20,6 +20,17 @@ GROUPD = os.path.join(BIN, "groupd")
 GROUPCTL = os.path.join(BIN, "groupctl")
 PARAMS = os.path.join(ROOT, "deploy", "nginx", "groupd_fastcgi_params")
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# GROUPD_VALGRIND=DIR runs every groupd under valgrind's memcheck, one log per
+# process in DIR (tests/valgrind.sh reads them).
+VALGRIND = os.environ.get("GROUPD_VALGRIND")
+
+
+def wrapped(args):
+    if not VALGRIND:
+        return args
+    return ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite",
+            "--errors-for-leak-kinds=definite", "--track-fds=no", "--child-silent-after-fork=no",
+            f"--log-file={VALGRIND}/vg.%p.log"] + args
 
 
 def free_port():
@@ -139,8 +150,9 @@ class Stack:
                 "--workers", str(self.workers), "--log", self.log, *self.extra_args]
         if self.max_body:
             args += ["--max-body", str(self.max_body)]
-        self.groupd = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        if not wait_for(lambda: os.path.exists(self.sock) and len(children(self.groupd.pid)) >= self.workers):
+        self.groupd = subprocess.Popen(wrapped(args), stdin=subprocess.DEVNULL)
+        if not wait_for(lambda: os.path.exists(self.sock) and len(children(self.groupd.pid)) >= self.workers,
+                        60 if VALGRIND else 10):
             raise RuntimeError("groupd did not start: " + self.read_log())
 
     def start_fd0(self):
@@ -152,7 +164,7 @@ class Stack:
         args = [GROUPD, "--db", self.db, "--log", self.log]
         if self.max_body:
             args += ["--max-body", str(self.max_body)]
-        self.fd0 = subprocess.Popen(args, stdin=s.fileno())
+        self.fd0 = subprocess.Popen(wrapped(args), stdin=s.fileno())
         s.close()
 
     def start_nginx(self):

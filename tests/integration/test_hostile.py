@@ -102,6 +102,51 @@ class HostileTest(unittest.TestCase):
         self.assertEqual((r.status, r.json["errorCode"]), (400, "validation_failed"), r)
         self.assertIn("identifier.id", [c["field"] for c in r.json["context"]])
 
+    def test_documented_limits_answer_4xx_and_nothing_breaks(self):
+        g = self.group()
+        cases = [
+            # JSON nesting deeper than 16 levels.
+            ("POST", "/group?organisation=101", "application/json",
+             b'{"name":"x","a":' + b"[" * 17 + b"]" * 17 + b"}", 400, "invalid_json"),
+            # More than 100,000 JSON values, however small.
+            ("POST", "/group?organisation=101", "application/json",
+             b'{"name":"x","a":[' + b",".join([b"{}"] * 60000) + b"]}", 413, "payload_too_large"),
+            # A 32 MiB body of '['.
+            ("POST", "/group?organisation=101", "application/json", b"[" * (32 << 20), 413,
+             "payload_too_large"),
+            # 100,000 labels, in JSON and in a CSV cell.
+            ("POST", f"/group/{g['id']}/participant", "application/json",
+             b'{"email":"l@x.nl","labels":[' + b",".join(b'{"name":"l%d"}' % i for i in range(100000))
+             + b"]}", 413, "payload_too_large"),
+            ("POST", "/group/bulkImportParticipants", "text/csv",
+             b"groupId,email,labels\n%d,l@x.nl," % g["id"] + b"|".join(b"l%d" % i for i in range(100000))
+             + b"\n", 400, "invalid_csv"),
+            # A CSV of 1,000,000 empty lines: no header.
+            ("POST", "/group/bulkImportParticipants", "text/csv", b"\n" * 1000000, 400, "invalid_csv"),
+        ]
+        import time
+        for method, uri, ctype, body, status, code in cases:
+            t0 = time.monotonic()
+            r = self.s.request(method, uri, self.admin, raw=body, ctype=ctype)
+            self.assertEqual((r.status, r.json["errorCode"]), (status, code), (uri, body[:40]))
+            self.assertLess(time.monotonic() - t0, 30)
+        # A header line of a million empty lines is still read as nothing: 0 rows.
+        r = self.s.request("POST", "/group/bulkImportParticipants", self.admin,
+                           raw=b"groupId,email" + b"\n" * 1000000, ctype="text/csv")
+        self.assertEqual((r.status, r.json["imported"]["rows"]), (200, 0))
+        # More than 256 query parameters.
+        r = self.s.request("GET", "/group?" + "&".join(["status=active"] * 300), self.admin)
+        self.assertEqual((r.status, r.json["errorCode"]), (400, "invalid_query"))
+        # Huge parameters straight over FastCGI (a web server would cut them first).
+        status, _, body = self.fcgi("GET", "/group", key="k" * (1 << 20))
+        self.assertEqual(status, 401)
+        params = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/group/" + "x" * (1 << 20),
+                  "SCRIPT_NAME": "", "QUERY_STRING": "", "HTTP_API_KEY": self.admin,
+                  "HTTP_IF_NONE_MATCH": "\"" + "e" * (1 << 20) + "\""}
+        status, _, body = fcgi_request(self.s.sock, params)
+        self.assertEqual(status, 404)
+        self.assertEqual(self.s.request("GET", f"/group/{g['id']}", self.admin).status, 200)
+
     def test_keys_and_bodies_never_reach_the_log(self):
         secret = "very-secret-description-7f3a"
         self.group(description=secret)
