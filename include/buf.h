@@ -34,6 +34,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Writes v in decimal at p (at most 20 bytes, no NUL); returns the end. */
+char *u64_digits(char *p, uint64_t v);
 /* Appends v in decimal (no printf: this is on the read path). */
 void buf_add_u64(struct buf *b, uint64_t v);
 /* Appends `,"name":` (a JSON member after the first). */

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "problem.h"
 
@@ -56,6 +57,23 @@ enum csv_status csv_next(struct csv *c, struct csv_field *fields, size_t max, si
  * false when there were any. */
 bool csv_read_header(struct csv *c, const char *const *names, int n, int n_required, int *col_of,
                      struct problem *p);
+
+/* A row kept as offsets into the file: a cell per known column, from the
+ * record's first byte (CSV_MAX_RECORD fits 16 bits); len 0 = empty. */
+struct csv_cell {
+    uint16_t off, len;
+};
+/* Fills cells[0..n_cols) from the record's fields f[0..n) and the column
+ * map col_of (csv_read_header's); returns the record's first byte as an
+ * offset from base. */
+uint32_t csv_cells(const char *base, const struct csv_field *f, size_t n, const int *col_of,
+                   int n_cols, struct csv_cell *cells);
+/* Reads every remaining record, calling row for each; a malformed record
+ * adds an invalid_csv problem ("record"), and one that ends the input
+ * stops the reading. */
+void csv_each_record(struct csv *c,
+                     void (*row)(void *ctx, const struct csv_field *f, size_t n, long line),
+                     void *ctx, struct problem *p);
 
 /* A cell is given when it holds more than white space. */
 bool csv_cell_given(const char *s, size_t len);

@@ -57,7 +57,7 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-void buf_add_u64(struct buf *b, uint64_t v)
+char *u64_digits(char *p, uint64_t v)
 {
     char d[20];
     int n = 0;
@@ -65,7 +65,14 @@ void buf_add_u64(struct buf *b, uint64_t v)
         d[19 - n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    buf_add(b, d + 20 - n, (size_t)n);
+    memcpy(p, d + 20 - n, (size_t)n);
+    return p + n;
+}
+
+void buf_add_u64(struct buf *b, uint64_t v)
+{
+    char d[20];
+    buf_add(b, d, (size_t)(u64_digits(d, v) - d));
 }
 
 void buf_add_member(struct buf *b, const char *name)

@@ -176,3 +176,42 @@ bool csv_cell_given(const char *s, size_t len)
         text_trim(s, &len);
     return len > 0;
 }
+
+_Static_assert(CSV_MAX_RECORD <= UINT16_MAX, "cell offsets are 16 bits");
+
+uint32_t csv_cells(const char *base, const struct csv_field *f, size_t n, const int *col_of,
+                   int n_cols, struct csv_cell *cells)
+{
+    uint32_t at = (uint32_t)(f[0].s - base);
+    for (int c = 0; c < n_cols; c++) {
+        cells[c] = (struct csv_cell){0, 0};
+        if (col_of[c] < 0 || (size_t)col_of[c] >= n)
+            continue;
+        const struct csv_field *cf = &f[col_of[c]];
+        cells[c].off = (uint16_t)(cf->s - base - at);
+        cells[c].len = (uint16_t)cf->len;
+    }
+    return at;
+}
+
+void csv_each_record(struct csv *c,
+                     void (*row)(void *ctx, const struct csv_field *f, size_t n, long line),
+                     void *ctx, struct problem *p)
+{
+    struct csv_field f[CSV_MAX_FIELDS];
+    size_t n;
+    long line;
+    const char *error;
+    for (;;) {
+        enum csv_status st = csv_next(c, f, CSV_MAX_FIELDS, &n, &line, &error);
+        if (st == CSV_END)
+            break;
+        if (st == CSV_RECORD) {
+            row(ctx, f, n < CSV_MAX_FIELDS ? n : CSV_MAX_FIELDS, line);
+            continue;
+        }
+        problem_add(p, 400, "invalid_csv", line, "record", "%s", error);
+        if (st == CSV_FATAL)
+            break;
+    }
+}

@@ -52,18 +52,13 @@ static const char *const column_names[N_COLUMNS] = {"externalId", "name",       
  * and index entries take many times its row. */
 #define GROUP_IMPORT_DISK_PER_BYTE 40
 
-struct cell {
-    uint16_t off, len; /* from the record's start; len 0 = empty */
-};
-
 struct row {
     uint32_t at, line;
-    struct cell cell[N_COLUMNS];
+    struct csv_cell cell[N_COLUMNS];
     uint64_t gid; /* the existing group, 0 for a new one */
     uint32_t org; /* the organisation the row names or defaults to, 0 if none */
     bool bad;
 };
-_Static_assert(CSV_MAX_RECORD <= UINT16_MAX, "cell offsets are 16 bits");
 
 struct gimport {
     struct store *store;
@@ -74,6 +69,7 @@ struct gimport {
     size_t n_rows, cap_rows;
     uint32_t *by_ext; /* row indices sorted by externalId */
     struct problem *p;
+    const int *col_of; /* the header's column map */
 };
 
 static const char *cell_s(const struct gimport *im, const struct row *r, enum column c)
@@ -127,9 +123,9 @@ static void read_org(struct gimport *im, struct row *r)
         r->org = (uint32_t)v;
 }
 
-static void add_row(struct gimport *im, const struct csv_field *f, size_t n, long line,
-                    const int col_of[N_COLUMNS])
+static void add_row(void *ctx, const struct csv_field *f, size_t n, long line)
 {
+    struct gimport *im = ctx;
     if (im->n_rows == im->cap_rows) {
         im->cap_rows = im->cap_rows ? 2 * im->cap_rows : 1024;
         im->rows = realloc(im->rows, im->cap_rows * sizeof *im->rows);
@@ -139,14 +135,7 @@ static void add_row(struct gimport *im, const struct csv_field *f, size_t n, lon
     struct row *r = &im->rows[im->n_rows++];
     memset(r, 0, sizeof *r);
     r->line = (uint32_t)line;
-    r->at = (uint32_t)(f[0].s - im->csv);
-    for (int c = 0; c < N_COLUMNS; c++) {
-        if (col_of[c] < 0 || (size_t)col_of[c] >= n)
-            continue;
-        const struct csv_field *cf = &f[col_of[c]];
-        r->cell[c].off = (uint16_t)(cf->s - im->csv - r->at);
-        r->cell[c].len = (uint16_t)cf->len;
-    }
+    r->at = csv_cells(im->csv, f, n, im->col_of, N_COLUMNS, r->cell);
     im->p->line = line;
     size_t before = im->p->entries;
     struct group_text t = row_text(im, r);
@@ -158,25 +147,6 @@ static void add_row(struct gimport *im, const struct csv_field *f, size_t n, lon
     r->bad = im->p->entries != before;
 }
 
-static void read_rows(struct gimport *im, struct csv *csv, const int col_of[N_COLUMNS])
-{
-    struct csv_field f[CSV_MAX_FIELDS];
-    size_t n;
-    long line;
-    const char *error;
-    for (;;) {
-        enum csv_status st = csv_next(csv, f, CSV_MAX_FIELDS, &n, &line, &error);
-        if (st == CSV_END)
-            break;
-        if (st == CSV_RECORD) {
-            add_row(im, f, n, line, col_of);
-            continue;
-        }
-        problem_add(im->p, 400, "invalid_csv", line, "record", "%s", error);
-        if (st == CSV_FATAL)
-            break;
-    }
-}
 
 /* ---- step 2 ---- */
 
@@ -492,7 +462,8 @@ int group_import_csv(struct store *s, const struct principal *who, char *csv_tex
     int rc = -1;
     if (!csv_read_header(&csv, column_names, N_COLUMNS, 1, col_of, p))
         goto out;
-    read_rows(&im, &csv, col_of);
+    im.col_of = col_of;
+    csv_each_record(&csv, add_row, &im, p);
     im.by_ext = malloc((im.n_rows ? im.n_rows : 1) * sizeof *im.by_ext);
     if (!im.by_ext)
         abort();

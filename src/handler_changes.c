@@ -34,18 +34,6 @@ struct page {
     size_t tail_len, at_from; /* at_from: where `,"at"` starts in tail */
 };
 
-static char *put_u64(char *p, uint64_t v)
-{
-    char d[20];
-    int n = 0;
-    do {
-        d[19 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(p, d + 20 - n, (size_t)n);
-    return p + n;
-}
-
 static void build_tail(struct page *pg, const struct change_entry *e)
 {
     if (!pg->have_tail || pg->tail_at != e->at) {
@@ -54,7 +42,7 @@ static void build_tail(struct page *pg, const struct change_entry *e)
     }
     char *p = pg->tail;
     memcpy(p, ",\"group\":", 9);
-    p = put_u64(p + 9, e->group);
+    p = u64_digits(p + 9, e->group);
     pg->at_from = (size_t)(p - pg->tail);
     memcpy(p, ",\"at\":\"", 7);
     memcpy(p + 7, pg->at, ISO_TIME_LEN);
@@ -78,12 +66,12 @@ static int add_entry(void *ctx, const struct change_entry *e)
     if (pg->n)
         *p++ = ',';
     memcpy(p, "{\"seq\":", 7);
-    p = put_u64(p + 7, e->seq);
+    p = u64_digits(p + 7, e->seq);
     memcpy(p, ",\"type\":\"", 9);
     memcpy(p + 9, name, name_len);
     p += 9 + name_len;
     memcpy(p, "\",\"id\":", 7);
-    p = put_u64(p + 7, e->id);
+    p = u64_digits(p + 7, e->id);
     size_t from = change_type_in_group(e->type) ? 0 : pg->at_from;
     memcpy(p, pg->tail + from, pg->tail_len - from);
     p += pg->tail_len - from;

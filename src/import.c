@@ -39,19 +39,14 @@ static const char *const column_names[N_COLUMNS] = {"groupId", "email", "name", 
 /* Disk reserved per byte of CSV before an import writes (store_reserve_disk). */
 #define IMPORT_DISK_PER_BYTE 8
 
-struct cell {
-    uint16_t off, len; /* from the record's start (CSV_MAX_RECORD fits); len 0 = empty */
-};
-
 struct row {
     uint64_t email_hash; /* fnv1a of the e-mail's comparison form */
     uint32_t at;         /* the record's first byte in the file */
     uint32_t line;
     uint32_t slot; /* index into import.slots */
-    struct cell cell[N_COLUMNS];
+    struct csv_cell cell[N_COLUMNS];
     bool bad; /* a cell was reported already */
 };
-_Static_assert(CSV_MAX_RECORD <= UINT16_MAX, "cell offsets are 16 bits");
 
 struct slot {
     uint64_t gid;
@@ -72,6 +67,7 @@ struct import {
     size_t n_slots;
     uint32_t *order; /* row indices, sorted as a step needs */
     struct problem *p;
+    const int *col_of; /* the header's column map */
 };
 
 static const char *cell_s(const struct import *im, const struct row *r, enum column c)
@@ -120,9 +116,9 @@ static void check_group_cell(const struct import *im, struct row *r)
                         "must be a group id (digits); send external=true for externalIds");
 }
 
-static void add_row(struct import *im, const struct csv_field *f, size_t n, long line,
-                    const int col_of[N_COLUMNS])
+static void add_row(void *ctx, const struct csv_field *f, size_t n, long line)
 {
+    struct import *im = ctx;
     if (im->n_rows == im->cap_rows) {
         im->cap_rows = im->cap_rows ? 2 * im->cap_rows : 1024;
         im->rows = realloc(im->rows, im->cap_rows * sizeof *im->rows);
@@ -132,14 +128,7 @@ static void add_row(struct import *im, const struct csv_field *f, size_t n, long
     struct row *r = &im->rows[im->n_rows++];
     memset(r, 0, sizeof *r);
     r->line = (uint32_t)line;
-    r->at = (uint32_t)(f[0].s - im->csv);
-    for (int c = 0; c < N_COLUMNS; c++) {
-        if (col_of[c] < 0 || (size_t)col_of[c] >= n)
-            continue;
-        const struct csv_field *cf = &f[col_of[c]];
-        r->cell[c].off = (uint16_t)(cf->s - im->csv - r->at);
-        r->cell[c].len = (uint16_t)cf->len;
-    }
+    r->at = csv_cells(im->csv, f, n, im->col_of, N_COLUMNS, r->cell);
     im->p->line = line;
     size_t before = im->p->entries;
     check_group_cell(im, r);
@@ -156,25 +145,6 @@ static void add_row(struct import *im, const struct csv_field *f, size_t n, long
     r->bad = im->p->entries != before;
 }
 
-static void read_rows(struct import *im, struct csv *csv, const int col_of[N_COLUMNS])
-{
-    struct csv_field f[CSV_MAX_FIELDS];
-    size_t n;
-    long line;
-    const char *error;
-    for (;;) {
-        enum csv_status st = csv_next(csv, f, CSV_MAX_FIELDS, &n, &line, &error);
-        if (st == CSV_END)
-            break;
-        if (st == CSV_RECORD) {
-            add_row(im, f, n, line, col_of);
-            continue;
-        }
-        problem_add(im->p, 400, "invalid_csv", line, "record", "%s", error);
-        if (st == CSV_FATAL)
-            break;
-    }
-}
 
 /* ---- step 2: groups and repeats ---- */
 
@@ -532,7 +502,8 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     /* groupId and email are required. */
     if (!csv_read_header(&csv, column_names, N_COLUMNS, 2, col_of, p))
         goto out;
-    read_rows(&im, &csv, col_of);
+    im.col_of = col_of;
+    csv_each_record(&csv, add_row, &im, p);
     im.order = malloc((im.n_rows ? im.n_rows : 1) * sizeof *im.order);
     if (!im.order)
         abort();
