@@ -51,9 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         event_free(&ev);
         json_object_put(o);
     }
-    struct buf err = BUF_INIT;
-    problem_render(&p, &err);
-    buf_free(&err);
+    if (problem_any(&p)) {
+        struct buf err = BUF_INIT;
+        problem_render(&p, &err);
+        buf_free(&err);
+    }
     problem_free(&p);
     return 0;
 }
