@@ -448,7 +448,16 @@ int store_release_map(struct store *s)
 int store_write_commit(MDB_txn *txn)
 {
     MDB_env *env = mdb_txn_env(txn);
+    size_t id = mdb_txn_id(txn);
     int rc = mdb_txn_commit(txn);
+    if (rc)
+        return rc;
+    /* A transaction that wrote nothing commits as nothing (a no-op update
+     * stays free): the last committed id did not reach ours. */
+    MDB_envinfo info;
+    rc = mdb_env_info(env, &info);
+    if (!rc && info.me_last_txnid < id)
+        return 0;
     return rc ? rc : mdb_env_sync(env, 1);
 }
 
