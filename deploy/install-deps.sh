@@ -13,6 +13,7 @@ packages=(
   apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
   python3 curl      # the integration tests and the quick start's example
   clang libclang-rt-14-dev  # the libFuzzer harnesses of the test suite (tests/fuzz)
+  groff-base man-db # rendering the man pages (docs/man) in the test suite
 )
 
 missing=()

@@ -24,8 +24,8 @@ struct config {
 
 #define CONFIG_DEFAULT_MAX_BODY ((size_t)32 << 20)
 
-/* Returns 0, 1 when --help was asked for (usage printed), or -1 with err
- * filled. */
+/* Returns 0, 1 when --help or --version was asked for (printed), or -1
+ * with err filled. */
 int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 void config_free(struct config *cfg);
 /* "30d", "12h", "90m", "3600s" or "3600" (seconds) into ms; -1 when it is

@@ -159,7 +159,8 @@ static void usage(void)
     printf("usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
            "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
            "              [--log FILE] [--config FILE]\n"
-           "Without --listen, groupd serves the FastCGI socket on standard input.\n");
+           "       groupd --help | --version\n"
+           "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
 }
 
 int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
@@ -175,6 +176,10 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage();
+            return 1;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("groupd %s (database schema %d)\n", PACKAGE_VERSION, STORE_SCHEMA_VERSION);
             return 1;
         }
         if (strncmp(a, "--", 2) != 0) {

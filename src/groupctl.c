@@ -32,9 +32,9 @@
 #include "import.h"
 #include "store.h"
 
-static int usage(void)
+static void print_usage(FILE *to)
 {
-    fprintf(stderr,
+    fprintf(to,
             "usage: groupctl --db DIR [--map-size BYTES] COMMAND\n"
             "commands:\n"
             "  key create --top-organisation N [--organisation N ...] --role read|write|admin "
@@ -48,7 +48,13 @@ static int usage(void)
             "  backup DIR\n"
             "  export\n"
             "  stats\n"
-            "  check     (exit 1 and a report when an index differs from the records)\n");
+            "  check     (exit 1 and a report when an index differs from the records)\n"
+            "groupctl --help | --version; see groupctl(8)\n");
+}
+
+static int usage(void)
+{
+    print_usage(stderr);
     return 2;
 }
 
@@ -516,6 +522,14 @@ int main(int argc, char **argv)
     const char *db = NULL;
     size_t map_size = 0;
     int i = 1;
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("groupctl %s (database schema %d)\n", PACKAGE_VERSION, STORE_SCHEMA_VERSION);
+        return 0;
+    }
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (i + 1 >= argc)
             return usage();
