@@ -14,6 +14,7 @@ packages=(
   python3 curl      # the integration tests and the quick start's example
   clang libclang-rt-14-dev  # the libFuzzer harnesses of the test suite (tests/fuzz)
   groff-base man-db # rendering the man pages (docs/man) in the test suite
+  systemd           # systemd-analyze: the unit is verified offline in the test suite
 )
 
 missing=()

@@ -55,5 +55,26 @@ class CliTest(unittest.TestCase):
             self.assertIn(f"Cm {word}", groupctl_page, command)
 
 
+class UnitTest(unittest.TestCase):
+    """deploy/systemd/groupd.service: valid, and hardened (CI cannot boot systemd,
+    so this checks the unit offline)."""
+
+    def test_unit_verifies_and_is_hardened(self):
+        import tempfile
+        with open(os.path.join(ROOT, "deploy", "systemd", "groupd.service")) as f:
+            unit = f.read().replace("/usr/local/bin/groupd", GROUPD)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "groupd.service")
+            with open(path, "w") as f:
+                f.write(unit)
+            r = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
+                               text=True, timeout=60, cwd=d)
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
+            r = subprocess.run(["systemd-analyze", "security", "--offline=true", path],
+                               capture_output=True, text=True, timeout=60, cwd=d)
+            score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout).group(1))
+            self.assertLessEqual(score, 2.0, r.stdout[-2000:])
+
+
 if __name__ == "__main__":
     unittest.main()
