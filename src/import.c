@@ -497,9 +497,9 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     csv_open(&csv, csv_text, len);
     int col_of[N_COLUMNS];
     int rc = -1;
-    /* Without a usable header there are no rows to speak of; bad rows are
-     * reported together with unknown groups and repeats below. */
-    /* groupId and email are required. */
+    /* Without a usable header (groupId and email are required) there are
+     * no rows to speak of; bad rows are reported together with unknown
+     * groups and repeats below. */
     if (!csv_read_header(&csv, column_names, N_COLUMNS, 2, col_of, p))
         goto out;
     im.col_of = col_of;
