@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages groupd needs to build, test and run, when any
-# is missing.  Runs apt-get as root (directly, or through sudo).
+# Installs the Debian packages groupd needs to build and run, when any is
+# missing; with --tests, also those the test suite needs.  Runs apt-get as
+# root (directly, or through sudo).
 set -euo pipefail
 
 packages=(
@@ -10,12 +11,23 @@ packages=(
   libutf8proc-dev   # Unicode case folding and accent removal for sorting and search
   lmdb-utils        # mdb_stat / mdb_dump for operators
   nginx             # the web server in front
-  apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
-  python3 curl      # the integration tests and the quick start's example
-  clang libclang-rt-14-dev  # the libFuzzer harnesses of the test suite (tests/fuzz)
-  groff-base man-db # rendering the man pages (docs/man) in the test suite
-  systemd           # systemd-analyze: the unit is verified offline in the test suite
+  python3 curl      # the quick start's example (and the integration tests)
 )
+if [ "${1:-}" = --tests ]; then
+  packages+=(
+    apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
+    clang libclang-rt-14-dev  # the libFuzzer harnesses (tests/fuzz)
+    groff-base man-db # rendering the man pages (docs/man)
+    systemd           # systemd-analyze: the unit is verified offline
+    prometheus        # promtool check metrics
+    python3-jsonschema  # every answer is checked against docs/openapi.json
+    chromium          # the /docs/ page, loaded headless
+    debhelper dpkg-dev lintian fakeroot  # the Debian package is built, checked and installed
+  )
+  # npm (for the pinned docs page and @redocly/cli) comes with Node.js;
+  # Debian's nodejs only when no Node.js is installed at all.
+  command -v npm >/dev/null || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,13 +10,20 @@
 #define GROUPD_APP_H
 
 #include "http.h"
+#include "metrics.h"
 #include "store.h"
 
 struct app {
     struct store *store;
     void (*log_error)(const char *request_id, const char *what, int rc);
+    struct metrics *metrics; /* NULL: not counted (GET /metrics shows no requests) */
 };
 
-void app_handle(struct app *app, struct request *req, struct reply *rep);
+/* Returns the route the request was counted under: a row of the route
+ * table, or the last index for a path no route matches. */
+size_t app_handle(struct app *app, struct request *req, struct reply *rep);
+/* Every route's template ("/group/{id}"), by the index app_handle returns;
+ * the last is "other".  Returns how many. */
+size_t router_route_names(const char *const **names);
 
 #endif

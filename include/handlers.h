@@ -113,6 +113,6 @@ handler_fn event_list, event_create, event_get, event_replace, event_remove;
 /* handler_changes.c */
 handler_fn changes_list;
 /* handler_service.c */
-handler_fn service_health;
+handler_fn service_health, service_metrics, service_openapi;
 
 #endif

@@ -45,6 +45,8 @@ struct reply {
     void *sink_ctx;
     bool started;       /* headers have gone to the sink */
     size_t body_bytes;  /* body bytes produced, sent or not */
+    const char *content_type; /* NULL: application/json; charset=utf-8 */
+    bool head;          /* a HEAD request: headers only, the body is counted, not sent */
 };
 
 void request_init(struct request *r);

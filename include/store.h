@@ -74,6 +74,9 @@ struct store {
     char errmsg[160];     /* what failed in store_open */
 };
 
+/* The bulk imports, as the store records them. */
+enum store_import { STORE_IMPORT_PARTICIPANTS, STORE_IMPORT_GROUPS, STORE_IMPORT_KINDS };
+
 /* ---- environment and transactions (store_env.c) ---- */
 
 /* Opens (creating if needed) the database in directory dir, creates the
@@ -95,6 +98,13 @@ int store_write_commit(MDB_txn *txn);
  * beyond the last used page.  MDB_MAP_FULL when the disk is full. */
 int store_reserve_disk(struct store *s, size_t bytes);
 void store_write_abort(MDB_txn *txn);
+/* A bulk import's write transaction: store_write_begin, then disk for
+ * `reserve` more bytes (store_reserve_disk) and none of the pages this
+ * process mapped before (store_release_map).  Nothing is left open on
+ * failure. */
+int store_import_begin(struct store *s, size_t reserve, MDB_txn **txn);
+/* Records the import (kind, rows, now: for /metrics) and commits it. */
+int store_import_commit(struct store *s, MDB_txn *txn, enum store_import kind, uint64_t rows);
 /* Unmaps the database pages this process has touched, without losing any
  * (they stay in the page cache; see store_env.c).  A long write calls it
  * now and then so the worker's resident memory does not grow with it. */
@@ -113,6 +123,24 @@ size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]
 int store_usage(struct store *s, size_t *map_size, size_t *used);
 /* Consistent hot copy into an empty directory. */
 int store_backup(struct store *s, const char *dir);
+
+/* ---- what an operator watches (store_figures.c) ---- */
+
+struct store_figures {
+    /* Records stored: LMDB keeps each database's entry count in its root
+     * record, so reading them is O(1), never a scan.  Soft-deleted groups
+     * count until purged. */
+    uint64_t groups, participants, events;
+    size_t map_size, map_used; /* bytes */
+    unsigned readers_used;     /* reader slots held by live processes */
+    unsigned readers_max;
+    struct {
+        int64_t at_ms; /* 0: never */
+        uint64_t rows;
+    } last_import[STORE_IMPORT_KINDS];
+};
+
+int store_figures(struct store *s, MDB_txn *txn, struct store_figures *f);
 
 /* ---- meta counters (store_meta.c) ---- */
 

@@ -117,6 +117,7 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
                       unsigned long serial)
 {
     int64_t started = clock_mono_us();
+    metrics_request_begin(app->metrics);
     struct request req;
     request_init(&req);
     snprintf(req.request_id, sizeof req.request_id, "%x-%lx", (unsigned)worker_pid, serial);
@@ -136,10 +137,12 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     reply_init(&rep);
     rep.sink = fcgi_sink;
     rep.sink_ctx = fr->out;
-    app_handle(app, &req, &rep);
+    size_t route = app_handle(app, &req, &rep);
     reply_finish(&rep);
+    int64_t took = clock_mono_us() - started;
+    metrics_request_end(app->metrics, route, rep.status, took);
     log_request(req.method, req.path.data ? req.path.data : "/", rep.status, rep.body_bytes,
-                (long long)(clock_mono_us() - started), req.request_id);
+                (long long)took, req.request_id);
     size_t big = req.body.cap + rep.body.cap;
     reply_free(&rep);
     request_free(&req);

@@ -470,19 +470,15 @@ int group_import_csv(struct store *s, const struct principal *who, char *csv_tex
     /* by_ext[0..n_sorted): the rows that were good when sorted. */
     size_t n_sorted = find_repeats(&im);
     MDB_txn *txn;
-    rc = store_write_begin(s, &txn);
+    rc = store_import_begin(s, GROUP_IMPORT_DISK_PER_BYTE * len, &txn);
     if (rc)
         goto out;
-    rc = store_reserve_disk(s, GROUP_IMPORT_DISK_PER_BYTE * len);
-    if (!rc)
-        rc = store_release_map(s);
-    if (!rc)
-        rc = import_in(&im, txn, n_sorted, sum);
+    rc = import_in(&im, txn, n_sorted, sum);
     if (rc) {
         store_write_abort(txn);
         goto out;
     }
-    rc = store_write_commit(txn);
+    rc = store_import_commit(s, txn, STORE_IMPORT_GROUPS, im.n_rows);
     sum->rows = im.n_rows;
 out:
     p->line = 0;

@@ -508,18 +508,11 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
     if (!im.order)
         abort();
     MDB_txn *txn;
-    rc = store_write_begin(s, &txn);
+    /* The records and index entries of a row take a few times its bytes. */
+    rc = store_import_begin(s, IMPORT_DISK_PER_BYTE * len, &txn);
     if (rc)
         goto out;
-    /* The records and index entries of a row take a few times its bytes. */
-    rc = store_reserve_disk(s, IMPORT_DISK_PER_BYTE * len);
-    /* The worker's resident set still holds every database page it has
-     * read or written since it started; none of them is its own memory
-     * (store_release_map), so the import starts from none. */
-    if (!rc)
-        rc = store_release_map(s);
-    if (!rc)
-        rc = check_groups(&im, txn);
+    rc = check_groups(&im, txn);
     struct problem conflicts;
     problem_init(&conflicts);
     if (!rc)
@@ -535,7 +528,7 @@ int import_csv(struct store *s, const struct principal *who, char *csv_text, siz
         store_write_abort(txn);
         goto out;
     }
-    rc = store_write_commit(txn);
+    rc = store_import_commit(s, txn, STORE_IMPORT_PARTICIPANTS, im.n_rows);
     sum->rows = im.n_rows;
     sum->groups = im.n_slots;
 out:

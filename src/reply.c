@@ -53,8 +53,11 @@ static int send_headers(struct reply *r, bool complete)
     buf_addc(&h, ' ');
     buf_adds(&h, http_reason(r->status));
     buf_add(&h, "\r\n", 2);
-    if (r->status != 304)
-        buf_adds(&h, "Content-Type: application/json; charset=utf-8\r\n");
+    if (r->status != 304) {
+        buf_adds(&h, "Content-Type: ");
+        buf_adds(&h, r->content_type ? r->content_type : "application/json; charset=utf-8");
+        buf_add(&h, "\r\n", 2);
+    }
     if (complete && r->status != 304) {
         buf_adds(&h, "Content-Length: ");
         buf_add_u64(&h, r->body.len);
@@ -75,7 +78,8 @@ void reply_write(struct reply *r, const char *data, size_t len)
     if (r->sink && r->body.len >= REPLY_FLUSH_AT) {
         if (!r->started)
             send_headers(r, false);
-        r->sink(r->sink_ctx, r->body.data, r->body.len);
+        if (!r->head)
+            r->sink(r->sink_ctx, r->body.data, r->body.len);
         buf_reset(&r->body);
     }
 }
@@ -96,7 +100,8 @@ void reply_take(struct reply *r, struct buf *b)
     r->body_bytes += r->body.len;
     if (r->sink && r->body.len >= REPLY_FLUSH_AT) {
         send_headers(r, false);
-        r->sink(r->sink_ctx, r->body.data, r->body.len);
+        if (!r->head)
+            r->sink(r->sink_ctx, r->body.data, r->body.len);
         buf_reset(&r->body);
     }
 }
@@ -108,7 +113,7 @@ int reply_finish(struct reply *r)
     int rc = 0;
     if (!r->started)
         rc = send_headers(r, true);
-    if (!rc && r->body.len && r->status != 304)
+    if (!rc && r->body.len && r->status != 304 && !r->head)
         rc = r->sink(r->sink_ctx, r->body.data, r->body.len);
     buf_reset(&r->body);
     return rc;
@@ -117,6 +122,7 @@ int reply_finish(struct reply *r)
 void reply_problem(struct reply *r, const struct problem *p)
 {
     r->status = p->status;
+    r->content_type = NULL;
     buf_reset(&r->body);
     r->body_bytes = 0;
     struct buf json = BUF_INIT;

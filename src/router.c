@@ -8,6 +8,7 @@
  * are tried in table order, literal ones before those with parameters, so
  * the first row that matches path and method wins.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,6 +28,8 @@ struct route {
 
 static const struct route routes[] = {
     {{"health"}, M_GET, 0, BODY_NONE, service_health},
+    {{"metrics"}, M_GET, 0, BODY_NONE, service_metrics},
+    {{"openapi.json"}, M_GET, 0, BODY_NONE, service_openapi},
     {{"changes"}, M_GET, ROLE_READ, BODY_NONE, changes_list},
     {{"group"}, M_GET, ROLE_READ, BODY_NONE, group_list},
     {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
@@ -52,6 +55,39 @@ static const struct route routes[] = {
     {{"group", ":id"}, M_DELETE, ROLE_WRITE, BODY_NONE, group_delete},
 };
 
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(N_ROUTES + 1 <= METRICS_MAX_ROUTES, "metrics count each route row");
+
+/* "/group/{id}/event/{eid}" for the pattern group, :id, event, :eid. */
+static void route_template(const struct route *r, char *out, size_t len)
+{
+    size_t at = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < CALL_MAX_SEGMENTS && r->pattern[i]; i++) {
+        const char *seg = r->pattern[i];
+        int n = seg[0] == ':' ? snprintf(out + at, len - at, "/{%s}", seg + 1)
+                              : snprintf(out + at, len - at, "/%s", seg);
+        if (n < 0 || (size_t)n >= len - at)
+            break;
+        at += (size_t)n;
+    }
+}
+
+size_t router_route_names(const char *const **names)
+{
+    static char text[N_ROUTES][64];
+    static const char *list[N_ROUTES + 1];
+    if (!list[0]) {
+        for (size_t i = 0; i < N_ROUTES; i++) {
+            route_template(&routes[i], text[i], sizeof text[i]);
+            list[i] = text[i];
+        }
+        list[N_ROUTES] = "other"; /* no route matched the path */
+    }
+    *names = list;
+    return N_ROUTES + 1;
+}
+
 static unsigned method_bit(const char *m)
 {
     static const struct {
@@ -75,6 +111,8 @@ static void allow_header(struct reply *rep, unsigned methods)
         if (allow[0])
             strcat(allow, ", ");
         strcat(allow, names[i]);
+        if (i == 0)
+            strcat(allow, ", HEAD");
     }
     reply_header(rep, "Allow", "%s", allow);
 }
@@ -139,25 +177,36 @@ bool call_failed(struct call *c, struct problem *p)
     return any;
 }
 
-static void dispatch(struct call *c)
+/* Returns the index of the row that matched the path (N_ROUTES: none). */
+static size_t dispatch(struct call *c)
 {
     struct request *req = c->req;
     if (!split_path(c)) {
         reply_error(c->rep, 404, "not_found", "no such route");
-        return;
+        return N_ROUTES;
     }
     unsigned want = method_bit(req->method), allowed = 0;
+    /* HEAD is GET without the body. */
+    if (strcmp(req->method, "HEAD") == 0) {
+        want = M_GET;
+        c->rep->head = true;
+    }
     const struct route *route = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !route; i++) {
+    size_t matched = N_ROUTES;
+    for (size_t i = 0; i < N_ROUTES && !route; i++) {
         if (!pattern_matches(&routes[i], c))
             continue;
+        if (matched == N_ROUTES)
+            matched = i;
         allowed |= routes[i].methods;
-        if (routes[i].methods & want)
+        if (routes[i].methods & want) {
             route = &routes[i];
+            matched = i;
+        }
     }
     if (!allowed) {
         reply_error(c->rep, 404, "not_found", "no such route");
-        return;
+        return matched;
     }
     if (!route) {
         allow_header(c->rep, allowed);
@@ -170,7 +219,7 @@ static void dispatch(struct call *c)
                         req->method);
         else
             reply_error(c->rep, 405, "method_not_allowed", "this method is not allowed here");
-        return;
+        return matched;
     }
     int rc = store_read_begin(c->store, &c->rtxn);
     if (rc) {
@@ -178,60 +227,67 @@ static void dispatch(struct call *c)
         if (c->app->log_error)
             c->app->log_error(req->request_id, "read transaction", rc);
         reply_error(c->rep, 503, "unavailable", "the store cannot be read");
-        return;
+        return matched;
     }
     if (route->role) {
         if (!req->api_key) {
             reply_error(c->rep, 401, "unauthenticated",
                         "an API key is required (api-key header or Authorization: Bearer)");
-            return;
+            return matched;
         }
         rc = apikey_authenticate(c->store, c->rtxn, req->api_key, &c->who);
         if (rc == MDB_NOTFOUND) {
             reply_error(c->rep, 401, "unauthenticated", "the API key is unknown or revoked");
-            return;
+            return matched;
         }
         if (rc) {
             call_store_error(c, "authentication", rc);
-            return;
+            return matched;
         }
         if (c->who.role < route->role) {
             reply_error(c->rep, 403, "forbidden", "a %s key may not do this",
                         role_name(c->who.role));
-            return;
+            return matched;
         }
     }
     if (req->body_too_large) {
         reply_error(c->rep, 413, "payload_too_large", "the request body is larger than allowed");
-        return;
+        return matched;
     }
     if (route->body == BODY_JSON && (req->content_type || req->body.len) &&
         !is_json(req->content_type)) {
         reply_error(c->rep, 415, "unsupported_media_type",
                     "the request body must be sent as Content-Type: application/json");
-        return;
+        return matched;
     }
     if (route->body == BODY_CSV && !content_type_is(req->content_type, "text/csv") &&
         !content_type_is(req->content_type, "multipart/form-data")) {
         reply_error(c->rep, 415, "unsupported_media_type",
                     "the file must be sent as multipart/form-data (field \"file\") or as text/csv");
-        return;
+        return matched;
     }
     if (req->body_cut) {
         reply_error(c->rep, 400, route->body == BODY_CSV ? "invalid_csv" : "invalid_json",
                     "the request body ended before the length it announced; nothing was done");
-        return;
+        return matched;
+    }
+    /* The service endpoints (no key) take no parameters: their query
+     * string is not read. */
+    if (!route->role) {
+        route->fn(c);
+        return matched;
     }
     query_parse(&c->query, req->query_string.data);
     if (c->query.too_many) {
         reply_error(c->rep, 400, "invalid_query", "the query string has more than %d parameters",
                     QUERY_MAX_PARAMS);
-        return;
+        return matched;
     }
     route->fn(c);
+    return matched;
 }
 
-void app_handle(struct app *app, struct request *req, struct reply *rep)
+size_t app_handle(struct app *app, struct request *req, struct reply *rep)
 {
     struct call c;
     memset(&c, 0, sizeof c);
@@ -240,10 +296,11 @@ void app_handle(struct app *app, struct request *req, struct reply *rep)
     c.req = req;
     c.rep = rep;
     reply_header(rep, "X-Request-Id", "%s", req->request_id);
-    dispatch(&c);
+    size_t route = dispatch(&c);
     if (c.rtxn)
         store_read_end(c.store);
     query_free(&c.query);
     for (size_t i = 0; i < CALL_MAX_SEGMENTS; i++)
         buf_free(&c.seg[i]);
+    return route;
 }

@@ -17,6 +17,7 @@
 #include "apikey.h"
 #include "front.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #define LISTEN_BACKLOG 4096
@@ -59,7 +60,7 @@ static void ignore(int sig)
 
 /* ---- one worker ---- */
 
-static int worker_run(const struct config *cfg, int listen_fd)
+static int worker_run(const struct config *cfg, int listen_fd, struct metrics *metrics)
 {
     static const int sigs[] = {SIGTERM, SIGINT};
     sigset_t blocked, idle;
@@ -88,7 +89,7 @@ static int worker_run(const struct config *cfg, int listen_fd)
         store_close(&store);
         return 1;
     }
-    struct app app = {&store, log_store_error};
+    struct app app = {&store, log_store_error, metrics};
     struct front_opts o = {cfg->max_body, &idle};
     int rc = front_serve(listen_fd, &app, &o, &got_term);
     store_close(&store);
@@ -105,7 +106,9 @@ static int worker_run(const struct config *cfg, int listen_fd)
 struct pool {
     const struct config *cfg;
     int listen_fd;
+    struct metrics *metrics;
     pid_t pid[MAX_WORKERS]; /* 0: the slot waits for due[] */
+    unsigned gen[MAX_WORKERS]; /* the worker's generation: which metrics slot it has */
     time_t started[MAX_WORKERS];
     time_t due[MAX_WORKERS];      /* when a waiting slot is tried again */
     unsigned fails[MAX_WORKERS];  /* failed starts in a row */
@@ -115,6 +118,7 @@ struct pool {
 
 static pid_t spawn(struct pool *p, int slot)
 {
+    unsigned gen = p->gen[slot] + 1;
     pid_t pid = fork();
     if (pid < 0) {
         log_message("fork: %s", strerror(errno));
@@ -125,8 +129,10 @@ static pid_t spawn(struct pool *p, int slot)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &sa, NULL);
-        _exit(worker_run(p->cfg, p->listen_fd));
+        metrics_use_slot(p->metrics, (unsigned)slot, gen);
+        _exit(worker_run(p->cfg, p->listen_fd, p->metrics));
     }
+    p->gen[slot] = gen;
     p->pid[slot] = pid;
     p->started[slot] = time(NULL);
     return pid;
@@ -155,6 +161,7 @@ static void reap(struct pool *p)
             continue;
         p->pid[slot] = 0;
         p->restarts++;
+        metrics_worker_ended(p->metrics, (unsigned)slot, p->gen[slot], 1);
         const char *how = WIFSIGNALED(status) ? "signal" : "status";
         int code = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
         if (now - p->started[slot] >= START_WINDOW_SECONDS) {
@@ -208,6 +215,7 @@ static void replace_all(struct pool *p)
     log_message("SIGHUP: replacing %d workers one by one", p->n);
     for (int i = 0; i < p->n; i++) {
         pid_t old = p->pid[i];
+        unsigned old_gen = p->gen[i];
         if (spawn(p, i) < 0) {
             p->pid[i] = old;
             continue;
@@ -219,6 +227,7 @@ static void replace_all(struct pool *p)
             kill(old, SIGKILL);
             wait_for(old, 5);
         }
+        metrics_worker_ended(p->metrics, (unsigned)i, old_gen, 0);
     }
 }
 
@@ -290,6 +299,13 @@ static int master_run(const struct config *cfg)
     p.cfg = cfg;
     p.listen_fd = fd;
     p.n = cfg->workers;
+    /* Mapped before the first fork: every worker adds to the same segment. */
+    p.metrics = metrics_map((unsigned)p.n);
+    if (!p.metrics) {
+        log_message("cannot map the metrics segment: %s", strerror(errno));
+        close(fd);
+        return 1;
+    }
     for (int i = 0; i < p.n; i++)
         spawn(&p, i);
     log_message("listening on %s with %d workers", cfg->listen, p.n);
@@ -314,6 +330,7 @@ static int master_run(const struct config *cfg)
     stop_all(&p);
     if (unix_path[0])
         unlink(unix_path);
+    metrics_unmap(p.metrics);
     log_message("stopped");
     return 0;
 }
@@ -326,5 +343,8 @@ int server_run(const struct config *cfg)
     }
     if (cfg->listen)
         return master_run(cfg);
-    return worker_run(cfg, 0);
+    struct metrics *m = metrics_map(1);
+    int rc = worker_run(cfg, 0, m);
+    metrics_unmap(m);
+    return rc;
 }

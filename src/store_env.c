@@ -18,6 +18,7 @@
  * last used one (store_reserve_disk); a full disk then fails that allocation and
  * the write answers "database full" before anything is changed.
  */
+#include "clock.h"
 #include "store_private.h"
 
 #include <errno.h>
@@ -462,6 +463,32 @@ int store_write_commit(MDB_txn *txn)
 }
 
 void store_write_abort(MDB_txn *txn) { mdb_txn_abort(txn); }
+
+int store_import_begin(struct store *s, size_t reserve, MDB_txn **txn)
+{
+    int rc = store_write_begin(s, txn);
+    if (rc)
+        return rc;
+    rc = store_reserve_disk(s, reserve);
+    /* The worker's resident set still holds every database page it has
+     * read or written since it started; none of them is its own memory,
+     * so the import starts from none. */
+    if (!rc)
+        rc = store_release_map(s);
+    if (rc)
+        mdb_txn_abort(*txn);
+    return rc;
+}
+
+int store_import_commit(struct store *s, MDB_txn *txn, enum store_import kind, uint64_t rows)
+{
+    int rc = store_note_import(s, txn, kind, rows, clock_now_ms());
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return store_write_commit(txn);
+}
 
 int store_usage(struct store *s, size_t *map_size, size_t *used)
 {

@@ -62,6 +62,9 @@ int store_feed_next(struct feed_record *r, struct change_entry *e);
 /* Reserves n change sequence numbers; *first is the first of them. */
 int store_reserve_seqs(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
 /* A counter under a meta name (0 when absent) and setting one. */
+/* Inside an import's write transaction: `rows` rows at now_ms (store_figures.c). */
+int store_note_import(struct store *s, MDB_txn *txn, enum store_import kind, uint64_t rows,
+                      int64_t now_ms);
 int store_meta_get(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t *v);
 int store_meta_put(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t v);
 

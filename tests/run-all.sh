@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-deploy/install-deps.sh
+deploy/install-deps.sh --tests
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build-san
 cd build-san

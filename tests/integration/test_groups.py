@@ -187,7 +187,12 @@ class GroupsTest(unittest.TestCase):
         self.assertError(self.s.request("GET", "/nothing-here", self.admin), 404, "not_found")
         r = self.s.request("PATCH", "/group", self.admin, {})
         self.assertError(r, 405, "method_not_allowed")
-        self.assertEqual(r.header("allow"), "GET, POST")
+        self.assertEqual(r.header("allow"), "GET, HEAD, POST")
+        # HEAD is GET without the body: the same status and headers.
+        g = self.s.request("GET", "/group", self.admin)
+        h = self.s.request("HEAD", "/group", self.admin)
+        self.assertEqual((h.status, h.body, h.header("etag")), (200, "", g.header("etag")))
+        self.assertEqual(self.s.request("HEAD", "/group").status, 401)
         self.assertError(self.s.request("GET", "/group"), 401, "unauthenticated")
         self.assertError(self.s.request("GET", "/group", "gdk_1_nope"), 401, "unauthenticated")
         self.assertError(self.s.request("GET", "/group", self.revoked), 401, "unauthenticated")
