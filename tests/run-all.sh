@@ -4,7 +4,8 @@
 #   1. the Check unit tests, fault injection included (every write under every
 #      failing store write call, tests/unit/check_faults.c);
 #   2. the integration suite: that same groupd behind a real nginx (and Apache
-#      with mod_fcgid) on 127.0.0.1, so a memory error in the server fails a test;
+#      with mod_fcgid) on 127.0.0.1, so a memory error in the server fails a test,
+#      every JSON answer validated against docs/openapi.json;
 #   3. the libFuzzer harnesses (clang, in build-fuzz/), 20 s each
 #      (FUZZ_SECONDS overrides it).
 set -euo pipefail
@@ -24,7 +25,11 @@ grep -h "Checks:" tests/unit/*.log
 echo "== integration tests: groupd (ASan + UBSan) behind nginx and Apache"
 make -s -j2 src/groupd src/groupctl
 cd "$top"
-GROUPD_BIN_DIR="$top/build-san/src" UBSAN_OPTIONS=print_stacktrace=1 python3 tests/integration/run.py
+# The docs page and the OpenAPI linter, at the versions docs/site/package-lock.json pins.
+npm ci --prefix docs/site --no-audit --no-fund --loglevel=error
+# Debian's python3, for Debian's python3-jsonschema (every answer is checked
+# against docs/openapi.json).
+GROUPD_BIN_DIR="$top/build-san/src" UBSAN_OPTIONS=print_stacktrace=1 /usr/bin/python3 tests/integration/run.py
 
 echo "== fuzzing: each libFuzzer harness for ${FUZZ_SECONDS:-20} s"
 tests/fuzz/run.sh "${FUZZ_SECONDS:-20}"

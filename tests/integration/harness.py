@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+import contract
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("GROUPD_BIN_DIR", os.path.join(ROOT, "src"))
 GROUPD = os.path.join(BIN, "groupd")
@@ -110,6 +112,10 @@ def http_request(port, method, path, key=None, body=None, ctype=None, headers=No
     r = conn.getresponse()
     resp = Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode())
     conn.close()
+    # groupd stamps every answer with X-Request-Id; one without it came from
+    # the web server itself (a 502 while groupd stops), not from groupd.
+    if resp.header("x-request-id"):
+        contract.check(method, path, resp.status, resp.header("content-type"), resp.body)
     return resp
 
 
@@ -380,6 +386,16 @@ def fcgi_request(sock_path, params, body=b"", send_body=None, timeout=30):
                     k, _, v = line.partition(":")
                     headers[k.strip().lower()] = v.strip()
                 status = int(headers.get("status", "200").split()[0])
+                p = {(k.decode() if isinstance(k, bytes) else k): v for k, v in params.items()}
+                method = p.get("REQUEST_METHOD", "GET")
+                uri = p.get("REQUEST_URI", "/")
+                uri = uri.decode("latin-1") if isinstance(uri, bytes) else uri
+                script = p.get("SCRIPT_NAME", "")
+                script = script.decode("latin-1") if isinstance(script, bytes) else script
+                if script and uri.startswith(script):
+                    uri = uri[len(script):]
+                contract.check(method.decode("latin-1") if isinstance(method, bytes) else method,
+                               uri, status, headers.get("content-type"), payload.decode("utf-8", "replace"))
                 return status, headers, payload
     s.close()
     raise RuntimeError("groupd closed the connection without ending the request")

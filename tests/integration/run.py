@@ -13,6 +13,8 @@ def main():
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
+    import contract
+    print(f"{contract.checked['answers']} answers checked against docs/openapi.json")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and result.testsRun > 0 else 1
 
