@@ -24,10 +24,10 @@ if [ "${1:-}" = --tests ]; then
     chromium          # the /docs/ page, loaded headless
     debhelper dpkg-dev lintian fakeroot  # the Debian package is built, checked and installed
   )
-  # npm (for the pinned docs page and @redocly/cli) comes with Node.js;
-  # Debian's nodejs only when no Node.js is installed at all.
-  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
+# npm fetches the pinned Redoc for the /docs/ page (and, for the tests,
+# @redocly/cli); Debian's nodejs and npm only when there is no npm at all.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -23,10 +23,10 @@ make -s -j2 check VERBOSE=1 UBSAN_OPTIONS=print_stacktrace=1
 grep -h "Checks:" tests/unit/*.log
 
 echo "== integration tests: groupd (ASan + UBSan) behind nginx and Apache"
-make -s -j2 src/groupd src/groupctl
-cd "$top"
 # The docs page and the OpenAPI linter, at the versions docs/site/package-lock.json pins.
-npm ci --prefix docs/site --no-audit --no-fund --loglevel=error
+npm ci --prefix "$top/docs/site" --no-audit --no-fund --loglevel=error
+make -s -j2 src/groupd src/groupctl docs-site
+cd "$top"
 # Debian's python3, for Debian's python3-jsonschema (every answer is checked
 # against docs/openapi.json).
 GROUPD_BIN_DIR="$top/build-san/src" UBSAN_OPTIONS=print_stacktrace=1 /usr/bin/python3 tests/integration/run.py

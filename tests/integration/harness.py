@@ -21,6 +21,8 @@ BIN = os.environ.get("GROUPD_BIN_DIR", os.path.join(ROOT, "src"))
 GROUPD = os.path.join(BIN, "groupd")
 GROUPCTL = os.path.join(BIN, "groupctl")
 PARAMS = os.path.join(ROOT, "deploy", "nginx", "groupd_fastcgi_params")
+# The /docs/ page as `make docs-site` assembles it beside the binaries.
+DOCS = os.environ.get("GROUPD_DOCS_DIR", os.path.join(os.path.dirname(BIN), "docs-site"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # GROUPD_VALGRIND=DIR runs every groupd under valgrind's memcheck, one log per
 # process in DIR (tests/valgrind.sh reads them).
@@ -194,8 +196,10 @@ http {{
   {body}
   client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
   uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  include /etc/nginx/mime.types;
   server {{
     listen 127.0.0.1:{self.port};
+    location /docs/ {{ alias {DOCS}/; }}
     {loc('/api/', self.sock)}
     {loc('/fd0/', self.fd0_sock)}
     {loc('', self.sock)}
@@ -284,8 +288,10 @@ class ApacheStack:
         for sub in ("run", "fcgid"):
             os.makedirs(os.path.join(self.dir, sub))
             os.chown(os.path.join(self.dir, sub), www.pw_uid, www.pw_gid)
+        if os.path.isdir(DOCS):
+            shutil.copytree(DOCS, os.path.join(self.dir, "docs"))
         conf = os.path.join(self.dir, "httpd.conf")
-        mods = ["mpm_event", "authz_core", "alias", "fcgid"]
+        mods = ["mpm_event", "authz_core", "alias", "fcgid", "mime", "dir"]
         with open(conf, "w") as f:
             f.write("\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in mods))
             f.write(f"""
@@ -301,11 +307,20 @@ Group www-data
 FcgidIPCDir {self.dir}/fcgid
 FcgidProcessTableFile {self.dir}/fcgid/table
 AllowEncodedSlashes NoDecode
+TypesConfig /etc/mime.types
+Alias /groupd/docs {self.dir}/docs
+<Directory {self.dir}/docs>
+    DirectoryIndex index.html
+    Require all granted
+</Directory>
 ScriptAlias /groupd {wrapper}
 <Location /groupd>
     SetHandler fcgid-script
     Options +ExecCGI
     Require all granted
+</Location>
+<Location /groupd/docs>
+    SetHandler None
 </Location>
 FcgidPassHeader Authorization
 FcgidMaxRequestLen 67108864

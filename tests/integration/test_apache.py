@@ -35,6 +35,16 @@ class ApacheTest(unittest.TestCase):
             self.assertEqual(r.status, 401)
             self.assertEqual(r.json["errorCode"], "unauthenticated")
             self.assertEqual(a.request("GET", "/groupd/health").json["status"], "ok")
+            # The docs page beside the API, as deploy/apache/groupd.conf serves it.
+            r = a.request("GET", "/groupd/docs/")
+            self.assertEqual((r.status, r.header("content-type").split(";")[0]), (200, "text/html"), r)
+            self.assertIn('spec-url="../openapi.json"', r.body)
+            r = a.request("GET", "/groupd/docs/redoc.standalone.js")
+            self.assertEqual(r.status, 200)
+            # RFC 9239's text/javascript (Debian's mime.types) or nginx's application/javascript.
+            self.assertIn(r.header("content-type"), ("text/javascript", "application/javascript"))
+            r = a.request("GET", "/groupd/openapi.json")
+            self.assertEqual((r.status, r.json["openapi"]), (200, "3.1.0"))
         finally:
             a.stop()
             shutil.rmtree(work, ignore_errors=True)
