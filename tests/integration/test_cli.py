@@ -1,5 +1,6 @@
 """The programs' own help: --help, --version and the man pages groupd(8), groupctl(8)."""
 import os
+import shutil
 import re
 import subprocess
 import unittest
@@ -67,8 +68,14 @@ class UnitTest(unittest.TestCase):
             path = os.path.join(d, "groupd.service")
             with open(path, "w") as f:
                 f.write(unit)
+            # verify runs man for the unit's Documentation= pages: these ones.
+            man8 = os.path.join(d, "man", "man8")
+            os.makedirs(man8)
+            for page in ("groupd.8", "groupctl.8"):
+                shutil.copy(os.path.join(ROOT, "docs", "man", page), man8)
             r = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
-                               text=True, timeout=60, cwd=d)
+                               text=True, timeout=60, cwd=d,
+                               env=dict(os.environ, MANPATH=os.path.join(d, "man")))
             self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
             r = subprocess.run(["systemd-analyze", "security", "--offline=true", path],
                                capture_output=True, text=True, timeout=60, cwd=d)
