@@ -146,6 +146,62 @@ class MetricsTest(unittest.TestCase):
             self.assertLess(abs(v - time.time()), 60)
         self.assertEqual(g2["externalId"], "m-2")
 
+    def test_a_scrape_while_every_worker_is_busy_waits_for_one_request_at_most(self):
+        import socket
+        import struct
+        import threading
+        import time
+
+        def record(rtype, content):
+            return struct.pack(">BBHHBx", 1, rtype, 1, len(content), 0) + content
+
+        def pair(k, v):
+            return bytes([len(k), len(v)]) + k + v
+
+        def hold():
+            """A request a worker has accepted and waits on: its parameters are not finished."""
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(30)
+            c.connect(self.s.sock)
+            params = pair(b"REQUEST_METHOD", b"GET") + pair(b"REQUEST_URI", b"/health")
+            c.sendall(record(1, struct.pack(">HB5x", 1, 0)) + record(4, params))
+            return c
+
+        def release(c):
+            c.sendall(record(4, b"") + record(5, b""))
+            out = b""
+            while b"\r\n\r\n" not in out:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+            c.close()
+            return out
+
+        held = [hold(), hold()]  # one per worker
+        time.sleep(0.5)
+        done = {}
+
+        def scrape():
+            st, _, body = fcgi_request(self.s.sock, {"REQUEST_METHOD": "GET", "REQUEST_URI": "/metrics",
+                                                     "SCRIPT_NAME": ""})
+            done["at"], done["status"] = time.monotonic(), st
+            done["samples"] = parse(body.decode())
+
+        t = threading.Thread(target=scrape)
+        t.start()
+        time.sleep(1.0)
+        self.assertNotIn("at", done, "a worker answered while both were busy: the test holds nothing")
+        released = time.monotonic()
+        self.assertIn(b"Status: 200", release(held[0]))
+        t.join(10)
+        # Answered by the worker that finished, while the other is still busy.
+        self.assertEqual(done.get("status"), 200, done)
+        self.assertLess(done["at"] - released, 5)
+        # The other worker is still reading its request: not yet in flight.
+        self.assertEqual(value(done["samples"], "groupd_requests_in_flight"), 1)
+        self.assertIn(b"Status: 200", release(held[1]))
+
     def test_no_tenant_in_any_label(self):
         self.s.request("GET", f"/group/{self.gid}", self.key)
         self.s.request("GET", "/group?organisation=101", self.key)
