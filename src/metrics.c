@@ -229,20 +229,22 @@ static void gauge(struct buf *out, const char *name, const char *help, unsigned 
 
 static void render_store(const struct store_figures *f, struct buf *out)
 {
-    gauge(out, "groupd_groups", "Groups stored, soft-deleted ones included until purged.",
-          (unsigned long long)f->groups);
-    gauge(out, "groupd_participants", "Participants stored, over all groups.",
-          (unsigned long long)f->participants);
-    gauge(out, "groupd_events", "Events stored, over all groups.",
-          (unsigned long long)f->events);
-    gauge(out, "groupd_lmdb_map_size_bytes", "The most the database may grow to (--map-size).",
-          (unsigned long long)f->map_size);
-    gauge(out, "groupd_lmdb_map_used_bytes", "Bytes of the map in use (pages up to the last used).",
-          (unsigned long long)f->map_used);
-    gauge(out, "groupd_lmdb_readers", "Reader slots held by live processes.",
-          (unsigned long long)f->readers_used);
-    gauge(out, "groupd_lmdb_readers_max", "Reader slots the environment has.",
-          (unsigned long long)f->readers_max);
+    const struct {
+        const char *name, *help;
+        unsigned long long v;
+    } gauges[] = {
+        {"groupd_groups", "Groups stored, soft-deleted ones included until purged.", f->groups},
+        {"groupd_participants", "Participants stored, over all groups.", f->participants},
+        {"groupd_events", "Events stored, over all groups.", f->events},
+        {"groupd_lmdb_map_size_bytes", "The most the database may grow to (--map-size).",
+         f->map_size},
+        {"groupd_lmdb_map_used_bytes", "Bytes of the map in use (pages up to the last used).",
+         f->map_used},
+        {"groupd_lmdb_readers", "Reader slots held by live processes.", f->readers_used},
+        {"groupd_lmdb_readers_max", "Reader slots the environment has.", f->readers_max},
+    };
+    for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
+        gauge(out, gauges[i].name, gauges[i].help, gauges[i].v);
     static const char *kinds[STORE_IMPORT_KINDS] = {"participants", "groups"};
     family(out, "groupd_last_import_timestamp_seconds", "gauge",
            "When the last bulk import of that kind committed (0: never).");
