@@ -31,7 +31,7 @@ import search_bench as sb
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]), int(fields[12])  # utime, stime
+    return int(fields[11]), int(fields[12]), int(fields[7])  # utime, stime, minflt
 
 
 def load(bench, db, rng, groups):
@@ -112,7 +112,9 @@ def main():
                 per = 1e6 / os.sysconf("SC_CLK_TCK") / max(1.0, r["rps"] * secs)
                 user = sum(x[0] - y[0] for x, y in zip(after, before)) * per
                 system = sum(x[1] - y[1] for x, y in zip(after, before)) * per
-                print(f"    workers' CPU per request: user {user:5.1f} us, system {system:5.1f} us")
+                faults = sum(x[2] - y[2] for x, y in zip(after, before)) / max(1.0, r["rps"] * secs)
+                print(f"    workers' CPU per request: user {user:5.1f} us, system {system:5.1f} us; "
+                      f"minor faults per request {faults:.2f}")
                 if rnd:
                     rps[n].append(r["rps"])
         null = sum(rps["null"]) / len(rps["null"])
