@@ -22,6 +22,7 @@
 #include "group_render.h"
 #include "handlers.h"
 #include "text.h"
+#include "word_cache.h"
 #include "words.h"
 
 #define N_STATUSES 3
@@ -43,6 +44,7 @@ struct list {
     uint32_t fields; /* 0: every member */
     bool expand;
     size_t emitted;
+    uint64_t rev; /* the tenant's list revision in this request's read transaction */
 };
 
 /* ---- parameters ---- */
@@ -255,10 +257,10 @@ static int longer_first(const void *a, const void *b)
     return (x->len < y->len) - (x->len > y->len);
 }
 
-/* Keeps in acc (have: acc holds a set already) the ids also in next. */
-static void narrow(struct idset *acc, bool *have, struct idset *next)
+/* Keeps in acc (have: acc holds a set already) the ids also in next,
+ * which is sorted and unique. */
+static void narrow_sorted(struct idset *acc, bool *have, struct idset *next)
 {
-    idset_sort_unique(next);
     if (!*have) {
         *acc = *next;
         memset(next, 0, sizeof *next);
@@ -267,6 +269,32 @@ static void narrow(struct idset *acc, bool *have, struct idset *next)
     }
     idset_intersect(acc, next);
     idset_free(next);
+}
+
+static void narrow(struct idset *acc, bool *have, struct idset *next)
+{
+    idset_sort_unique(next);
+    narrow_sorted(acc, have, next);
+}
+
+/* The groups of the wanted statuses with a word starting with q word w,
+ * sorted: a broad word's set as this worker last read it at the same
+ * list revision (word_cache.h), or read from the index. */
+static int word_ids(struct list *l, size_t w, struct idset *out)
+{
+    uint32_t top = l->c->who.top_organisation;
+    const char *word = l->q.folded.data + l->q.v[w].off;
+    size_t len = l->q.v[w].len;
+    if (word_cache_get(top, l->statuses, l->rev, word, len, out))
+        return 0;
+    int rc = 0;
+    for (int i = 0; i < N_STATUSES && !rc; i++)
+        if (l->statuses & status_bits[i])
+            rc = store_word_ids(l->c->store, l->c->rtxn, top, status_bits[i], word, len, out);
+    idset_sort_unique(out);
+    if (!rc)
+        word_cache_put(top, l->statuses, l->rev, word, len, out);
+    return rc;
 }
 
 /* The ids email, externalId and every q word allow, sorted: the small
@@ -297,11 +325,8 @@ static int gather(struct list *l, struct idset *out)
     if (l->q.n > 1)
         qsort(l->q.v, l->q.n, sizeof *l->q.v, longer_first);
     for (size_t w = 0; w < l->q.n && !rc && !(have && out->n == 0); w++) {
-        for (int i = 0; i < N_STATUSES && !rc; i++)
-            if (l->statuses & status_bits[i])
-                rc = store_word_ids(c->store, c->rtxn, top, status_bits[i],
-                                    l->q.folded.data + l->q.v[w].off, l->q.v[w].len, &next);
-        narrow(out, &have, &next);
+        rc = word_ids(l, w, &next);
+        narrow_sorted(out, &have, &next);
     }
     idset_free(&next);
     return rc;
@@ -548,6 +573,7 @@ void group_list(struct call *c)
             words_free(&l.q);
             return;
         }
+        l.rev = rev;
         /* A q without words is no text filter (§4). */
         if (l.q.n || l.email || l.external_id)
             rc = plan_candidates(&l);

@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "testdb.h"
+#include "word_cache.h"
 
 static struct app app;
 
@@ -147,6 +148,51 @@ START_TEST(other_tenants_do_not_exist)
 }
 END_TEST
 
+static int count_of(struct result r)
+{
+    const char *p = strstr(r.body, "\"count\":");
+    ck_assert_msg(p, "%d %s", r.status, r.body);
+    return atoi(p + 8);
+}
+
+/* A kept word set is used only at the revision it was read at: every
+ * change to the tenant's groups shows in the next search, and another
+ * tenant's changes keep it. */
+START_TEST(kept_word_sets_follow_every_change)
+{
+    word_cache_min_ids = 1; /* keep every set */
+    char body[128];
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof body, "{\"name\":\"Excursie %d\",\"externalId\":\"x%d\"}", i, i);
+        ck_assert_int_eq(call("POST", "/group?organisation=101", admin, JSON, body, false).status, 200);
+    }
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
+    /* Another tenant writes: this one's set stays right. */
+    ck_assert_int_eq(call("POST", "/group?organisation=201", other_top, JSON, "{\"name\":\"Expo\"}", false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", other_top, NULL, NULL, false)), 1);
+    /* Create, rename, archive, delete, purge: each shows at once. */
+    ck_assert_int_eq(call("POST", "/group?organisation=101", admin, JSON, "{\"name\":\"Examen\"}", false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 4);
+    ck_assert_int_eq(call("PATCH", "/group/x0", admin, JSON, "{\"name\":\"Stage\"}", false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
+    ck_assert_int_eq(call("POST", "/group/x1/archive", admin, NULL, NULL, false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 2);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=archived", reader, NULL, NULL, false)), 1);
+    ck_assert_int_eq(call("DELETE", "/group/x2", admin, NULL, NULL, false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 1);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)), 1);
+    ck_assert_int_eq(call("DELETE", "/group/x2?purge=true", admin, NULL, NULL, false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)), 0);
+    /* A key restricted to organisation 101 filters the kept set too. */
+    ck_assert_int_eq(call("POST", "/group?organisation=102", admin, JSON, "{\"name\":\"Extra\"}", false).status, 200);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 2);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex", writer, NULL, NULL, false)), 1);
+    word_cache_clear();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("app");
@@ -156,6 +202,7 @@ int main(void)
     tcase_add_test(tc, lock_before_conflict);
     tcase_add_test(tc, no_op_update_keeps_updated_at);
     tcase_add_test(tc, other_tenants_do_not_exist);
+    tcase_add_test(tc, kept_word_sets_follow_every_change);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
