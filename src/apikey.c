@@ -60,7 +60,8 @@ int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct p
     if (sodium_memcmp(hash, rec.hash, APIKEY_HASH_LEN) != 0 || rec.revoked)
         return MDB_NOTFOUND;
     who->key_id = rec.id;
-    snprintf(who->actor, sizeof who->actor, "key-%u", rec.id);
+    memcpy(who->actor, "key-", 4);
+    *u64_digits(who->actor + 4, rec.id) = '\0'; /* "key-" and at most 10 digits */
     who->role = rec.role;
     who->top_organisation = rec.top_organisation;
     who->n_orgs = rec.n_orgs;

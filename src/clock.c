@@ -1,6 +1,7 @@
 /* clock.c — wall-clock and monotonic time; see include/clock.h. */
 #include "clock.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,7 +44,32 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 /* By hand rather than gmtime_r + strftime + snprintf: every participant
  * served carries two of these, so it is on the read path. */
+static void format_iso(int64_t ms, char out[ISO_TIME_LEN + 1]);
+
+/* The last two instants formatted, in this process: a record's createdAt
+ * and updatedAt, alternating over a group's participants, are mostly the
+ * same two (an import's). */
+static struct {
+    int64_t ms;
+    char text[ISO_TIME_LEN + 1];
+} memo[2] = {{INT64_MIN, ""}, {INT64_MIN, ""}};
+static unsigned memo_next;
+
 void clock_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
+{
+    for (int i = 0; i < 2; i++) {
+        if (memo[i].ms == ms) {
+            memcpy(out, memo[i].text, ISO_TIME_LEN + 1);
+            return;
+        }
+    }
+    format_iso(ms, out);
+    memo[memo_next].ms = ms;
+    memcpy(memo[memo_next].text, out, ISO_TIME_LEN + 1);
+    memo_next ^= 1;
+}
+
+static void format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 {
     int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     unsigned milli = (unsigned)(ms - secs * 1000);

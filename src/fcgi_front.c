@@ -113,6 +113,28 @@ static int fcgi_sink(void *ctx, const char *data, size_t len)
 
 static pid_t worker_pid; /* for request ids, without a syscall per request */
 
+static char *hex(char *at, uint64_t v)
+{
+    char d[16];
+    int n = 0;
+    do
+        d[n++] = "0123456789abcdef"[v & 15];
+    while ((v >>= 4) && n < 16);
+    while (n)
+        *at++ = d[--n];
+    return at;
+}
+
+/* "<pid>-<serial>" in hex (at most 8 + 1 + 13 digits for serials below 2^52, and
+ * REQUEST_ID_MAX is 24), without snprintf. */
+static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long serial)
+{
+    char *at = hex(out, pid);
+    *at++ = '-';
+    at = hex(at, serial & (((uint64_t)1 << 52) - 1));
+    *at = '\0';
+}
+
 static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts *o,
                       unsigned long serial)
 {
@@ -120,7 +142,7 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     metrics_request_begin(app->metrics);
     struct request req;
     request_init(&req);
-    snprintf(req.request_id, sizeof req.request_id, "%x-%lx", (unsigned)worker_pid, serial);
+    request_id(req.request_id, (unsigned)worker_pid, serial);
     const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
     snprintf(req.method, sizeof req.method, "%s", method ? method : "GET");
     take_path(fr, &req);

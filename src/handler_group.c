@@ -40,9 +40,14 @@ void group_get(struct call *c)
     }
     /* rev is the change sequence of the last change to the group or to
      * any of its participants: the ETag follows both. */
-    char etag[48];
-    snprintf(etag, sizeof etag, "\"g%llu-%llu\"", (unsigned long long)rec.id,
-             (unsigned long long)rec.rev);
+    char etag[48], *at = etag;
+    *at++ = '"';
+    *at++ = 'g';
+    at = u64_digits(at, rec.id);
+    *at++ = '-';
+    at = u64_digits(at, rec.rev);
+    *at++ = '"';
+    *at = '\0';
     if (reply_etag(c->rep, c->req, etag))
         return;
     struct buf out = BUF_INIT;

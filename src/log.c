@@ -37,8 +37,21 @@ void log_request(const char *method, const char *path, int status, size_t bytes,
 {
     char now[ISO_TIME_LEN + 1];
     clock_format_iso(clock_now_ms(), now);
-    buf_addf(&pending, "%s %s %s %d %zu %lldus %s\n", now, method, path, status, bytes, usec,
-             request_id);
+    /* By hand, not buf_addf: one line per request is on every request's path. */
+    buf_add(&pending, now, ISO_TIME_LEN);
+    buf_addc(&pending, ' ');
+    buf_adds(&pending, method);
+    buf_addc(&pending, ' ');
+    buf_adds(&pending, path);
+    buf_addc(&pending, ' ');
+    buf_add_u64(&pending, status > 0 ? (uint64_t)status : 0);
+    buf_addc(&pending, ' ');
+    buf_add_u64(&pending, bytes);
+    buf_addc(&pending, ' ');
+    buf_add_u64(&pending, usec > 0 ? (uint64_t)usec : 0);
+    buf_add(&pending, "us ", 3);
+    buf_adds(&pending, request_id);
+    buf_addc(&pending, '\n');
     if (pending.len >= LOG_FLUSH_AT)
         log_flush();
 }

@@ -40,7 +40,11 @@ void reply_header(struct reply *r, const char *name, const char *fmt, ...)
     buf_add(&r->headers, ": ", 2);
     va_list ap;
     va_start(ap, fmt);
-    buf_vaddf(&r->headers, fmt, ap);
+    /* Most headers are one string (X-Request-Id, ETag): no formatting. */
+    if (strcmp(fmt, "%s") == 0)
+        buf_adds(&r->headers, va_arg(ap, const char *));
+    else
+        buf_vaddf(&r->headers, fmt, ap);
     va_end(ap);
     buf_add(&r->headers, "\r\n", 2);
 }

@@ -36,11 +36,27 @@ START_TEST(iso_format_agrees_with_gmtime)
 }
 END_TEST
 
+/* The two last instants are kept: repeats, alternations and a third value
+ * must all still give the right text. */
+START_TEST(kept_instants_give_the_same_text)
+{
+    const int64_t seq[] = {1617880221123, 1617880221124, 1617880221123, 1617880221124, 0,
+                           1617880221123, 0, 253402300799999, 0, 0, 1617880221124};
+    char got[ISO_TIME_LEN + 1], want[64];
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        clock_format_iso(seq[i], got);
+        reference(seq[i], want);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clock");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, iso_format_agrees_with_gmtime);
+    tcase_add_test(tc, kept_instants_give_the_same_text);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
