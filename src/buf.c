@@ -19,18 +19,8 @@ void buf_grow(struct buf *b, size_t extra)
     b->data[b->len] = '\0'; /* a fresh buffer is "" at once */
 }
 
-void buf_add(struct buf *b, const void *data, size_t len)
-{
-    buf_reserve(b, len);
-    if (len)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
 
-void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
-void buf_addc(struct buf *b, char c) { buf_add(b, &c, 1); }
 
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
@@ -75,12 +65,6 @@ void buf_add_u64(struct buf *b, uint64_t v)
     buf_add(b, d, (size_t)(u64_digits(d, v) - d));
 }
 
-void buf_add_member(struct buf *b, const char *name)
-{
-    buf_add(b, ",\"", 2);
-    buf_adds(b, name);
-    buf_add(b, "\":", 2);
-}
 
 void buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
