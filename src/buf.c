@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,24 +67,44 @@ void buf_add_u64(struct buf *b, uint64_t v)
 }
 
 
+/* True when one of the 8 bytes in x may need an escape (below 0x20, '"' or
+ * '\\'); false only when none does.  The usual word-at-a-time byte tests:
+ * (v - 0x01..) & ~v & 0x80.. is non-zero exactly when some byte of v is 0
+ * (below n for v = x and 0x01.. * n). */
+static bool may_need_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    uint64_t below = (x - ones * 0x20) & ~x & highs;
+    return (below | ((quote - ones) & ~quote & highs) | ((slash - ones) & ~slash & highs)) != 0;
+}
+
 void buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     buf_reserve(b, len + 2);
     buf_addc(b, '"');
     size_t run = 0; /* start of the pending run of bytes that need no escape */
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < len;) {
+        uint64_t word;
+        if (i + 8 <= len) {
+            memcpy(&word, s + i, 8);
+            if (!may_need_escape(word)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)s[i++];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        buf_add(b, s + run, i - run);
-        run = i + 1;
+        buf_add(b, s + run, i - 1 - run);
+        run = i;
         switch (c) {
-        case '"': buf_adds(b, "\\\""); break;
-        case '\\': buf_adds(b, "\\\\"); break;
-        case '\n': buf_adds(b, "\\n"); break;
-        case '\r': buf_adds(b, "\\r"); break;
-        case '\t': buf_adds(b, "\\t"); break;
+        case '"': buf_add(b, "\\\"", 2); break;
+        case '\\': buf_add(b, "\\\\", 2); break;
+        case '\n': buf_add(b, "\\n", 2); break;
+        case '\r': buf_add(b, "\\r", 2); break;
+        case '\t': buf_add(b, "\\t", 2); break;
         default: {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             buf_add(b, esc, 6);

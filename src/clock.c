@@ -71,22 +71,39 @@ void clock_format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 
 static void format_iso(int64_t ms, char out[ISO_TIME_LEN + 1])
 {
+    /* The date of the last day formatted is kept: instants of one day share it. */
+    static int64_t last_day = INT64_MIN;
+    static char date[11];
     int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     unsigned milli = (unsigned)(ms - secs * 1000);
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     unsigned sod = (unsigned)(secs - days * 86400);
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999)
-        y = y < 0 ? 0 : 9999; /* outside what the format can say */
-    memcpy(out, "0000-00-00T00:00:00.000Z", ISO_TIME_LEN);
-    digits(out, (unsigned)y, 4);
-    digits(out + 5, m, 2);
-    digits(out + 8, d, 2);
-    digits(out + 11, sod / 3600, 2);
-    digits(out + 14, sod / 60 % 60, 2);
-    digits(out + 17, sod % 60, 2);
-    digits(out + 20, milli, 3);
+    if (days != last_day) {
+        int64_t y;
+        unsigned m, d;
+        civil_from_days(days, &y, &m, &d);
+        if (y < 0 || y > 9999)
+            y = y < 0 ? 0 : 9999; /* outside what the format can say */
+        memcpy(date, "0000-00-00T", 11);
+        digits(date, (unsigned)y, 4);
+        digits(date + 5, m, 2);
+        digits(date + 8, d, 2);
+        last_day = days;
+    }
+    memcpy(out, date, 11);
+    unsigned h = sod / 3600, mi = sod / 60 % 60, se = sod % 60;
+    out[11] = (char)('0' + h / 10);
+    out[12] = (char)('0' + h % 10);
+    out[13] = ':';
+    out[14] = (char)('0' + mi / 10);
+    out[15] = (char)('0' + mi % 10);
+    out[16] = ':';
+    out[17] = (char)('0' + se / 10);
+    out[18] = (char)('0' + se % 10);
+    out[19] = '.';
+    out[20] = (char)('0' + milli / 100);
+    out[21] = (char)('0' + milli / 10 % 10);
+    out[22] = (char)('0' + milli % 10);
+    out[23] = 'Z';
     out[ISO_TIME_LEN] = '\0';
 }

@@ -1,5 +1,6 @@
-/* Unit tests for text.c: UTF-8 validity, trimming, folding. */
+/* Unit tests for text.c (UTF-8 validity, trimming, folding) and JSON string output. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testdb.h"
@@ -88,6 +89,53 @@ START_TEST(implied_query_words_are_dropped)
 }
 END_TEST
 
+/* One byte at a time, the plain way: what buf_add_json_string must give. */
+static void reference_json(const char *s, size_t len, struct buf *out)
+{
+    buf_addc(out, '"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            buf_adds(out, "\\\"");
+        else if (c == '\\')
+            buf_adds(out, "\\\\");
+        else if (c == '\n')
+            buf_adds(out, "\\n");
+        else if (c == '\r')
+            buf_adds(out, "\\r");
+        else if (c == '\t')
+            buf_adds(out, "\\t");
+        else if (c < 0x20)
+            buf_addf(out, "\\u%04x", c);
+        else
+            buf_addc(out, (char)c);
+    }
+    buf_addc(out, '"');
+}
+
+START_TEST(json_strings_escape_exactly_the_bytes_json_needs)
+{
+    static const char alphabet[] = "abcXYZ09 \"\\\n\r\t\x01\x1f\x20\x7f\x80\xc3\xa9\xff/";
+    srand(11);
+    char s[80];
+    for (int n = 0; n < 200000; n++) {
+        size_t len = (size_t)rand() % sizeof s;
+        /* Mostly plain text, so whole words pass the 8-byte test, with
+         * specials anywhere in and around them. */
+        for (size_t i = 0; i < len; i++)
+            s[i] = rand() % 4 ? (char)('a' + rand() % 26)
+                              : alphabet[(size_t)rand() % (sizeof alphabet - 1)];
+        struct buf got = BUF_INIT, want = BUF_INIT;
+        buf_add_json_string(&got, s, len);
+        reference_json(s, len, &want);
+        ck_assert_uint_eq(got.len, want.len);
+        ck_assert(memcmp(got.data, want.data, got.len) == 0);
+        buf_free(&got);
+        buf_free(&want);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -98,6 +146,7 @@ int main(void)
     tcase_add_test(tc, control_characters);
     tcase_add_test(tc, fold_case_accents_compat);
     tcase_add_test(tc, implied_query_words_are_dropped);
+    tcase_add_test(tc, json_strings_escape_exactly_the_bytes_json_needs);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
