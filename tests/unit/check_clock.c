@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "testdb.h"
 
 static void reference(int64_t ms, char out[64])
 {
@@ -58,9 +59,5 @@ int main(void)
     tcase_add_test(tc, iso_format_agrees_with_gmtime);
     tcase_add_test(tc, kept_instants_give_the_same_text);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

@@ -7,6 +7,7 @@
 
 #include "metrics.h"
 #include "store.h"
+#include "testdb.h"
 
 static const char *const names[] = {"/health", "/group/{id}", "/group/{id}", "other"};
 #define N_NAMES 4
@@ -151,9 +152,5 @@ int main(void)
     tcase_add_test(tc, unknown_statuses_and_the_store_figures);
     tcase_add_test(tc, no_segment_renders_the_store_alone);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }

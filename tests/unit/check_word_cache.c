@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "word_cache.h"
+#include "testdb.h"
 
 static struct idset ids(size_t n, uint64_t first)
 {
@@ -83,9 +84,5 @@ int main(void)
     tcase_add_test(tc, kept_only_at_the_same_revision);
     tcase_add_test(tc, bounded_in_sets_and_bytes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(s);
 }
