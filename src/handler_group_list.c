@@ -542,7 +542,15 @@ static void list_etag(struct call *c, uint64_t rev, char out[64])
                                (unsigned char)(c->who.key_id >> 24)};
     uint64_t h = fnv1a(FNV1A_INIT, c->req->query_string.data, c->req->query_string.len);
     h = fnv1a(h, key_id, sizeof key_id);
-    snprintf(out, 64, "\"l%llu-%016llx\"", (unsigned long long)rev, (unsigned long long)h);
+    char *at = out;
+    *at++ = '"';
+    *at++ = 'l';
+    at = u64_digits(at, rev);
+    *at++ = '-';
+    for (int shift = 60; shift >= 0; shift -= 4)
+        *at++ = "0123456789abcdef"[(h >> shift) & 15];
+    *at++ = '"';
+    *at = '\0';
 }
 
 void group_list(struct call *c)

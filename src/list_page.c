@@ -28,10 +28,15 @@ void list_head(struct call *c, size_t count, uint64_t limit, uint64_t skip)
     char now[ISO_TIME_LEN + 1];
     clock_format_iso(clock_now_ms(), now);
     struct buf head = BUF_INIT;
-    buf_addf(&head,
-             "{\"metadata\":{\"timestamp\":\"%s\",\"resultSet\":{\"count\":%zu,\"limit\":%llu,"
-             "\"skip\":%llu}},\"results\":[",
-             now, count, (unsigned long long)limit, (unsigned long long)skip);
+    buf_adds(&head, "{\"metadata\":{\"timestamp\":\"");
+    buf_add(&head, now, ISO_TIME_LEN);
+    buf_adds(&head, "\",\"resultSet\":{\"count\":");
+    buf_add_u64(&head, count);
+    buf_adds(&head, ",\"limit\":");
+    buf_add_u64(&head, limit);
+    buf_adds(&head, ",\"skip\":");
+    buf_add_u64(&head, skip);
+    buf_adds(&head, "}},\"results\":[");
     reply_write(c->rep, head.data, head.len);
     buf_free(&head);
 }
