@@ -14,7 +14,7 @@ static const int statuses[] = {200, 201, 304, 400, 401, 403, 404, 405,
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1)
 
 /* Upper bounds of the latency buckets, in microseconds (the last is +Inf). */
-static const int64_t bucket_us[] = {250,   500,    1000,   2500,    5000,    10000,  25000,
+static const int64_t bucket_us[] = {250,   500,    1000,   2500,    5000,    10000,   25000,
                                     50000, 100000, 250000, 1000000, 5000000, 30000000};
 #define N_BUCKETS (sizeof bucket_us / sizeof bucket_us[0] + 1)
 
@@ -249,8 +249,8 @@ static void render_store(const struct store_figures *f, struct buf *out)
     family(out, "groupd_last_import_timestamp_seconds", "gauge",
            "When the last bulk import of that kind committed (0: never).");
     for (int k = 0; k < STORE_IMPORT_KINDS; k++)
-        buf_addf(out, "groupd_last_import_timestamp_seconds{import=\"%s\"} %lld.%03lld\n",
-                 kinds[k], (long long)(f->last_import[k].at_ms / 1000),
+        buf_addf(out, "groupd_last_import_timestamp_seconds{import=\"%s\"} %lld.%03lld\n", kinds[k],
+                 (long long)(f->last_import[k].at_ms / 1000),
                  (long long)(f->last_import[k].at_ms % 1000));
     family(out, "groupd_last_import_rows", "gauge", "Rows of the last bulk import of that kind.");
     for (int k = 0; k < STORE_IMPORT_KINDS; k++)
@@ -264,12 +264,13 @@ void metrics_render(const struct metrics *m, const char *const *route_names, siz
     render_routes(m, route_names, n_routes, out);
     int64_t in_flight = 0;
     for (unsigned i = 0; m && i < m->n_slots; i++)
-        in_flight += atomic_load_explicit((_Atomic int64_t *)&m->slots[i].in_flight,
-                                          memory_order_relaxed);
+        in_flight +=
+            atomic_load_explicit((_Atomic int64_t *)&m->slots[i].in_flight, memory_order_relaxed);
     gauge(out, "groupd_requests_in_flight", "Requests being served by a worker, this one included.",
           (unsigned long long)(in_flight > 0 ? in_flight : 0));
     family(out, "groupd_worker_restarts_total", "counter",
            "Workers the master started again after one ended without being asked to.");
-    buf_addf(out, "groupd_worker_restarts_total %llu\n", m ? (unsigned long long)load(&m->restarts) : 0ULL);
+    buf_addf(out, "groupd_worker_restarts_total %llu\n",
+             m ? (unsigned long long)load(&m->restarts) : 0ULL);
     render_store(f, out);
 }

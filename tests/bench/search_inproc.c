@@ -59,9 +59,8 @@ static int add_doc(void *ctx, const struct group_record *r)
     const char *status = r->flags & 2 ? "deleted" : r->flags & 1 ? "archived" : "active";
     struct json_object *j = json_tokener_parse(r->json ? r->json : "{}");
     struct json_object *d = NULL;
-    const char *desc = j && json_object_object_get_ex(j, "description", &d) && d
-                           ? json_object_get_string(d)
-                           : "";
+    const char *desc =
+        j && json_object_object_get_ex(j, "description", &d) && d ? json_object_get_string(d) : "";
     sqlite3_reset(l->insert);
     sqlite3_bind_int64(l->insert, 1, (sqlite3_int64)r->id);
     sqlite3_bind_text(l->insert, 2, r->name, (int)r->name_len, SQLITE_TRANSIENT);
@@ -119,7 +118,8 @@ static uint64_t lite_search(struct lite *l, const char *match, uint64_t first[FI
 {
     sqlite3_reset(l->count);
     sqlite3_bind_text(l->count, 1, match, -1, SQLITE_STATIC);
-    uint64_t n = sqlite3_step(l->count) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(l->count, 0) : 0;
+    uint64_t n =
+        sqlite3_step(l->count) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(l->count, 0) : 0;
     sqlite3_reset(l->first);
     sqlite3_bind_text(l->first, 1, match, -1, SQLITE_STATIC);
     *nf = 0;

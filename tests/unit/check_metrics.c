@@ -71,8 +71,10 @@ START_TEST(counts_from_every_process_add_up)
     /* Rows 1 and 2 share a template: one series each. */
     expect_line(t, "groupd_requests_total{route=\"/group/{id}\",status=\"200\"} 30");
     expect_line(t, "groupd_requests_total{route=\"/group/{id}\",status=\"404\"} 3");
-    expect_line(t, "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"0.00025\"} 0");
-    expect_line(t, "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"0.0005\"} 30");
+    expect_line(t,
+                "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"0.00025\"} 0");
+    expect_line(t,
+                "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"0.0005\"} 30");
     expect_line(t, "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"30\"} 30");
     expect_line(t, "groupd_request_duration_seconds_bucket{route=\"/group/{id}\",le=\"+Inf\"} 33");
     expect_line(t, "groupd_request_duration_seconds_sum{route=\"/group/{id}\"} 120.009000");
