@@ -52,7 +52,13 @@ void idset_sort_unique(struct idset *set)
 {
     if (set->n < 2)
         return;
-    radix_sort(set->v, set->n);
+    /* One word's postings come out of the index in order already: a
+     * search word that is one index key costs a pass, not a sort. */
+    size_t i = 1;
+    while (i < set->n && set->v[i - 1] <= set->v[i])
+        i++;
+    if (i < set->n)
+        radix_sort(set->v, set->n);
     size_t n = 1;
     for (size_t i = 1; i < set->n; i++)
         if (set->v[i] != set->v[n - 1])

@@ -181,6 +181,24 @@ START_TEST(idsets_sort_dedupe_and_intersect)
     ck_assert_uint_eq(a.v[1], 70000);
     idset_free(&a);
     idset_free(&b);
+    /* In order already (repeats included), and in order but one. */
+    uint64_t sorted[] = {2, 2, 4, 9, 9, 9, 11};
+    for (size_t i = 0; i < 7; i++)
+        idset_push(&a, sorted[i]);
+    idset_sort_unique(&a);
+    ck_assert_uint_eq(a.n, 4);
+    ck_assert_uint_eq(a.v[0], 2);
+    ck_assert_uint_eq(a.v[3], 11);
+    idset_free(&a);
+    uint64_t late[] = {2, 4, 9, 11, 3};
+    for (size_t i = 0; i < 5; i++)
+        idset_push(&a, late[i]);
+    idset_sort_unique(&a);
+    ck_assert_uint_eq(a.n, 5);
+    const uint64_t want_late[] = {2, 3, 4, 9, 11};
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_uint_eq(a.v[i], want_late[i]);
+    idset_free(&a);
 }
 END_TEST
 
