@@ -119,8 +119,27 @@ bool text_has_control(const char *s, size_t len)
     return false;
 }
 
+/* When s is all ASCII, appends it in lower case and returns true. */
+static bool ascii_lower(const char *s, size_t len, struct buf *out)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    buf_reserve(out, len);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        out->data[out->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    out->data[out->len] = '\0';
+    return true;
+}
+
 bool text_fold(const char *s, size_t len, struct buf *out)
 {
+    /* ASCII folds to its lower case (no compatibility forms, marks or
+     * ignorables among its characters): no call into utf8proc. */
+    if (ascii_lower(s, len, out))
+        return true;
     utf8proc_uint8_t *folded = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &folded,
                                       UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
@@ -150,18 +169,8 @@ bool text_has_space(const char *s, size_t len)
 
 bool text_casefold(const char *s, size_t len, struct buf *out)
 {
-    bool ascii = true;
-    for (size_t i = 0; i < len && ascii; i++)
-        ascii = (unsigned char)s[i] < 0x80;
-    if (ascii) {
-        buf_reserve(out, len);
-        for (size_t i = 0; i < len; i++) {
-            char c = s[i];
-            out->data[out->len++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-        }
-        out->data[out->len] = '\0';
+    if (ascii_lower(s, len, out))
         return true;
-    }
     utf8proc_uint8_t *folded = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &folded,
                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);

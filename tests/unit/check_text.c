@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "testdb.h"
 #include "text.h"
 #include "words.h"
@@ -136,6 +138,30 @@ START_TEST(json_strings_escape_exactly_the_bytes_json_needs)
 }
 END_TEST
 
+/* The ASCII shortcut of text_fold gives what utf8proc gives, every byte. */
+START_TEST(ascii_folds_as_utf8proc_folds)
+{
+    srand(5);
+    char s[64];
+    for (int n = 0; n < 20000; n++) {
+        size_t len = (size_t)rand() % sizeof s;
+        for (size_t i = 0; i < len; i++)
+            s[i] = (char)(rand() % 128);
+        struct buf got = BUF_INIT;
+        ck_assert(text_fold(s, len, &got));
+        utf8proc_uint8_t *want = NULL;
+        utf8proc_ssize_t wn = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &want,
+                                           UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+                                               UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
+        ck_assert_int_ge(wn, 0);
+        ck_assert_uint_eq(got.len, (size_t)wn);
+        ck_assert(memcmp(got.data ? got.data : "", want, got.len) == 0);
+        free(want);
+        buf_free(&got);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -147,6 +173,7 @@ int main(void)
     tcase_add_test(tc, fold_case_accents_compat);
     tcase_add_test(tc, implied_query_words_are_dropped);
     tcase_add_test(tc, json_strings_escape_exactly_the_bytes_json_needs);
+    tcase_add_test(tc, ascii_folds_as_utf8proc_folds);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
