@@ -62,6 +62,9 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Writes v in decimal at p (at most 20 bytes, no NUL); returns the end. */
 char *u64_digits(char *p, uint64_t v);
+/* Writes v in lower-case hex at p, zero-padded to at least width digits
+ * (width <= 16; no NUL); returns the end. */
+char *u64_hex(char *p, uint64_t v, int width);
 /* Appends v in decimal (no printf: this is on the read path). */
 void buf_add_u64(struct buf *b, uint64_t v);
 /* Appends s[0..len) as a JSON string literal, quotes included. */

@@ -60,6 +60,19 @@ char *u64_digits(char *p, uint64_t v)
     return p + n;
 }
 
+char *u64_hex(char *p, uint64_t v, int width)
+{
+    char d[16];
+    int n = 0;
+    do {
+        d[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v || n < width);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
 void buf_add_u64(struct buf *b, uint64_t v)
 {
     char d[20];
@@ -81,7 +94,6 @@ static bool may_need_escape(uint64_t x)
 
 void buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     buf_reserve(b, len + 2);
     buf_addc(b, '"');
     size_t run = 0; /* start of the pending run of bytes that need no escape */
@@ -106,7 +118,8 @@ void buf_add_json_string(struct buf *b, const char *s, size_t len)
         case '\r': buf_add(b, "\\r", 2); break;
         case '\t': buf_add(b, "\\t", 2); break;
         default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            char esc[6] = {'\\', 'u', '0', '0'};
+            u64_hex(esc + 4, c, 2);
             buf_add(b, esc, 6);
         }
         }

@@ -113,25 +113,13 @@ static int fcgi_sink(void *ctx, const char *data, size_t len)
 
 static pid_t worker_pid; /* for request ids, without a syscall per request */
 
-static char *hex(char *at, uint64_t v)
-{
-    char d[16];
-    int n = 0;
-    do
-        d[n++] = "0123456789abcdef"[v & 15];
-    while ((v >>= 4) && n < 16);
-    while (n)
-        *at++ = d[--n];
-    return at;
-}
-
 /* "<pid>-<serial>" in hex (at most 8 + 1 + 13 digits for serials below 2^52, and
  * REQUEST_ID_MAX is 24), without snprintf. */
 static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long serial)
 {
-    char *at = hex(out, pid);
+    char *at = u64_hex(out, pid, 1);
     *at++ = '-';
-    at = hex(at, serial & (((uint64_t)1 << 52) - 1));
+    at = u64_hex(at, serial & (((uint64_t)1 << 52) - 1), 1);
     *at = '\0';
 }
 

@@ -547,8 +547,7 @@ static void list_etag(struct call *c, uint64_t rev, char out[64])
     *at++ = 'l';
     at = u64_digits(at, rev);
     *at++ = '-';
-    for (int shift = 60; shift >= 0; shift -= 4)
-        *at++ = "0123456789abcdef"[(h >> shift) & 15];
+    at = u64_hex(at, h, 16);
     *at++ = '"';
     *at = '\0';
 }

@@ -29,9 +29,8 @@ import search_bench as sb
 
 
 def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]), int(fields[12]), int(fields[7])  # utime, stime, minflt
+    fields = sb.proc_stat(pid)
+    return fields[11], fields[12], fields[7]  # utime, stime, minflt
 
 
 def load(bench, db, rng, groups):

@@ -342,12 +342,18 @@ def wrk(bench, name, paths, key, duration, conns=32):
 
 # ---------------------------------------------------------------- PostgreSQL peer
 
+def proc_stat(pid):
+    """/proc/PID/stat's fields after the command name: [7] minflt, [11] utime, [12] stime,
+    [13] cutime, [14] cstime (times in clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return [int(x) if x.lstrip("-").isdigit() else x for x in f.read().rsplit(")", 1)[1].split()]
+
+
 def cpu_seconds(pid, children=False):
     """utime + stime of pid (children: of its reaped children), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = proc_stat(pid)
     i = 13 if children else 11
-    return (int(fields[i]) + int(fields[i + 1])) / os.sysconf("SC_CLK_TCK")
+    return (fields[i] + fields[i + 1]) / os.sysconf("SC_CLK_TCK")
 
 
 def pg_peer(bench, groups, two_word, duration):

@@ -162,6 +162,23 @@ START_TEST(ascii_folds_as_utf8proc_folds)
 }
 END_TEST
 
+START_TEST(hex_digits_with_a_minimum_width)
+{
+    struct {
+        uint64_t v;
+        int width;
+        const char *want;
+    } cases[] = {{0, 1, "0"},        {0xabc, 1, "abc"}, {5, 2, "05"}, {0x1f, 2, "1f"},
+                 {0x123, 2, "123"}, {1, 16, "0000000000000001"},
+                 {UINT64_MAX, 1, "ffffffffffffffff"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[17];
+        *u64_hex(out, cases[i].v, cases[i].width) = '\0';
+        ck_assert_str_eq(out, cases[i].want);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -174,6 +191,7 @@ int main(void)
     tcase_add_test(tc, implied_query_words_are_dropped);
     tcase_add_test(tc, json_strings_escape_exactly_the_bytes_json_needs);
     tcase_add_test(tc, ascii_folds_as_utf8proc_folds);
+    tcase_add_test(tc, hex_digits_with_a_minimum_width);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
