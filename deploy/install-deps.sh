@@ -22,7 +22,7 @@ if [ "${1:-}" = --tests ]; then
     prometheus        # promtool check metrics
     python3-jsonschema  # every answer is checked against docs/openapi.json
     chromium          # the /docs/ page, loaded headless
-    debhelper dpkg-dev lintian fakeroot  # the Debian package is built, checked and installed
+    debhelper dpkg-dev lintian fakeroot adduser  # the Debian package is built, checked and installed (its postinst uses adduser; dpkg -i installs no dependency)
   )
 fi
 # npm fetches the pinned Redoc for the /docs/ page (and, for the tests,
