@@ -43,7 +43,7 @@ if [ ! -s "$VAR/demo-key" ]; then
 fi
 KEY=$(head -n1 "$VAR/demo-key")
 
-build/src/groupd --db "$DB" --listen "unix:$RUN/groupd.sock" --workers 2 --log "$RUN/groupd.log" \
+build/src/groupd --db "$DB" --listen "unix:$RUN/groupd.sock" --log "$RUN/groupd.log" \
   </dev/null >/dev/null 2>>"$RUN/groupd.log" &
 echo $! > "$RUN/groupd.pid"
 for _ in $(seq 50); do [ -S "$RUN/groupd.sock" ] && break; sleep 0.1; done

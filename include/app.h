@@ -22,6 +22,11 @@ struct app {
 /* Returns the route the request was counted under: a row of the route
  * table, or the last index for a path no route matches. */
 size_t app_handle(struct app *app, struct request *req, struct reply *rep);
+/* True when the request is one the writer process applies in a batch
+ * (include/write_batch.h): a method that writes, on a route that takes a
+ * JSON body or none.  The bulk imports (CSV) run in their worker: they
+ * are batches of their own. */
+bool app_is_batch_write(const struct request *req);
 /* Every route's template ("/group/{id}"), by the index app_handle returns;
  * the last is "other".  Returns how many. */
 size_t router_route_names(const char *const **names);

@@ -8,6 +8,7 @@
 #ifndef GROUPD_CONFIG_H
 #define GROUPD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,11 @@ struct config {
     char *log;     /* NULL: stderr */
     char *config;
     int64_t changes_retain_ms; /* how long the change feed keeps entries */
+    bool writer;   /* with --listen: writes go through the writer process (group commit) */
 };
+
+/* The default --workers: twice the CPUs, and no fewer than this. */
+#define CONFIG_MIN_WORKERS 16
 
 #define CONFIG_DEFAULT_MAX_BODY ((size_t)32 << 20)
 

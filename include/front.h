@@ -7,6 +7,10 @@
  * SIGTERM never interrupts a request half-way: the request in flight is
  * answered, then the loop ends.  The caller blocks the signals it handles
  * before calling.
+ *
+ * With a writer, a write request (app_is_batch_write) is handed to it and
+ * its reply sent back; without one, or when it cannot be reached, the
+ * worker applies the request itself.
  */
 #ifndef GROUPD_FRONT_H
 #define GROUPD_FRONT_H
@@ -19,6 +23,7 @@
 struct front_opts {
     size_t max_body;
     const sigset_t *wait_mask; /* the signal mask while idle */
+    const char *writer;        /* the writer's name (write_relay.h); NULL: none */
 };
 
 int front_serve(int listen_fd, struct app *app, const struct front_opts *o,

@@ -53,6 +53,8 @@ void request_init(struct request *r);
 void request_free(struct request *r);
 void reply_init(struct reply *r);
 void reply_free(struct reply *r);
+/* Empties a reply that was not started, to be built again: the sink stays. */
+void reply_reset(struct reply *r);
 
 void reply_header(struct reply *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

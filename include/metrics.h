@@ -41,6 +41,11 @@ void metrics_use_slot(struct metrics *m, unsigned worker, unsigned generation);
  * counts the restart when `restarted`. */
 void metrics_worker_ended(struct metrics *m, unsigned worker, unsigned generation, int restarted);
 
+/* The writer's group commits (include/write_batch.h): batches, requests
+ * in them, requests alone, reruns, in that order; added to the totals. */
+#define METRICS_WRITE_KINDS 4
+void metrics_writes(struct metrics *m, const uint64_t counts[METRICS_WRITE_KINDS]);
+
 /* Around each request, in the worker.  `route` < METRICS_MAX_ROUTES. */
 void metrics_request_begin(struct metrics *m);
 void metrics_request_end(struct metrics *m, size_t route, int status, int64_t micros);

@@ -71,6 +71,8 @@ struct store {
     size_t reserved_to;   /* the data file has disk blocks up to here (store_reserve_disk) */
     uint64_t pruned_txn;  /* the write txn whose writing top was last pruned ... */
     uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
+    MDB_txn *batch;       /* the writer's open batch (store_batch_begin), or NULL */
+    bool batch_spoilt;    /* a request gave up in it: it must not be committed */
     char errmsg[160];     /* what failed in store_open */
 };
 
@@ -98,6 +100,20 @@ int store_write_commit(MDB_txn *txn);
  * beyond the last used page.  MDB_MAP_FULL when the disk is full. */
 int store_reserve_disk(struct store *s, size_t bytes);
 void store_write_abort(MDB_txn *txn);
+
+/* Group commit (the writer process, src/write_batch.c): while a batch is
+ * open, store_write_begin hands out the batch's transaction,
+ * store_write_commit only returns 0 (the batch commits and flushes once
+ * for all its requests) and store_write_abort spoils the batch instead of
+ * aborting it: a request that gave up may have written part of its
+ * change, so the batch must be aborted and its requests run again.
+ * store_batch_begin allocates disk for STORE_WRITE_HEADROOM + reserve
+ * bytes; store_batch_commit commits and flushes (0: every request in it
+ * is durable); store_batch_abort throws all of it away. */
+int store_batch_begin(struct store *s, size_t reserve);
+bool store_batch_spoilt(const struct store *s);
+int store_batch_commit(struct store *s);
+void store_batch_abort(struct store *s);
 /* A bulk import's write transaction: store_write_begin, then disk for
  * `reserve` more bytes (store_reserve_disk) and none of the pages this
  * process mapped before (store_release_map).  Nothing is left open on

@@ -19,11 +19,13 @@ enum opt {
     O_LOG,
     O_CONFIG,
     O_CHANGES_RETAIN,
+    O_WRITER,
     O_COUNT
 };
 
 static const char *const names[O_COUNT] = {"db",  "listen", "workers", "map-size",
-                                           "max-body", "log", "config", "changes-retain"};
+                                           "max-body", "log", "config", "changes-retain",
+                                           "writer"};
 
 static int parse_size(const char *v, size_t min, size_t *out)
 {
@@ -94,6 +96,13 @@ static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t 
             return -1;
         }
         break;
+    case O_WRITER:
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+            snprintf(err, errlen, "--writer must be on or off");
+            return -1;
+        }
+        cfg->writer = strcmp(v, "on") == 0;
+        break;
     case O_COUNT: break;
     }
     return 0;
@@ -158,7 +167,7 @@ static void usage(void)
 {
     printf("usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
            "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
-           "              [--log FILE] [--config FILE]\n"
+           "              [--writer on|off] [--log FILE] [--config FILE]\n"
            "       groupd --help | --version\n"
            "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
 }
@@ -167,7 +176,12 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
 {
     memset(cfg, 0, sizeof *cfg);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->workers = cpus > 0 ? (int)cpus : 2;
+    /* Writes need many requests in flight to share a flush, and a worker
+     * waiting for the writer holds no CPU: at least CONFIG_MIN_WORKERS. */
+    cfg->workers = cpus > 0 && 2 * cpus > CONFIG_MIN_WORKERS ? (int)(2 * cpus) : CONFIG_MIN_WORKERS;
+    if (cfg->workers > 256)
+        cfg->workers = 256;
+    cfg->writer = true;
     cfg->map_size = STORE_DEFAULT_MAP_SIZE;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->changes_retain_ms = STORE_DEFAULT_RETAIN_MS;

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "front.h"
 #include "log.h"
+#include "write_relay.h"
 
 static char *copy_param(FCGX_Request *fr, const char *name)
 {
@@ -123,8 +124,29 @@ static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long ser
     *at = '\0';
 }
 
+/* A write goes to the writer when there is one; see include/write_relay.h. */
+static size_t handle(struct relay *relay, struct app *app, struct request *req,
+                     struct reply *rep)
+{
+    if (!relay || !app_is_batch_write(req))
+        return app_handle(app, req, rep);
+    size_t route = 0;
+    switch (relay_call(relay, req, rep, &route)) {
+    case RELAY_DONE: return route;
+    case RELAY_UNREACHED: return app_handle(app, req, rep);
+    case RELAY_LOST: break;
+    }
+    log_message("request %s: the writer ended before it replied", req->request_id);
+    reply_reset(rep);
+    reply_header(rep, "X-Request-Id", "%s", req->request_id);
+    reply_error(rep, 503, "unavailable",
+                "the writer stopped while applying this change; it may or may not have been "
+                "made: read it back before trying again");
+    return route;
+}
+
 static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts *o,
-                      unsigned long serial)
+                      struct relay *relay, unsigned long serial)
 {
     int64_t started = clock_mono_us();
     metrics_request_begin(app->metrics);
@@ -147,7 +169,7 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     reply_init(&rep);
     rep.sink = fcgi_sink;
     rep.sink_ctx = fr->out;
-    size_t route = app_handle(app, &req, &rep);
+    size_t route = handle(relay, app, &req, &rep);
     reply_finish(&rep);
     int64_t took = clock_mono_us() - started;
     metrics_request_end(app->metrics, route, rep.status, took);
@@ -181,6 +203,9 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
     }
     unsigned long serial = 0;
     int rc = 0;
+    struct relay relay;
+    if (o->writer)
+        relay_init(&relay, o->writer);
     worker_pid = getpid();
     /* Gathered access lines are written once nothing came for this long. */
     const struct timespec idle = {0, 250 * 1000 * 1000};
@@ -208,10 +233,14 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
             rc = -1;
             break;
         }
-        serve_one(&fr, app, o, ++serial);
+        serve_one(&fr, app, o, o->writer ? &relay : NULL, ++serial);
         FCGX_Finish_r(&fr);
     }
     FCGX_Free(&fr, 1);
+    if (o->writer) {
+        relay_close(&relay);
+        buf_free(&relay.ctype);
+    }
     log_flush();
     return rc;
 }

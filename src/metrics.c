@@ -29,6 +29,7 @@ struct metrics {
     size_t bytes;
     unsigned n_slots;
     _Atomic uint64_t restarts;
+    _Atomic uint64_t writes[METRICS_WRITE_KINDS]; /* the writer's (one at a time) */
     struct slot slots[];
 };
 
@@ -76,6 +77,15 @@ void metrics_worker_ended(struct metrics *m, unsigned worker, unsigned generatio
         atomic_store_explicit(&s->in_flight, 0, memory_order_relaxed);
     if (restarted)
         atomic_fetch_add_explicit(&m->restarts, 1, memory_order_relaxed);
+}
+
+void metrics_writes(struct metrics *m, const uint64_t counts[METRICS_WRITE_KINDS])
+{
+    if (!m)
+        return;
+    for (int i = 0; i < METRICS_WRITE_KINDS; i++)
+        if (counts[i])
+            atomic_fetch_add_explicit(&m->writes[i], counts[i], memory_order_relaxed);
 }
 
 void metrics_request_begin(struct metrics *m)
@@ -272,5 +282,20 @@ void metrics_render(const struct metrics *m, const char *const *route_names, siz
            "Workers the master started again after one ended without being asked to.");
     buf_addf(out, "groupd_worker_restarts_total %llu\n",
              m ? (unsigned long long)load(&m->restarts) : 0ULL);
+    static const struct {
+        const char *name, *help;
+    } writes[METRICS_WRITE_KINDS] = {
+        {"groupd_write_batches_total",
+         "Transactions in which the writer applied several requests with one flush."},
+        {"groupd_write_batched_requests_total", "Requests applied in those transactions."},
+        {"groupd_write_alone_total", "Requests the writer applied in a transaction of their own."},
+        {"groupd_write_reruns_total",
+         "Applications thrown away with a batch that a failing request spoilt, and done again."},
+    };
+    for (int i = 0; i < METRICS_WRITE_KINDS; i++) {
+        family(out, writes[i].name, "counter", writes[i].help);
+        buf_addf(out, "%s %llu\n", writes[i].name,
+                 m ? (unsigned long long)load(&m->writes[i]) : 0ULL);
+    }
     render_store(f, out);
 }

@@ -34,6 +34,16 @@ void reply_free(struct reply *r)
     buf_free(&r->body);
 }
 
+void reply_reset(struct reply *r)
+{
+    reply_sink sink = r->sink;
+    void *ctx = r->sink_ctx;
+    reply_free(r);
+    reply_init(r);
+    r->sink = sink;
+    r->sink_ctx = ctx;
+}
+
 void reply_header(struct reply *r, const char *name, const char *fmt, ...)
 {
     buf_adds(&r->headers, name);

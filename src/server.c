@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "write_relay.h"
+#include "writer.h"
 
 #define LISTEN_BACKLOG 4096
 #define STOP_GRACE_SECONDS 30
@@ -58,9 +63,17 @@ static void ignore(int sig)
     sigaction(sig, &sa, NULL);
 }
 
-/* ---- one worker ---- */
+/* ---- one worker, or the writer ---- */
 
-static int worker_run(const struct config *cfg, int listen_fd, struct metrics *metrics)
+/* What the master hands to each process it starts. */
+struct proc_opts {
+    int listen_fd;        /* the FastCGI socket */
+    int writer_fd;        /* the writer's listening socket, or -1 */
+    const char *writer;   /* its name, for the workers' connections */
+};
+
+static int process_run(const struct config *cfg, const struct proc_opts *po,
+                       struct metrics *metrics, bool writer)
 {
     static const int sigs[] = {SIGTERM, SIGINT};
     sigset_t blocked, idle;
@@ -90,8 +103,17 @@ static int worker_run(const struct config *cfg, int listen_fd, struct metrics *m
         return 1;
     }
     struct app app = {&store, log_store_error, metrics};
-    struct front_opts o = {cfg->max_body, &idle};
-    int rc = front_serve(listen_fd, &app, &o, &got_term);
+    int rc;
+    if (writer) {
+        /* ps and top tell it from the workers. */
+        prctl(PR_SET_NAME, "groupd-writer", 0, 0, 0);
+        rc = writer_serve(po->writer_fd, &app, &got_term, &idle);
+    } else {
+        if (po->writer_fd >= 0)
+            close(po->writer_fd); /* only the writer accepts on it */
+        struct front_opts o = {cfg->max_body, &idle, po->writer};
+        rc = front_serve(po->listen_fd, &app, &o, &got_term);
+    }
     store_close(&store);
     return rc == 0 ? 0 : 1;
 }
@@ -103,18 +125,25 @@ static int worker_run(const struct config *cfg, int listen_fd, struct metrics *m
 #define START_WINDOW_SECONDS 5
 #define MAX_BACKOFF_SECONDS 64
 
+/* Slots 0..n-1 are the workers; slot n, when there is one, the writer. */
 struct pool {
     const struct config *cfg;
-    int listen_fd;
+    struct proc_opts po;
     struct metrics *metrics;
-    pid_t pid[MAX_WORKERS]; /* 0: the slot waits for due[] */
-    unsigned gen[MAX_WORKERS]; /* the worker's generation: which metrics slot it has */
-    time_t started[MAX_WORKERS];
-    time_t due[MAX_WORKERS];      /* when a waiting slot is tried again */
-    unsigned fails[MAX_WORKERS];  /* failed starts in a row */
-    int n;
+    pid_t pid[MAX_WORKERS + 1]; /* 0: the slot waits for due[] */
+    unsigned gen[MAX_WORKERS + 1]; /* the process's generation: which metrics slot it has */
+    time_t started[MAX_WORKERS + 1];
+    time_t due[MAX_WORKERS + 1];      /* when a waiting slot is tried again */
+    unsigned fails[MAX_WORKERS + 1];  /* failed starts in a row */
+    int n;      /* workers */
+    int slots;  /* n, and one more with a writer */
     unsigned long restarts;
 };
+
+static const char *slot_name(const struct pool *p, int slot)
+{
+    return slot == p->n ? "writer" : "worker";
+}
 
 static pid_t spawn(struct pool *p, int slot)
 {
@@ -130,7 +159,7 @@ static pid_t spawn(struct pool *p, int slot)
         sa.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &sa, NULL);
         metrics_use_slot(p->metrics, (unsigned)slot, gen);
-        _exit(worker_run(p->cfg, p->listen_fd, p->metrics));
+        _exit(process_run(p->cfg, &p->po, p->metrics, slot == p->n));
     }
     p->gen[slot] = gen;
     p->pid[slot] = pid;
@@ -140,7 +169,7 @@ static pid_t spawn(struct pool *p, int slot)
 
 static int slot_of(const struct pool *p, pid_t pid)
 {
-    for (int i = 0; i < p->n; i++)
+    for (int i = 0; i < p->slots; i++)
         if (p->pid[i] == pid)
             return i;
     return -1;
@@ -167,15 +196,16 @@ static void reap(struct pool *p)
         if (now - p->started[slot] >= START_WINDOW_SECONDS) {
             p->fails[slot] = 0;
             p->due[slot] = now;
-            log_message("worker %d ended (%s %d); starting another", (int)pid, how, code);
+            log_message("%s %d ended (%s %d); starting another", slot_name(p, slot), (int)pid,
+                        how, code);
             continue;
         }
         unsigned f = p->fails[slot]++;
         time_t wait = f >= 6 ? MAX_BACKOFF_SECONDS : (time_t)1 << f;
         p->due[slot] = now + wait;
-        log_message("worker %d ended %ld s after it started (%s %d), %u time(s) in a row; "
+        log_message("%s %d ended %ld s after it started (%s %d), %u time(s) in a row; "
                     "trying again in %ld s",
-                    (int)pid, (long)(now - p->started[slot]), how, code, f + 1, (long)wait);
+                    slot_name(p, slot), (int)pid, (long)(now - p->started[slot]), how, code, f + 1, (long)wait);
     }
 }
 
@@ -185,7 +215,7 @@ static long fill_due(struct pool *p)
 {
     time_t now = time(NULL);
     long next = -1;
-    for (int i = 0; i < p->n; i++) {
+    for (int i = 0; i < p->slots; i++) {
         if (p->pid[i])
             continue;
         if (p->due[i] <= now && spawn(p, i) > 0)
@@ -212,8 +242,9 @@ static bool wait_for(pid_t pid, int seconds)
 
 static void replace_all(struct pool *p)
 {
-    log_message("SIGHUP: replacing %d workers one by one", p->n);
-    for (int i = 0; i < p->n; i++) {
+    log_message("SIGHUP: replacing %d workers one by one%s", p->n,
+                p->slots > p->n ? ", then the writer" : "");
+    for (int i = 0; i < p->slots; i++) {
         pid_t old = p->pid[i];
         unsigned old_gen = p->gen[i];
         if (spawn(p, i) < 0) {
@@ -231,19 +262,45 @@ static void replace_all(struct pool *p)
     }
 }
 
-static void stop_all(struct pool *p)
+/* Stops slots [from, to): asks all, then waits for each. */
+static void stop_slots(struct pool *p, int from, int to)
 {
-    for (int i = 0; i < p->n; i++)
+    for (int i = from; i < to; i++)
         if (p->pid[i])
             kill(p->pid[i], SIGTERM);
-    for (int i = 0; i < p->n; i++) {
+    for (int i = from; i < to; i++) {
         if (p->pid[i] && !wait_for(p->pid[i], STOP_GRACE_SECONDS)) {
-            log_message("worker %d did not stop in %d s; killing it", (int)p->pid[i],
-                        STOP_GRACE_SECONDS);
+            log_message("%s %d did not stop in %d s; killing it", slot_name(p, i),
+                        (int)p->pid[i], STOP_GRACE_SECONDS);
             kill(p->pid[i], SIGKILL);
             wait_for(p->pid[i], 5);
         }
     }
+}
+
+/* The workers first: those with a write in flight wait for the writer. */
+static void stop_all(struct pool *p)
+{
+    stop_slots(p, 0, p->n);
+    stop_slots(p, p->n, p->slots);
+}
+
+/* The writer's listening socket, in the abstract namespace. */
+static int open_writer(const char *name)
+{
+    struct sockaddr_un addr;
+    socklen_t len = write_relay_sockaddr(name, &addr);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 ||
+        listen(fd, WRITER_MAX_CLIENTS) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }
 
 static int open_listen(const char *listen, char *unix_path, size_t len)
@@ -294,21 +351,35 @@ static int master_run(const struct config *cfg)
     handle(sigs, 4);
     ignore(SIGPIPE);
 
-    struct pool p;
+    static struct pool p;
     memset(&p, 0, sizeof p);
     p.cfg = cfg;
-    p.listen_fd = fd;
-    p.n = cfg->workers;
-    /* Mapped before the first fork: every worker adds to the same segment. */
-    p.metrics = metrics_map((unsigned)p.n);
+    p.po.listen_fd = fd;
+    p.po.writer_fd = -1;
+    p.n = p.slots = cfg->workers;
+    char writer[64];
+    if (cfg->writer) {
+        write_relay_address(writer, sizeof writer, (long)getpid());
+        p.po.writer_fd = open_writer(writer);
+        if (p.po.writer_fd < 0) {
+            log_message("cannot listen for the writer (%s): %s", writer, strerror(errno));
+            close(fd);
+            return 1;
+        }
+        p.po.writer = writer;
+        p.slots++;
+    }
+    /* Mapped before the first fork: every process adds to the same segment. */
+    p.metrics = metrics_map((unsigned)p.slots);
     if (!p.metrics) {
         log_message("cannot map the metrics segment: %s", strerror(errno));
         close(fd);
         return 1;
     }
-    for (int i = 0; i < p.n; i++)
+    for (int i = 0; i < p.slots; i++)
         spawn(&p, i);
-    log_message("listening on %s with %d workers", cfg->listen, p.n);
+    log_message("listening on %s with %d workers%s", cfg->listen, p.n,
+                cfg->writer ? " and a writer" : "");
 
     long next = -1;
     while (!got_term) {
@@ -328,6 +399,8 @@ static int master_run(const struct config *cfg)
     log_message("stopping: letting requests in flight finish");
     close(fd);
     stop_all(&p);
+    if (p.po.writer_fd >= 0)
+        close(p.po.writer_fd);
     if (unix_path[0])
         unlink(unix_path);
     metrics_unmap(p.metrics);
@@ -344,7 +417,8 @@ int server_run(const struct config *cfg)
     if (cfg->listen)
         return master_run(cfg);
     struct metrics *m = metrics_map(1);
-    int rc = worker_run(cfg, 0, m);
+    struct proc_opts po = {0, -1, NULL};
+    int rc = process_run(cfg, &po, m, false);
     metrics_unmap(m);
     return rc;
 }

@@ -246,6 +246,13 @@ int store_open(struct store *s, const char *dir, size_t map_size)
         snprintf(s->errmsg, sizeof s->errmsg, "%s(%s): %s", step, dir, mdb_strerror(rc));
         goto fail;
     }
+    /* So that store_write_commit, given only a transaction, finds the
+     * store's open batch (the struct must not move while it is open). */
+    rc = mdb_env_set_userctx(s->env, s);
+    if (rc) {
+        snprintf(s->errmsg, sizeof s->errmsg, "mdb_env_set_userctx: %s", mdb_strerror(rc));
+        goto fail;
+    }
     int dead = 0;
     rc = mdb_reader_check(s->env, &dead);
     if (rc) {
@@ -378,6 +385,10 @@ int store_reserve_disk(struct store *s, size_t bytes)
 
 int store_write_begin(struct store *s, MDB_txn **txn)
 {
+    if (s->batch) {
+        *txn = s->batch_spoilt ? NULL : s->batch;
+        return s->batch_spoilt ? MDB_BAD_TXN : 0;
+    }
     int rc = mdb_txn_begin(s->env, NULL, 0, txn);
     if (rc == MDB_MAP_RESIZED) {
         rc = mdb_env_set_mapsize(s->env, 0);
@@ -446,7 +457,16 @@ int store_release_map(struct store *s)
  * pages, then writes the meta page without flushing it and releases the
  * lock; the flush of the meta page happens here, outside the lock, while
  * the next writer works, and the caller answers only after it returned. */
-int store_write_commit(MDB_txn *txn)
+/* The store whose batch txn is, or NULL (store_open makes each
+ * environment point back at its store). */
+static struct store *batch_of(MDB_txn *txn)
+{
+    struct store *s = mdb_env_get_userctx(mdb_txn_env(txn));
+    return s && s->batch == txn ? s : NULL;
+}
+
+/* Commits and flushes, the flush outside the write lock. */
+static int commit_durably(MDB_txn *txn)
 {
     MDB_env *env = mdb_txn_env(txn);
     size_t id = mdb_txn_id(txn);
@@ -462,7 +482,56 @@ int store_write_commit(MDB_txn *txn)
     return rc ? rc : mdb_env_sync(env, 1);
 }
 
-void store_write_abort(MDB_txn *txn) { mdb_txn_abort(txn); }
+int store_write_commit(MDB_txn *txn)
+{
+    /* In a batch the request's part is done; the batch commits it. */
+    return batch_of(txn) ? 0 : commit_durably(txn);
+}
+
+void store_write_abort(MDB_txn *txn)
+{
+    struct store *s = batch_of(txn);
+    if (s)
+        s->batch_spoilt = true;
+    else
+        mdb_txn_abort(txn);
+}
+
+int store_batch_begin(struct store *s, size_t reserve)
+{
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return rc;
+    if (reserve && (rc = store_reserve_disk(s, STORE_WRITE_HEADROOM + reserve)) != 0) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    s->batch = txn;
+    s->batch_spoilt = false;
+    return 0;
+}
+
+bool store_batch_spoilt(const struct store *s) { return s->batch_spoilt; }
+
+int store_batch_commit(struct store *s)
+{
+    MDB_txn *txn = s->batch;
+    s->batch = NULL;
+    if (s->batch_spoilt) {
+        mdb_txn_abort(txn);
+        return MDB_BAD_TXN;
+    }
+    return commit_durably(txn);
+}
+
+void store_batch_abort(struct store *s)
+{
+    if (s->batch)
+        mdb_txn_abort(s->batch);
+    s->batch = NULL;
+    s->batch_spoilt = false;
+}
 
 int store_import_begin(struct store *s, size_t reserve, MDB_txn **txn)
 {

@@ -209,11 +209,12 @@ class Bench:
         return run(os.path.join(self.bin, "groupctl"), "--db", db, "--map-size",
                    str(self.a.map_size), *args, timeout=3600)
 
-    def start_groupd(self, name, db, workers=2):
+    def start_groupd(self, name, db, workers=2, *extra):
         sock = os.path.join(self.dir, name + ".sock")
         p = subprocess.Popen([os.path.join(self.bin, "groupd"), "--db", db, "--listen",
                               "unix:" + sock, "--workers", str(workers), "--map-size",
-                              str(self.a.map_size), "--log", os.path.join(self.dir, name + ".log")],
+                              str(self.a.map_size), "--log", os.path.join(self.dir, name + ".log"),
+                              *extra],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.procs[name] = p
         return sock, p

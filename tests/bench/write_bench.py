@@ -43,11 +43,21 @@ end
 """
 
 
+def write_counts(b):
+    st, text = sb.get(b.port, "/metrics")
+    out = {}
+    for name in ("batches", "batched_requests", "alone", "reruns"):
+        m = re.search(rf"^groupd_write_{name}_total (\d+)$", text.decode(), re.M)
+        out[name] = int(m.group(1)) if m else 0
+    return out
+
+
 def wrk_post(b, name, key, paths, body, conns, duration):
     lua = os.path.join(b.dir, re.sub(r"\W", "_", name) + f"-{conns}.lua")
     with open(lua, "w") as f:
         f.write(LUA % {"run": re.sub(r"\W", "", name) + f"{conns}-{time.monotonic_ns()}", "key": key,
                        "paths": ", ".join(f'"{p}"' for p in paths), "body": body})
+    before = write_counts(b)
     out = sb.run("wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{duration}s", "--latency",
                  "-s", lua, f"http://127.0.0.1:{b.port}", timeout=duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -55,8 +65,11 @@ def wrk_post(b, name, key, paths, body, conns, duration):
     p99 = sb.to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
+    w = {k: v - before[k] for k, v in write_counts(b).items()}
+    per = w["batched_requests"] / w["batches"] if w["batches"] else 0
     print(f"  {name:<22} c={conns:<3} {rps:>8.0f} req/s  p99 {p99 * 1e3:7.2f} ms  "
-          f"little {rps * mean / conns:.2f}  non-2xx {bad}")
+          f"little {rps * mean / conns:.2f}  non-2xx {bad}  "
+          f"batches {w['batches']} of {per:.1f}, alone {w['alone']}, reruns {w['reruns']}")
     if bad:
         raise RuntimeError(f"{name}: {bad} requests failed")
     return rps
@@ -152,7 +165,8 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--bulk", type=int, default=100_000)
     ap.add_argument("--no-pg", action="store_true")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=16)
+    ap.add_argument("--writer", choices=("on", "off"), default="on")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--map-size", type=int, default=8 << 30)
     ap.add_argument("--build", default=os.path.join(sb.ROOT, "build"))
@@ -163,7 +177,7 @@ def main():
         os.makedirs(db)
         key = b.groupctl(db, "key", "create", "--top-organisation", "100", "--role",
                          "admin").stdout.splitlines()[0]
-        sock, gd = b.start_groupd("groupd", db, a.workers)
+        sock, gd = b.start_groupd("groupd", db, a.workers, "--writer", a.writer)
         b.start_nginx([("", sock)])
         sb.wait_ready(b.port, "/health", None)
         gids = []
@@ -173,7 +187,8 @@ def main():
             gids.append(int(re.search(rb'"id":(\d+)', data).group(1)))
         clients = (1, 4, 16)
         res = {}
-        print(f"groupd, {a.workers} workers behind nginx, wrk -d{a.duration}s:")
+        print(f"groupd, {a.workers} workers and --writer {a.writer} behind nginx, "
+              f"wrk -d{a.duration}s:")
         for c in clients:
             res[("create", c)] = wrk_post(b, "POST /group", key, ["/group?organisation=1"],
                                           '{"name":"g","externalId":"%s-%d"}', c, a.duration)

@@ -61,6 +61,25 @@ def stop_pid(pid, sig, timeout=15):
     wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout)
 
 
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def workers(pid):
+    """The master's children that serve FastCGI (not the writer)."""
+    return [c for c in children(pid) if comm(c) != "groupd-writer"]
+
+
+def writer(pid):
+    """The master's writer process, or None."""
+    w = [c for c in children(pid) if comm(c) == "groupd-writer"]
+    return w[0] if w else None
+
+
 def children(pid):
     """PIDs whose parent is pid, read from /proc."""
     out = []

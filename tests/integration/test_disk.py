@@ -52,10 +52,10 @@ class FullDiskTest(unittest.TestCase):
             # SIGHUP on a full disk: the new workers start and serve reads.
             import signal
             import time
-            from harness import children, wait_for
-            old = set(children(s.groupd.pid))
+            from harness import wait_for, workers
+            old = set(workers(s.groupd.pid))
             s.groupd.send_signal(signal.SIGHUP)
-            self.assertTrue(wait_for(lambda: len(set(children(s.groupd.pid)) - old) == 2, 30))
+            self.assertTrue(wait_for(lambda: len(set(workers(s.groupd.pid)) - old) == 2, 30))
             time.sleep(0.5)
             for _ in range(10):
                 self.assertEqual(s.request("GET", f"/group/{acked[-1]}", key).status, 200)

@@ -169,7 +169,7 @@ class CutStreamTest(unittest.TestCase):
         import os
         import signal
         import socket
-        from harness import children
+        from harness import workers
         s = Stack(workers=1).start()
         try:
             key = s.key(100, "admin")
@@ -186,7 +186,7 @@ class CutStreamTest(unittest.TestCase):
             c.sendall(f"GET /group?limit=0 HTTP/1.1\r\nHost: t\r\napi-key: {key}\r\n"
                       "Connection: close\r\n\r\n".encode())
             data = c.recv(65536)
-            os.kill(children(s.groupd.pid)[0], signal.SIGKILL)
+            os.kill(workers(s.groupd.pid)[0], signal.SIGKILL)
             for _ in range(100000):
                 d = c.recv(65536)
                 if not d:

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import unittest
 
-from harness import Stack, children, fcgi_request, wait_for
+from harness import Stack, fcgi_request, wait_for, workers
 
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SAMPLE = re.compile(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$')
@@ -93,15 +93,15 @@ class MetricsTest(unittest.TestCase):
             self.assertEqual(value(after, "groupd_requests_in_flight"), 1)  # the scrape itself
 
         # SIGKILL every worker: the counts are in the shared segment, not in them.
-        workers = children(self.s.groupd.pid)
-        self.assertEqual(len(workers), 2)
-        for pid in workers:
+        old = workers(self.s.groupd.pid)
+        self.assertEqual(len(old), 2)
+        for pid in old:
             os.kill(pid, signal.SIGKILL)
-        self.assertTrue(wait_for(lambda: len(children(self.s.groupd.pid)) == 2 and
-                                 not set(children(self.s.groupd.pid)) & set(workers), 20))
+        self.assertTrue(wait_for(lambda: len(workers(self.s.groupd.pid)) == 2 and
+                                 not set(workers(self.s.groupd.pid)) & set(old), 20))
         self.assertTrue(wait_for(lambda: self.s.request("GET", "/health").status == 200, 20))
         pid, after = self.scrape_worker()
-        self.assertNotIn(pid, workers)
+        self.assertNotIn(pid, old)
         got = value(after, "groupd_requests_total", route="/group/{id}", status="200") - \
             value(before, "groupd_requests_total", route="/group/{id}", status="200")
         self.assertEqual(got, n)

@@ -5,7 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import Stack, children, wait_for
+from harness import Stack, children, wait_for, workers, writer
 
 
 def load(stack, key, seconds, results, stop):
@@ -45,27 +45,27 @@ class ProcessTest(unittest.TestCase):
 
     def test_sighup_replaces_workers_without_dropping_requests(self):
         master = self.s.groupd.pid
-        before = children(master)
+        before = workers(master)
         self.assertEqual(len(before), 2)
 
         def hup():
             time.sleep(0.5)
             os.kill(master, signal.SIGHUP)
-            self.assertTrue(wait_for(lambda: not set(before) & set(children(master)), 20))
+            self.assertTrue(wait_for(lambda: not set(before) & set(workers(master)), 20))
             time.sleep(0.3)
             os.kill(master, signal.SIGHUP)
 
         results = self.run_load(hup)
         self.assertGreater(len(results), 100)
         self.assertEqual([r for r in results if r != 200], [])
-        self.assertTrue(wait_for(lambda: len(children(master)) == 2, 20))
-        self.assertFalse(set(before) & set(children(master)))
+        self.assertTrue(wait_for(lambda: len(workers(master)) == 2, 20))
+        self.assertFalse(set(before) & set(workers(master)))
 
     def test_a_killed_worker_is_replaced(self):
         master = self.s.groupd.pid
-        victim = children(master)[0]
+        victim = workers(master)[0]
         os.kill(victim, signal.SIGKILL)
-        self.assertTrue(wait_for(lambda: victim not in children(master) and len(children(master)) == 2, 10))
+        self.assertTrue(wait_for(lambda: victim not in workers(master) and len(workers(master)) == 2, 10))
         for _ in range(20):
             self.assertEqual(self.s.request("GET", "/group/load-1", self.key).status, 200)
 
@@ -75,7 +75,7 @@ class ProcessTest(unittest.TestCase):
         os.rename(self.s.db, self.s.db + ".away")
         with open(self.s.db, "w") as f:
             f.write("not a directory")
-        victims = children(master)
+        victims = workers(master)
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
         time.sleep(6.5)
@@ -90,7 +90,7 @@ class ProcessTest(unittest.TestCase):
         # Put the database back: the next try serves again.
         os.unlink(self.s.db)
         os.rename(self.s.db + ".away", self.s.db)
-        self.assertTrue(wait_for(lambda: len(children(master)) == 2, 20))
+        self.assertTrue(wait_for(lambda: len(workers(master)) == 2, 20))
         self.assertTrue(wait_for(
             lambda: self.s.request("GET", "/group/load-1", self.key).status == 200, 20))
 
@@ -101,7 +101,7 @@ class ProcessTest(unittest.TestCase):
             self.assertEqual(r.status, 200)
             ids.append(r.json["id"])
         master = self.s.groupd.pid
-        for pid in children(master) + [master]:
+        for pid in children(master) + [master]:  # the writer too
             os.kill(pid, signal.SIGKILL)
         self.s.groupd.wait(timeout=10)
         wait_for(lambda: not children(master), 10)
@@ -112,7 +112,7 @@ class ProcessTest(unittest.TestCase):
 
     def test_sigterm_finishes_and_exits_zero(self):
         master = self.s.groupd.pid
-        workers = children(master)
+        procs = children(master)  # the writer too: it stops last
 
         def term():
             time.sleep(0.5)
@@ -121,7 +121,7 @@ class ProcessTest(unittest.TestCase):
         results = self.run_load(term, seconds=1.5, threads=2)
         self.assertEqual(self.s.groupd.wait(timeout=40), 0)
         self.assertFalse(os.path.exists(self.s.sock))
-        for pid in workers:
+        for pid in procs:
             self.assertFalse(os.path.exists(f"/proc/{pid}/stat") and
                              open(f"/proc/{pid}/stat").read().split()[2] != "Z")
         # Before the signal every request was answered; after it, nginx
@@ -145,6 +145,136 @@ class ProcessTest(unittest.TestCase):
         self.assertTrue(parts[6])
 
 
+def create_load(stack, key, tag, seconds, results):
+    """Bounded create loop: at most `seconds` and 2000 requests."""
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline and n < 2000:
+        try:
+            r = stack.request("POST", "/group?organisation=101", key,
+                              {"name": "w", "externalId": f"{tag}-{n}"})
+            results.append((r.status, r.json, f"{tag}-{n}"))
+        except Exception as e:  # a dropped connection counts as a failure
+            results.append((repr(e), None, f"{tag}-{n}"))
+        n += 1
+
+
+def metric(stack, name):
+    text = stack.request("GET", "/metrics").body
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+class WriterTest(unittest.TestCase):
+    """The writer process: the workers' writes in shared transactions (group commit)."""
+
+    def setUp(self):
+        self.s = Stack(workers=8).start()
+        self.key = self.s.key(100, "admin")
+
+    def tearDown(self):
+        self.s.stop()
+
+    def load(self, action, seconds=3.0, threads=8):
+        results = []
+        ts = [threading.Thread(target=create_load, args=(self.s, self.key, f"t{i}", seconds, results))
+              for i in range(threads)]
+        for t in ts:
+            t.start()
+        try:
+            action()
+        finally:
+            for t in ts:
+                t.join(timeout=seconds + 60)
+        return results
+
+    def check_clean(self):
+        r = self.s.groupctl("check", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_concurrent_writes_share_commits_and_every_one_lands(self):
+        master = self.s.groupd.pid
+        self.assertIsNotNone(writer(master))
+        self.assertEqual(len(workers(master)), 8)
+        results = self.load(lambda: None, seconds=2.0)
+        self.assertGreater(len(results), 50)
+        self.assertEqual([r for r in results if r[0] != 200], [])
+        ids = [r[1]["id"] for r in results]
+        self.assertEqual(len(set(ids)), len(ids))
+        # Several requests shared a transaction: fewer commits than writes.
+        batches = metric(self.s, "groupd_write_batches_total")
+        batched = metric(self.s, "groupd_write_batched_requests_total")
+        alone = metric(self.s, "groupd_write_alone_total")
+        self.assertGreater(batches, 0)
+        self.assertGreaterEqual(batched, 2 * batches)
+        self.assertEqual(batched + alone, len(results))
+        whole = self.s.request("GET", "/group?limit=0", self.key)
+        self.assertEqual(whole.json["metadata"]["resultSet"]["count"], len(results))
+        created, since = 0, 0
+        for _ in range(100):
+            page = self.s.request("GET", f"/changes?since={since}&limit=1000", self.key).json
+            if not page["results"]:
+                break
+            created += len([c for c in page["results"] if c["type"] == "group.created"])
+            since = page["results"][-1]["seq"]
+        self.assertEqual(created, len(results))
+        self.check_clean()
+
+    def test_a_killed_writer_is_replaced_and_no_acknowledged_write_is_lost(self):
+        master = self.s.groupd.pid
+        victim = writer(master)
+
+        def kill():
+            time.sleep(1.0)
+            os.kill(victim, signal.SIGKILL)
+
+        results = self.load(kill, seconds=3.0)
+        self.assertTrue(wait_for(lambda: writer(master) not in (None, victim), 10))
+        # The requests the writer had taken when it died answer 503 (never
+        # acknowledged); every other one is served, by the new writer.
+        self.assertEqual([r for r in results if r[0] not in (200, 503)], [])
+        for status, body, _ in results:
+            if status == 503:
+                self.assertEqual(body["errorCode"], "unavailable")
+        ok = [r for r in results if r[0] == 200]
+        self.assertGreater(len(ok), 50)
+        for _, body, ext in ok:
+            r = self.s.request("GET", f"/group/{body['id']}", self.key)
+            self.assertEqual((r.status, r.json["externalId"]), (200, ext))
+        self.assertEqual(self.s.request("POST", "/group?organisation=101", self.key,
+                                        {"name": "after"}).status, 200)
+        self.check_clean()
+
+    def test_sighup_replaces_the_writer_without_failing_a_write(self):
+        master = self.s.groupd.pid
+        before = writer(master)
+
+        def hup():
+            time.sleep(0.5)
+            os.kill(master, signal.SIGHUP)
+
+        results = self.load(hup, seconds=4.0)
+        self.assertEqual([r for r in results if r[0] != 200], [])
+        self.assertTrue(wait_for(lambda: writer(master) not in (None, before), 20))
+        self.assertIn("then the writer", self.s.read_log())
+        self.check_clean()
+
+    def test_writes_without_a_writer(self):
+        s = Stack(workers=2, extra_args=["--writer", "off"]).start()
+        try:
+            self.assertIsNone(writer(s.groupd.pid))
+            key = s.key(100, "admin")
+            r = s.request("POST", "/group?organisation=1", key, {"name": "alone"})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(metric(s, "groupd_write_batches_total"), 0)
+            self.assertEqual(metric(s, "groupd_write_alone_total"), 0)
+            self.assertEqual(s.request("GET", f"/group/{r.json['id']}", key).status, 200)
+        finally:
+            s.stop()
+
+
 class ConfigTest(unittest.TestCase):
     def test_config_file_and_command_line(self):
         s = Stack(workers=1)
@@ -155,7 +285,7 @@ class ConfigTest(unittest.TestCase):
             s.extra_args = ["--config", conf]
             s.workers = 1  # the command line wins over the file
             s.start()
-            self.assertEqual(len(children(s.groupd.pid)), 1)
+            self.assertEqual(len(workers(s.groupd.pid)), 1)
             key = s.key(100, "admin")
             r = s.request("POST", "/group?organisation=1", key, {"name": "x" * 200})
             self.assertEqual(r.status, 413, r)

@@ -15,6 +15,7 @@
 #include "group_render.h"
 #include "store_fault.h"
 #include "testdb.h"
+#include "write_batch.h"
 
 static struct app app;
 static char *admin;
@@ -193,6 +194,97 @@ START_TEST(event_writes_survive_every_failing_write_call)
 }
 END_TEST
 
+static int count_line(void *ctx, const struct change_entry *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int feed_entries(void)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    int n = 0;
+    uint64_t oldest;
+    ck_assert_int_eq(store_changes_each(&tdb, txn, 100, 0, count_line, &n, &oldest), 0);
+    store_read_end(&tdb);
+    return n;
+}
+
+/* The writer's batches: whichever write call of the batch fails, either
+ * the batch's commit failed and every request answers 503 with nothing
+ * changed, or a request's failure spoilt the batch and, applied again (the
+ * fault fires once), every request succeeds, each change exactly once. */
+START_TEST(a_batch_survives_every_failing_write_call)
+{
+    struct result r = call("POST", "/group?organisation=101", JSON, "{\"name\":\"P\",\"externalId\":\"p\"}");
+    ck_assert_int_eq(r.status, 200);
+    buf_free(&r.body);
+    bool commit_failed = false, reran = false, done = false;
+    enum { N_REQ = 4 };
+    long n = 1;
+    for (; !done && n < 100000; n++) {
+        struct request req[N_REQ];
+        struct write_item it[N_REQ];
+        char body[N_REQ][96];
+        for (int j = 0; j < N_REQ; j++) {
+            request_init(&req[j]);
+            strcpy(req[j].method, "POST");
+            bool add = j == N_REQ - 1;
+            buf_adds(&req[j].path, add ? "/group/p/participant" : "/group");
+            buf_adds(&req[j].query_string, add ? "" : "organisation=101");
+            if (add)
+                snprintf(body[j], sizeof body[j], "{\"email\":\"p%ld@x.nl\"}", n);
+            else
+                snprintf(body[j], sizeof body[j], "{\"name\":\"B\",\"externalId\":\"b%ld-%d\"}", n, j);
+            buf_adds(&req[j].body, body[j]);
+            req[j].api_key = strdup(admin);
+            req[j].content_type = strdup(JSON);
+            strcpy(req[j].request_id, "batch");
+            it[j].req = &req[j];
+            reply_init(&it[j].rep);
+        }
+        struct buf before = BUF_INIT, after = BUF_INIT;
+        snapshot(&before);
+        int entries = feed_entries();
+        struct write_batch_stats st = {0, 0, 0, 0};
+        store_fault_arm(n, MDB_MAP_FULL);
+        write_batch_apply(&app, it, N_REQ, &st);
+        bool fired = store_fault_fired();
+        store_fault_arm(0, 0);
+        int ok = 0, unavailable = 0;
+        for (int j = 0; j < N_REQ; j++) {
+            ok += it[j].rep.status == 200;
+            unavailable += it[j].rep.status == 503;
+        }
+        snapshot(&after); /* groupctl check runs in it */
+        if (!fired) {
+            ck_assert_int_eq(ok, N_REQ);
+            ck_assert_uint_eq(st.batches, 1);
+            done = true;
+        } else if (unavailable == N_REQ) {
+            ck_assert_msg(after.len == before.len && memcmp(after.data, before.data, after.len) == 0,
+                          "write call %ld: a failed batch changed the database", n);
+            commit_failed = true;
+        } else {
+            ck_assert_msg(ok == N_REQ, "write call %ld: %d of %d succeeded", n, ok, N_REQ);
+            ck_assert_int_eq(feed_entries(), entries + N_REQ);
+            ck_assert_uint_gt(st.reruns, 0);
+            reran = true;
+        }
+        for (int j = 0; j < N_REQ; j++) {
+            reply_free(&it[j].rep);
+            request_free(&req[j]);
+        }
+        buf_free(&before);
+        buf_free(&after);
+    }
+    ck_assert(done && commit_failed && reran);
+    ck_assert_int_gt(n, N_REQ);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("faults");
@@ -201,6 +293,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_write_survives_every_failing_write_call);
     tcase_add_test(tc, event_writes_survive_every_failing_write_call);
+    tcase_add_test(tc, a_batch_survives_every_failing_write_call);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

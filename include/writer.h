@@ -1,0 +1,31 @@
+/*
+ * writer.h — the writer process: group commit for the workers' writes.
+ *
+ * The master starts it beside the workers (API.md §8 process model) and
+ * restarts it like one.  Each worker connects to it (include/write_relay.h)
+ * and sends the write requests it receives; the writer takes one request
+ * from every connection that has one, applies them in one transaction with
+ * a single flush pair (include/write_batch.h), and replies to all of them.
+ * While it flushes, the next requests queue on their connections, so the
+ * busier the service, the larger the batches: the cost of a flush is
+ * shared by every request that waited for it.
+ *
+ * Connections from another user are refused (SO_PEERCRED).  On SIGTERM it
+ * applies what it has read and stops.
+ */
+#ifndef GROUPD_WRITER_H
+#define GROUPD_WRITER_H
+
+#include <signal.h>
+
+#include "app.h"
+
+/* The most connections (workers) one writer serves. */
+#define WRITER_MAX_CLIENTS 512
+
+/* Serves listen_fd (a listening stream socket) until *stop; wait_mask is
+ * the signal mask to wait with (the stop signal is blocked otherwise). */
+int writer_serve(int listen_fd, struct app *app, volatile sig_atomic_t *stop,
+                 const sigset_t *wait_mask);
+
+#endif

@@ -1,0 +1,78 @@
+/* write_relay.c — a worker's side of the writer; see include/write_relay.h. */
+#include "write_relay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "write_wire.h"
+
+void write_relay_address(char *name, size_t len, long master_pid)
+{
+    snprintf(name, len, "groupd-writer-%ld", master_pid);
+}
+
+socklen_t write_relay_sockaddr(const char *name, struct sockaddr_un *addr)
+{
+    memset(addr, 0, sizeof *addr);
+    addr->sun_family = AF_UNIX;
+    /* sun_path[0] stays '\0': the abstract namespace. */
+    size_t n = strlen(name);
+    if (n > sizeof addr->sun_path - 1)
+        n = sizeof addr->sun_path - 1;
+    memcpy(addr->sun_path + 1, name, n);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+void relay_init(struct relay *r, const char *name)
+{
+    r->fd = -1;
+    r->addr_len = write_relay_sockaddr(name, &r->addr);
+    struct buf none = BUF_INIT;
+    r->ctype = none;
+}
+
+void relay_close(struct relay *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+}
+
+static bool relay_connect(struct relay *r)
+{
+    if (r->fd >= 0)
+        return true;
+    r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (r->fd < 0)
+        return false;
+    if (connect(r->fd, (const struct sockaddr *)&r->addr, r->addr_len) != 0) {
+        relay_close(r);
+        return false;
+    }
+    return true;
+}
+
+enum relay_result relay_call(struct relay *r, const struct request *req, struct reply *rep,
+                             size_t *route)
+{
+    /* A kept connection may have been closed by a writer that was
+     * replaced since: then the request is sent once more, on a new one. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!relay_connect(r))
+            return RELAY_UNREACHED;
+        int rc = wire_send_request(r->fd, req);
+        if (rc == 0)
+            rc = wire_recv_reply(r->fd, rep, route, &r->ctype, RELAY_TIMEOUT_MS);
+        if (rc == 0)
+            return RELAY_DONE;
+        relay_close(r);
+        /* EPIPE: the writer had closed its end; ECONNRESET: it closed it
+         * with this request unread.  Either way it never took it. */
+        if (rc != EPIPE && rc != ECONNRESET)
+            return RELAY_LOST;
+        reply_reset(rep);
+    }
+    return RELAY_UNREACHED;
+}

@@ -1,0 +1,131 @@
+/* writer.c — the writer process's loop; see include/writer.h. */
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "write_batch.h"
+#include "write_wire.h"
+
+/* A worker sends a whole frame at once: a frame still incomplete after
+ * this long is a broken peer, and its connection is closed. */
+#define FRAME_TIMEOUT_MS 5000
+
+struct clients {
+    struct pollfd pfd[WRITER_MAX_CLIENTS + 1]; /* [0]: the listening socket */
+    size_t n;                                  /* connections, after [0] */
+};
+
+static void drop(struct clients *c, size_t i)
+{
+    close(c->pfd[i].fd);
+    c->pfd[i] = c->pfd[c->n];
+    c->n--;
+}
+
+static void accept_all(struct clients *c, int listen_fd)
+{
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED)
+                log_message("writer: accept: %s", strerror(errno));
+            return;
+        }
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+            cred.uid != geteuid() || c->n == WRITER_MAX_CLIENTS) {
+            log_message("writer: refused a connection (%s)",
+                        c->n == WRITER_MAX_CLIENTS ? "too many" : "another user");
+            close(fd);
+            continue;
+        }
+        c->n++;
+        c->pfd[c->n].fd = fd;
+        c->pfd[c->n].events = POLLIN;
+        c->pfd[c->n].revents = 0;
+    }
+}
+
+/* One request from each connection that has one, applied together, and
+ * every reply sent. */
+static void serve_batch(struct clients *c, struct app *app)
+{
+    static struct request reqs[WRITER_MAX_CLIENTS];
+    static struct write_item items[WRITER_MAX_CLIENTS];
+    static size_t from[WRITER_MAX_CLIENTS]; /* the connection (pfd index) of each item */
+    size_t n = 0;
+    for (size_t i = c->n; i >= 1; i--) {
+        if (!(c->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        request_init(&reqs[n]);
+        int rc = wire_recv_request(c->pfd[i].fd, &reqs[n], FRAME_TIMEOUT_MS);
+        if (rc) {
+            if (rc != WIRE_EOF)
+                log_message("writer: a worker's request could not be read: %s",
+                            strerror(rc));
+            request_free(&reqs[n]);
+            drop(c, i);
+            continue;
+        }
+        items[n].req = &reqs[n];
+        reply_init(&items[n].rep);
+        from[n] = (size_t)c->pfd[i].fd;
+        n++;
+    }
+    if (!n)
+        return;
+    struct write_batch_stats st = {0, 0, 0, 0};
+    write_batch_apply(app, items, n, &st);
+    const uint64_t counts[METRICS_WRITE_KINDS] = {st.batches, st.batched, st.alone, st.reruns};
+    metrics_writes(app->metrics, counts);
+    for (size_t k = 0; k < n; k++) {
+        int rc = wire_send_reply((int)from[k], &items[k].rep, items[k].route);
+        if (rc)
+            log_message("writer: request %s: the reply could not be sent: %s",
+                        reqs[k].request_id, strerror(rc));
+        reply_free(&items[k].rep);
+        request_free(&reqs[k]);
+    }
+}
+
+int writer_serve(int listen_fd, struct app *app, volatile sig_atomic_t *stop,
+                 const sigset_t *wait_mask)
+{
+    int fl = fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_message("writer: cannot make its socket non-blocking: %s", strerror(errno));
+        return -1;
+    }
+    static struct clients c;
+    c.n = 0;
+    c.pfd[0].fd = listen_fd;
+    c.pfd[0].events = POLLIN;
+    while (!*stop) {
+        int r = ppoll(c.pfd, c.n + 1, NULL, wait_mask);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            log_message("writer: ppoll: %s", strerror(errno));
+            return -1;
+        }
+        if (c.pfd[0].revents & POLLIN)
+            accept_all(&c, listen_fd);
+        serve_batch(&c, app);
+    }
+    /* Requests already sent are applied and answered before it stops. */
+    while (c.n && poll(c.pfd + 1, c.n, 0) > 0)
+        serve_batch(&c, app);
+    for (size_t i = c.n; i >= 1; i--)
+        drop(&c, i);
+    log_flush();
+    return 0;
+}

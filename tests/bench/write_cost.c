@@ -1,0 +1,184 @@
+/*
+ * write_cost.c — what a durable write costs without HTTP: the floor under write_bench.py's
+ * single-client figure.  write_bench.py --floor builds and runs it; by hand:
+ *
+ *   gcc -O2 -Iinclude -I/usr/include/json-c -o /tmp/write_cost tests/bench/write_cost.c \
+ *       build/libgroupd.a -llmdb -ljson-c -lsodium -lutf8proc -lfcgi
+ *   /tmp/write_cost EMPTY_DIR [N]
+ *
+ * In a new database in EMPTY_DIR, through app_handle as the writer applies them:
+ *  1. N creates (POST /group with a unique externalId), each its own durable transaction;
+ *  2. N more in batches of 16 (write_batch_apply, one transaction and one flush pair each);
+ *  3. N participant adds, each its own transaction, spread over 16 groups.
+ * For each: requests per second, and disk pages written per request (this process's
+ * write_bytes in /proc/self/io over 4096).  Then the disk itself: a 4 KiB pwrite and
+ * fdatasync in a file already written (PostgreSQL's WAL flush at best), and 16 scattered
+ * pages with one fdatasync.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "apikey.h"
+#include "store.h"
+#include "write_batch.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long long written(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    char line[128];
+    long long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "write_bytes: %lld", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static char key[APIKEY_STRING_MAX];
+
+static void fill(struct request *req, const char *path, const char *query, const char *body)
+{
+    request_init(req);
+    strcpy(req->method, "POST");
+    buf_adds(&req->path, path);
+    buf_adds(&req->query_string, query);
+    req->api_key = strdup(key);
+    req->content_type = strdup("application/json");
+    buf_adds(&req->body, body);
+    strcpy(req->request_id, "cost");
+}
+
+static void report(const char *what, int n, double t, long long bytes)
+{
+    printf("  %-40s %8.0f req/s  %6.1f us/req  %5.1f pages/req\n", what, n / t, t / n * 1e6,
+           (double)bytes / 4096 / n);
+}
+
+/* Runs n requests made by make(i), `per` at a time (1: alone). */
+static void series(struct app *app, const char *what, int n, int per,
+                   void (*make)(struct request *, int))
+{
+    struct request req[16];
+    struct write_item it[16];
+    long long w0 = written();
+    double t0 = now();
+    for (int i = 0; i < n; i += per) {
+        for (int j = 0; j < per; j++) {
+            make(&req[j], i + j);
+            it[j].req = &req[j];
+            reply_init(&it[j].rep);
+        }
+        if (per == 1)
+            it[0].route = app_handle(app, &req[0], &it[0].rep);
+        else
+            write_batch_apply(app, it, (size_t)per, NULL);
+        for (int j = 0; j < per; j++) {
+            if (it[j].rep.status != 200) {
+                fprintf(stderr, "%s: %d %s\n", what, it[j].rep.status, it[j].rep.body.data);
+                exit(1);
+            }
+            reply_free(&it[j].rep);
+            request_free(&req[j]);
+        }
+    }
+    report(what, n, now() - t0, written() - w0);
+}
+
+static void make_create(struct request *r, int i)
+{
+    char body[96];
+    snprintf(body, sizeof body, "{\"name\":\"g\",\"externalId\":\"c-%d\"}", i);
+    fill(r, "/group", "organisation=1", body);
+}
+
+static int batch_base;
+
+static void make_batched_create(struct request *r, int i)
+{
+    make_create(r, batch_base + i);
+}
+
+static void make_add(struct request *r, int i)
+{
+    char body[96], path[64];
+    snprintf(body, sizeof body, "{\"email\":\"p%d@x.nl\"}", i);
+    snprintf(path, sizeof path, "/group/c-%d/participant", i % 16);
+    fill(r, path, "", body);
+}
+
+static void disk(const char *dir, int n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/flush-test", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    static char page[4096];
+    memset(page, 1, sizeof page);
+    for (int i = 0; i < 4096; i++)
+        if (pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
+            exit(1);
+    fsync(fd);
+    for (int pages = 1; pages <= 16; pages += 15) {
+        double t0 = now();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < pages; j++) {
+                off_t at = (off_t)((i * 16 + j * 251) % 4096) * 4096;
+                if (pwrite(fd, page, sizeof page, at) != (ssize_t)sizeof page)
+                    exit(1);
+            }
+            fdatasync(fd);
+        }
+        double t = now() - t0;
+        printf("  %-40s %8.0f per s  %6.1f us each\n",
+               pages == 1 ? "disk: 1 page + fdatasync" : "disk: 16 scattered pages + fdatasync",
+               n / t, t / n * 1e6);
+    }
+    close(fd);
+    unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: write_cost EMPTY_DIR [N]\n");
+        return 2;
+    }
+    int n = argc > 2 ? atoi(argv[2]) : 2000;
+    n -= n % 16;
+    struct store s;
+    if (apikey_init() != 0 || store_open(&s, argv[1], (size_t)1 << 30) != 0) {
+        fprintf(stderr, "cannot open %s\n", argv[1]);
+        return 1;
+    }
+    MDB_txn *txn;
+    struct apikey_record k;
+    memset(&k, 0, sizeof k);
+    if (store_write_begin(&s, &txn) || store_key_next_id(&s, txn, &k.id))
+        return 1;
+    k.role = ROLE_ADMIN;
+    k.top_organisation = 100;
+    apikey_generate(k.id, key, k.hash);
+    if (store_key_put(&s, txn, &k) || store_write_commit(txn))
+        return 1;
+    struct app app = {&s, NULL, NULL};
+    printf("in-process, %d requests each:\n", n);
+    series(&app, "create, one transaction each", n, 1, make_create);
+    batch_base = n;
+    series(&app, "create, 16 per transaction (writer)", n, 16, make_batched_create);
+    series(&app, "participant add, one transaction each", n, 1, make_add);
+    disk(argv[1], n / 4);
+    store_close(&s);
+    return 0;
+}
