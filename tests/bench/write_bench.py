@@ -52,12 +52,25 @@ def write_counts(b):
     return out
 
 
-def wrk_post(b, name, key, paths, body, conns, duration):
+def cpu_by_role(b, gd):
+    """CPU seconds so far of nginx's workers, groupd's workers and its writer."""
+    out = {"nginx": 0.0, "workers": 0.0, "writer": 0.0}
+    for pid in sb.children(b.nginx_pid):
+        out["nginx"] += sb.cpu_seconds(pid)
+    for pid in sb.children(gd.pid):
+        with open(f"/proc/{pid}/comm") as f:
+            role = "writer" if f.read().strip() == "groupd-writer" else "workers"
+        out[role] += sb.cpu_seconds(pid)
+    return out
+
+
+def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     lua = os.path.join(b.dir, re.sub(r"\W", "_", name) + f"-{conns}.lua")
     with open(lua, "w") as f:
         f.write(LUA % {"run": re.sub(r"\W", "", name) + f"{conns}-{time.monotonic_ns()}", "key": key,
                        "paths": ", ".join(f'"{p}"' for p in paths), "body": body})
     before = write_counts(b)
+    cpu0 = cpu_by_role(b, gd) if gd else None
     out = sb.run("wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{duration}s", "--latency",
                  "-s", lua, f"http://127.0.0.1:{b.port}", timeout=duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -65,6 +78,11 @@ def wrk_post(b, name, key, paths, body, conns, duration):
     p99 = sb.to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
+    if gd:
+        cpu1 = cpu_by_role(b, gd)
+        n = rps * duration
+        print("    CPU per request: " + ", ".join(
+            f"{k} {(cpu1[k] - cpu0[k]) / n * 1e6:.0f} us" for k in cpu1))
     w = {k: v - before[k] for k, v in write_counts(b).items()}
     per = w["batched_requests"] / w["batches"] if w["batches"] else 0
     print(f"  {name:<22} c={conns:<3} {rps:>8.0f} req/s  p99 {p99 * 1e3:7.2f} ms  "
@@ -113,6 +131,12 @@ def pg_inserts(b, duration, clients):
         as_pg(f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "stop", timeout=120)
 
 
+def map_used(b):
+    st, text = sb.get(b.port, "/metrics")
+    m = re.search(r"^groupd_lmdb_map_used_bytes (\d+)$", text.decode(), re.M)
+    return int(m.group(1))
+
+
 def sample_peak(pids, stop, peak):
     for _ in range(200_000):
         if stop.is_set():
@@ -141,6 +165,7 @@ def bulk(b, key, n, gd):
         for pid in pids:
             with open(f"/proc/{pid}/clear_refs", "w") as f:
                 f.write("5")
+        used0 = map_used(b)
         peak, stop = {}, threading.Event()
         t = threading.Thread(target=sample_peak, args=(pids, stop, peak), daemon=True)
         t.start()
@@ -152,12 +177,27 @@ def bulk(b, key, n, gd):
         t.join()
         assert st == 200, (st, data[:300])
         print(f"  {label}: {took:.2f} s  {data.decode()}")
+        # The importing worker is the one whose peak rose most; the others idle.
+        grown = []
         for pid in pids:
             with open(f"/proc/{pid}/status") as f:
-                hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
-            rss, anon, file_ = peak.get(pid, (0, 0, 0))
-            print(f"    worker {pid}: VmHWM {hwm} kB (sampled peak {rss} kB = RssAnon {anon}"
-                  f" + RssFile {file_})")
+                hwm = int([l.split()[1] for l in f if l.startswith("VmHWM")][0])
+            grown.append((hwm, pid))
+        hwm, pid = max(grown)
+        rss, anon, file_ = peak.get(pid, (0, 0, 0))
+        # The budget.  The worker's own memory (RssAnon): issue 3's 64 MiB + the file.  Its
+        # mapped database pages (RssFile): at most the database's used pages.  Those are the
+        # page cache, shared with every process and reclaimable once written back, and an
+        # all-or-nothing import touches every page it reads or writes in one transaction
+        # (LMDB writes each dirty page's header once more at commit).
+        used = map_used(b) // 1024
+        anon_budget = 64 * 1024 + len(csv) // 1024
+        ok = anon <= anon_budget and file_ <= used
+        print(f"    importing worker {pid}: VmHWM {hwm} kB (sampled peak {rss} kB = RssAnon {anon}"
+              f" + RssFile {file_}); budget RssAnon <= 64 MiB + file = {anon_budget} kB, "
+              f"RssFile <= database used {used} kB "
+              f"(grew {max(used - used0 // 1024, 0) * 1024 / n:.0f} B/row): "
+              f"{'within' if ok else 'OVER'}")
 
 
 def main():
@@ -191,11 +231,11 @@ def main():
               f"wrk -d{a.duration}s:")
         for c in clients:
             res[("create", c)] = wrk_post(b, "POST /group", key, ["/group?organisation=1"],
-                                          '{"name":"g","externalId":"%s-%d"}', c, a.duration)
+                                          '{"name":"g","externalId":"%s-%d"}', c, a.duration, gd)
         for c in clients:
             res[("add", c)] = wrk_post(b, "POST participant", key,
                                        [f"/group/{g}/participant" for g in gids],
-                                       '{"email":"%s-%d@x.nl"}', c, a.duration)
+                                       '{"email":"%s-%d@x.nl"}', c, a.duration, gd)
         if not a.no_pg:
             pg = pg_inserts(b, a.duration, clients)
             print("ratios to PostgreSQL (targets: c=1 >= 0.5, c=16 >= 0.3):")
