@@ -93,6 +93,20 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     return rps
 
 
+def floor(b):
+    """tests/bench/write_cost.c: the writes without HTTP, in a database of their own."""
+    exe = os.path.join(b.dir, "write_cost")
+    lib = os.path.join(os.path.dirname(b.bin), "libgroupd.a")
+    sb.run("gcc", "-O2", "-D_GNU_SOURCE", "-I" + os.path.join(sb.ROOT, "include"),
+           "-I/usr/include/json-c", "-o", exe, os.path.join(HERE, "write_cost.c"), lib, "-llmdb",
+           "-ljson-c", "-lsodium", "-lutf8proc", "-lfcgi")
+    db = os.path.join(b.dir, "floor-db")
+    os.makedirs(db)
+    out = sb.run(exe, db, "2000", timeout=600).stdout
+    print(out.rstrip())
+    return float(re.search(r"create, one transaction each\s+(\d+) req/s", out).group(1))
+
+
 def pg_inserts(b, duration, clients):
     pgbin = "/usr/lib/postgresql/15/bin"
     data = os.path.join(b.dir, "pg")
@@ -205,6 +219,8 @@ def main():
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--bulk", type=int, default=100_000)
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--floor", action="store_true",
+                    help="also tests/bench/write_cost.c: the same writes in-process, and the disk")
     ap.add_argument("--workers", type=int, default=16)
     ap.add_argument("--writer", choices=("on", "off"), default="on")
     ap.add_argument("--keep", action="store_true")
@@ -236,8 +252,12 @@ def main():
             res[("add", c)] = wrk_post(b, "POST participant", key,
                                        [f"/group/{g}/participant" for g in gids],
                                        '{"email":"%s-%d@x.nl"}', c, a.duration, gd)
+        inproc = floor(b) if a.floor else None
         if not a.no_pg:
             pg = pg_inserts(b, a.duration, clients)
+            if inproc:
+                print(f"in-process create, one transaction each / PostgreSQL c=1: "
+                      f"{inproc / pg[1]:.2f} (the ceiling of groupd's c=1 ratio)")
             print("ratios to PostgreSQL (targets: c=1 >= 0.5, c=16 >= 0.3):")
             for c in clients:
                 print(f"  c={c:<3} create {res[('create', c)] / pg[c]:.2f}   "
