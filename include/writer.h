@@ -11,7 +11,8 @@
  * shared by every request that waited for it.
  *
  * Connections from another user are refused (SO_PEERCRED).  On SIGTERM it
- * applies what it has read and stops.
+ * closes its socket (new writes go back to the workers), applies what its
+ * connections still hold, and stops.
  */
 #ifndef GROUPD_WRITER_H
 #define GROUPD_WRITER_H
@@ -23,9 +24,12 @@
 /* The most connections (workers) one writer serves. */
 #define WRITER_MAX_CLIENTS 512
 
-/* Serves listen_fd (a listening stream socket) until *stop; wait_mask is
- * the signal mask to wait with (the stop signal is blocked otherwise). */
-int writer_serve(int listen_fd, struct app *app, volatile sig_atomic_t *stop,
+/* Listens on the abstract socket `name` (write_relay_address) and serves
+ * it until *stop; wait_mask is the signal mask to wait with (the stop
+ * signal is blocked otherwise).  The socket is the writer's own: while no
+ * writer runs, a worker's connect is refused and it applies its writes
+ * itself. */
+int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
                  const sigset_t *wait_mask);
 
 #endif

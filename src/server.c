@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,8 +66,7 @@ static void ignore(int sig)
 /* What the master hands to each process it starts. */
 struct proc_opts {
     int listen_fd;        /* the FastCGI socket */
-    int writer_fd;        /* the writer's listening socket, or -1 */
-    const char *writer;   /* its name, for the workers' connections */
+    const char *writer;   /* the writer's socket name, or NULL: no writer */
 };
 
 static int process_run(const struct config *cfg, const struct proc_opts *po,
@@ -107,10 +104,8 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
     if (writer) {
         /* ps and top tell it from the workers. */
         prctl(PR_SET_NAME, "groupd-writer", 0, 0, 0);
-        rc = writer_serve(po->writer_fd, &app, &got_term, &idle);
+        rc = writer_serve(po->writer, &app, &got_term, &idle);
     } else {
-        if (po->writer_fd >= 0)
-            close(po->writer_fd); /* only the writer accepts on it */
         struct front_opts o = {cfg->max_body, &idle, po->writer};
         rc = front_serve(po->listen_fd, &app, &o, &got_term);
     }
@@ -240,6 +235,16 @@ static bool wait_for(pid_t pid, int seconds)
     return false;
 }
 
+/* Asks pid to stop; kills it after the grace period. */
+static void stop_one(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    if (!wait_for(pid, STOP_GRACE_SECONDS)) {
+        kill(pid, SIGKILL);
+        wait_for(pid, 5);
+    }
+}
+
 static void replace_all(struct pool *p)
 {
     log_message("SIGHUP: replacing %d workers one by one%s", p->n,
@@ -247,17 +252,20 @@ static void replace_all(struct pool *p)
     for (int i = 0; i < p->slots; i++) {
         pid_t old = p->pid[i];
         unsigned old_gen = p->gen[i];
+        if (i == p->n && old) {
+            /* The writer's socket has one owner at a time: the old writer
+             * stops first, and meanwhile the workers write themselves. */
+            stop_one(old);
+            metrics_worker_ended(p->metrics, (unsigned)i, old_gen, 0);
+            p->pid[i] = old = 0;
+        }
         if (spawn(p, i) < 0) {
             p->pid[i] = old;
             continue;
         }
         if (!old)
             continue; /* the slot was waiting to be filled again */
-        kill(old, SIGTERM);
-        if (!wait_for(old, STOP_GRACE_SECONDS)) {
-            kill(old, SIGKILL);
-            wait_for(old, 5);
-        }
+        stop_one(old);
         metrics_worker_ended(p->metrics, (unsigned)i, old_gen, 0);
     }
 }
@@ -283,24 +291,6 @@ static void stop_all(struct pool *p)
 {
     stop_slots(p, 0, p->n);
     stop_slots(p, p->n, p->slots);
-}
-
-/* The writer's listening socket, in the abstract namespace. */
-static int open_writer(const char *name)
-{
-    struct sockaddr_un addr;
-    socklen_t len = write_relay_sockaddr(name, &addr);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 ||
-        listen(fd, WRITER_MAX_CLIENTS) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
 }
 
 static int open_listen(const char *listen, char *unix_path, size_t len)
@@ -355,17 +345,10 @@ static int master_run(const struct config *cfg)
     memset(&p, 0, sizeof p);
     p.cfg = cfg;
     p.po.listen_fd = fd;
-    p.po.writer_fd = -1;
     p.n = p.slots = cfg->workers;
     char writer[64];
     if (cfg->writer) {
         write_relay_address(writer, sizeof writer, (long)getpid());
-        p.po.writer_fd = open_writer(writer);
-        if (p.po.writer_fd < 0) {
-            log_message("cannot listen for the writer (%s): %s", writer, strerror(errno));
-            close(fd);
-            return 1;
-        }
         p.po.writer = writer;
         p.slots++;
     }
@@ -399,8 +382,6 @@ static int master_run(const struct config *cfg)
     log_message("stopping: letting requests in flight finish");
     close(fd);
     stop_all(&p);
-    if (p.po.writer_fd >= 0)
-        close(p.po.writer_fd);
     if (unix_path[0])
         unlink(unix_path);
     metrics_unmap(p.metrics);
@@ -417,7 +398,7 @@ int server_run(const struct config *cfg)
     if (cfg->listen)
         return master_run(cfg);
     struct metrics *m = metrics_map(1);
-    struct proc_opts po = {0, -1, NULL};
+    struct proc_opts po = {0, NULL};
     int rc = process_run(cfg, &po, m, false);
     metrics_unmap(m);
     return rc;

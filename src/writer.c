@@ -2,7 +2,7 @@
 #include "writer.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +11,13 @@
 
 #include "log.h"
 #include "write_batch.h"
+#include "write_relay.h"
 #include "write_wire.h"
 
 /* A worker sends a whole frame at once: a frame still incomplete after
  * this long is a broken peer, and its connection is closed. */
 #define FRAME_TIMEOUT_MS 5000
+#define WRITER_TRIM_AT ((size_t)1 << 20)
 
 struct clients {
     struct pollfd pfd[WRITER_MAX_CLIENTS + 1]; /* [0]: the listening socket */
@@ -87,45 +89,71 @@ static void serve_batch(struct clients *c, struct app *app)
     write_batch_apply(app, items, n, &st);
     const uint64_t counts[METRICS_WRITE_KINDS] = {st.batches, st.batched, st.alone, st.reruns};
     metrics_writes(app->metrics, counts);
+    size_t big = 0;
     for (size_t k = 0; k < n; k++) {
         int rc = wire_send_reply((int)from[k], &items[k].rep, items[k].route);
         if (rc)
             log_message("writer: request %s: the reply could not be sent: %s",
                         reqs[k].request_id, strerror(rc));
+        big += reqs[k].body.cap + items[k].rep.body.cap;
         reply_free(&items[k].rep);
         request_free(&reqs[k]);
     }
+    /* As a worker does after a big request: give the freed heap back. */
+    if (big > WRITER_TRIM_AT)
+        malloc_trim(0);
 }
 
-int writer_serve(int listen_fd, struct app *app, volatile sig_atomic_t *stop,
+static int writer_listen(const char *name)
+{
+    struct sockaddr_un addr;
+    socklen_t len = write_relay_sockaddr(name, &addr);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 ||
+        listen(fd, WRITER_MAX_CLIENTS) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
                  const sigset_t *wait_mask)
 {
-    int fl = fcntl(listen_fd, F_GETFL);
-    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-        log_message("writer: cannot make its socket non-blocking: %s", strerror(errno));
+    int listen_fd = writer_listen(name);
+    if (listen_fd < 0) {
+        log_message("writer: cannot listen on @%s: %s", name, strerror(errno));
         return -1;
     }
     static struct clients c;
     c.n = 0;
     c.pfd[0].fd = listen_fd;
     c.pfd[0].events = POLLIN;
+    int rc = 0;
     while (!*stop) {
         int r = ppoll(c.pfd, c.n + 1, NULL, wait_mask);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             log_message("writer: ppoll: %s", strerror(errno));
-            return -1;
+            rc = -1;
+            break;
         }
         if (c.pfd[0].revents & POLLIN)
             accept_all(&c, listen_fd);
         serve_batch(&c, app);
     }
-    /* Requests already sent are applied and answered before it stops. */
+    /* No new connections; requests already sent are applied and answered
+     * before it stops. */
+    close(listen_fd);
     while (c.n && poll(c.pfd + 1, c.n, 0) > 0)
         serve_batch(&c, app);
     for (size_t i = c.n; i >= 1; i--)
         drop(&c, i);
     log_flush();
-    return 0;
+    return rc;
 }

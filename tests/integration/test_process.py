@@ -159,6 +159,15 @@ def create_load(stack, key, tag, seconds, results):
         n += 1
 
 
+def comm_state(pid):
+    """The process state letter (Z: a zombie), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
 def metric(stack, name):
     text = stack.request("GET", "/metrics").body
     for line in text.splitlines():
@@ -245,6 +254,29 @@ class WriterTest(unittest.TestCase):
             self.assertEqual((r.status, r.json["externalId"]), (200, ext))
         self.assertEqual(self.s.request("POST", "/group?organisation=101", self.key,
                                         {"name": "after"}).status, 200)
+        self.check_clean()
+
+    def test_while_no_writer_runs_the_workers_write_themselves(self):
+        master = self.s.groupd.pid
+        victim = writer(master)
+        os.kill(master, signal.SIGSTOP)  # it cannot start another meanwhile
+        try:
+            os.kill(victim, signal.SIGKILL)
+            self.assertTrue(wait_for(lambda: comm_state(victim) in ("Z", None), 10))
+            alone = metric(self.s, "groupd_write_alone_total")
+            for i in range(5):
+                r = self.s.request("POST", "/group?organisation=101", self.key,
+                                   {"name": "no writer", "externalId": f"nw-{i}"})
+                self.assertEqual(r.status, 200, r)
+            self.assertEqual(metric(self.s, "groupd_write_alone_total"), alone)
+        finally:
+            os.kill(master, signal.SIGCONT)
+        self.assertTrue(wait_for(lambda: writer(master) not in (None, victim), 10))
+        self.assertTrue(wait_for(lambda: self.s.request(
+            "POST", "/group?organisation=101", self.key, {"name": "again"}).status == 200 and
+            metric(self.s, "groupd_write_alone_total") > alone, 10))
+        for i in range(5):
+            self.assertEqual(self.s.request("GET", f"/group/nw-{i}", self.key).status, 200)
         self.check_clean()
 
     def test_sighup_replaces_the_writer_without_failing_a_write(self):
