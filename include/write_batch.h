@@ -26,8 +26,8 @@
 
 struct write_item {
     struct request *req;
-    struct reply rep;  /* filled by write_batch_apply (reply_init first) */
-    size_t route;      /* what app_handle returned */
+    struct reply rep; /* filled by write_batch_apply (reply_init first) */
+    size_t route;     /* what app_handle returned */
 };
 
 struct write_batch_stats {

@@ -34,7 +34,7 @@ struct relay {
     int fd;                  /* -1: not connected */
     struct sockaddr_un addr; /* the writer's (abstract) address */
     socklen_t addr_len;
-    struct buf ctype;        /* the last reply's content type */
+    struct buf ctype; /* the last reply's content type */
 };
 
 /* The writer's address from its name (write_relay_address). */

@@ -11,7 +11,10 @@
 
 /* ---- writing ---- */
 
-static void put_u32(struct buf *b, uint32_t v) { buf_add_be32(b, v); }
+static void put_u32(struct buf *b, uint32_t v)
+{
+    buf_add_be32(b, v);
+}
 
 static void put_bytes(struct buf *b, const char *p, size_t len)
 {
@@ -19,7 +22,10 @@ static void put_bytes(struct buf *b, const char *p, size_t len)
     buf_add(b, p, len);
 }
 
-static void put_buf(struct buf *b, const struct buf *v) { put_bytes(b, v->data, v->len); }
+static void put_buf(struct buf *b, const struct buf *v)
+{
+    put_bytes(b, v->data, v->len);
+}
 
 static void put_opt(struct buf *b, const char *s)
 {
@@ -195,15 +201,25 @@ static bool get_fixed(struct cursor *c, char *out, size_t size)
     return true;
 }
 
+/* Receives a frame into f and points c at it. */
+static int recv_fields(int fd, struct buf *f, struct cursor *c, int timeout_ms)
+{
+    int rc = recv_frame(fd, f, timeout_ms);
+    if (rc)
+        buf_free(f);
+    c->p = f->data;
+    c->left = rc ? 0 : f->len;
+    c->bad = false;
+    return rc;
+}
+
 int wire_recv_request(int fd, struct request *req, int timeout_ms)
 {
     struct buf f = BUF_INIT;
-    int rc = recv_frame(fd, &f, timeout_ms);
-    if (rc) {
-        buf_free(&f);
+    struct cursor c;
+    int rc = recv_fields(fd, &f, &c, timeout_ms);
+    if (rc)
         return rc;
-    }
-    struct cursor c = {f.data, f.len, false};
     bool ok = get_fixed(&c, req->method, sizeof req->method) &&
               get_fixed(&c, req->request_id, sizeof req->request_id);
     const char *flags = take(&c, 1);
@@ -225,12 +241,10 @@ int wire_recv_request(int fd, struct request *req, int timeout_ms)
 int wire_recv_reply(int fd, struct reply *rep, size_t *route, struct buf *ctype, int timeout_ms)
 {
     struct buf f = BUF_INIT;
-    int rc = recv_frame(fd, &f, timeout_ms);
-    if (rc) {
-        buf_free(&f);
+    struct cursor c;
+    int rc = recv_fields(fd, &f, &c, timeout_ms);
+    if (rc)
         return rc;
-    }
-    struct cursor c = {f.data, f.len, false};
     rep->status = (int)get_u32(&c);
     *route = get_u32(&c);
     char *ct = get_opt(&c);

@@ -36,15 +36,14 @@ static void accept_all(struct clients *c, int listen_fd)
     for (;;) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 log_message("writer: accept: %s", strerror(errno));
             return;
         }
         struct ucred cred;
         socklen_t len = sizeof cred;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-            cred.uid != geteuid() || c->n == WRITER_MAX_CLIENTS) {
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid() ||
+            c->n == WRITER_MAX_CLIENTS) {
             log_message("writer: refused a connection (%s)",
                         c->n == WRITER_MAX_CLIENTS ? "too many" : "another user");
             close(fd);
@@ -72,8 +71,7 @@ static void serve_batch(struct clients *c, struct app *app)
         int rc = wire_recv_request(c->pfd[i].fd, &reqs[n], FRAME_TIMEOUT_MS);
         if (rc) {
             if (rc != WIRE_EOF)
-                log_message("writer: a worker's request could not be read: %s",
-                            strerror(rc));
+                log_message("writer: a worker's request could not be read: %s", strerror(rc));
             request_free(&reqs[n]);
             drop(c, i);
             continue;
@@ -93,8 +91,8 @@ static void serve_batch(struct clients *c, struct app *app)
     for (size_t k = 0; k < n; k++) {
         int rc = wire_send_reply((int)from[k], &items[k].rep, items[k].route);
         if (rc)
-            log_message("writer: request %s: the reply could not be sent: %s",
-                        reqs[k].request_id, strerror(rc));
+            log_message("writer: request %s: the reply could not be sent: %s", reqs[k].request_id,
+                        strerror(rc));
         big += reqs[k].body.cap + items[k].rep.body.cap;
         reply_free(&items[k].rep);
         request_free(&reqs[k]);
@@ -111,8 +109,7 @@ static int writer_listen(const char *name)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 ||
-        listen(fd, WRITER_MAX_CLIENTS) != 0) {
+    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 || listen(fd, WRITER_MAX_CLIENTS) != 0) {
         int e = errno;
         close(fd);
         errno = e;

@@ -194,24 +194,6 @@ START_TEST(event_writes_survive_every_failing_write_call)
 }
 END_TEST
 
-static int count_line(void *ctx, const struct change_entry *e)
-{
-    (void)e;
-    (*(int *)ctx)++;
-    return 0;
-}
-
-static int feed_entries(void)
-{
-    MDB_txn *txn;
-    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
-    int n = 0;
-    uint64_t oldest;
-    ck_assert_int_eq(store_changes_each(&tdb, txn, 100, 0, count_line, &n, &oldest), 0);
-    store_read_end(&tdb);
-    return n;
-}
-
 /* The writer's batches: whichever write call of the batch fails, either
  * the batch's commit failed and every request answers 503 with nothing
  * changed, or a request's failure spoilt the batch and, applied again (the
@@ -247,7 +229,7 @@ START_TEST(a_batch_survives_every_failing_write_call)
         }
         struct buf before = BUF_INIT, after = BUF_INIT;
         snapshot(&before);
-        int entries = feed_entries();
+        int entries = testdb_feed_entries(100);
         struct write_batch_stats st = {0, 0, 0, 0};
         store_fault_arm(n, MDB_MAP_FULL);
         write_batch_apply(&app, it, N_REQ, &st);
@@ -269,7 +251,7 @@ START_TEST(a_batch_survives_every_failing_write_call)
             commit_failed = true;
         } else {
             ck_assert_msg(ok == N_REQ, "write call %ld: %d of %d succeeded", n, ok, N_REQ);
-            ck_assert_int_eq(feed_entries(), entries + N_REQ);
+            ck_assert_int_eq(testdb_feed_entries(100), entries + N_REQ);
             ck_assert_uint_gt(st.reruns, 0);
             reran = true;
         }

@@ -73,6 +73,25 @@ static inline void testdb_set_version(uint32_t v)
     ck_assert_int_eq(store_write_commit(txn), 0);
 }
 
+static inline int testdb_count_entry(void *ctx, const struct change_entry *e)
+{
+    (void)e;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* How many change feed entries top has. */
+static inline int testdb_feed_entries(uint32_t top)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    int n = 0;
+    uint64_t oldest;
+    ck_assert_int_eq(store_changes_each(&tdb, txn, top, 0, testdb_count_entry, &n, &oldest), 0);
+    store_read_end(&tdb);
+    return n;
+}
+
 /* Runs a suite and returns the process exit status. */
 static inline int run_suite(Suite *s)
 {
