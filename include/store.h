@@ -73,6 +73,7 @@ struct store {
     uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
     MDB_txn *batch;       /* the writer's open batch (store_batch_begin), or NULL */
     bool batch_spoilt;    /* a request gave up in it: it must not be committed */
+    unsigned long batch_mark; /* write calls made when the request in it began */
     char errmsg[160];     /* what failed in store_open */
 };
 
@@ -104,9 +105,12 @@ void store_write_abort(MDB_txn *txn);
 /* Group commit (the writer process, src/write_batch.c): while a batch is
  * open, store_write_begin hands out the batch's transaction,
  * store_write_commit only returns 0 (the batch commits and flushes once
- * for all its requests) and store_write_abort spoils the batch instead of
- * aborting it: a request that gave up may have written part of its
- * change, so the batch must be aborted and its requests run again.
+ * for all its requests) and store_write_abort, instead of aborting, spoils
+ * the batch when the request made any write call since its
+ * store_write_begin (it may have written part of its change: the batch
+ * must be aborted and its requests run again).  A request that gave up
+ * before writing anything (a 404, a 409 found by a read) leaves the batch
+ * as it was.
  * store_batch_begin allocates disk for STORE_WRITE_HEADROOM + reserve
  * bytes; store_batch_commit commits and flushes (0: every request in it
  * is durable); store_batch_abort throws all of it away. */

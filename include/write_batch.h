@@ -8,10 +8,13 @@
  * No reply may be sent before write_batch_apply returns: only then are the
  * changes they acknowledge on disk.
  *
- * A request that gives up after it opened its write (a 404 found inside
- * the transaction, a 409, a full map) may have written part of its change,
- * and LMDB cannot take back part of a transaction opened with
- * MDB_WRITEMAP (no nested transactions).  So the batch is thrown away:
+ * A request that gives up before it wrote anything (a 404 found inside
+ * the transaction, most 409s and 423s) leaves the batch as it is.  One
+ * that gives up after a write call (a clash found by an index put, a full
+ * map) may have written part of its change, and LMDB cannot take back part
+ * of a transaction opened with MDB_WRITEMAP (no nested transactions); the
+ * store counts write calls to tell (store_write_abort).  So that batch is
+ * thrown away:
  * the requests before it run again as a batch, it runs on its own (its
  * own transaction, aborted as usual), and those after it form the next
  * batch.  Every request thus sees exactly the changes of those applied

@@ -387,6 +387,7 @@ int store_write_begin(struct store *s, MDB_txn **txn)
 {
     if (s->batch) {
         *txn = s->batch_spoilt ? NULL : s->batch;
+        s->batch_mark = store_write_calls();
         return s->batch_spoilt ? MDB_BAD_TXN : 0;
     }
     int rc = mdb_txn_begin(s->env, NULL, 0, txn);
@@ -491,10 +492,10 @@ int store_write_commit(MDB_txn *txn)
 void store_write_abort(MDB_txn *txn)
 {
     struct store *s = batch_of(txn);
-    if (s)
-        s->batch_spoilt = true;
-    else
+    if (!s)
         mdb_txn_abort(txn);
+    else if (store_write_calls() != s->batch_mark)
+        s->batch_spoilt = true; /* it may have written part of its change */
 }
 
 int store_batch_begin(struct store *s, size_t reserve)

@@ -15,15 +15,14 @@
 
 #include "store.h"
 
-#ifdef GROUPD_FAULTS
-/* Every write call of the store goes through the fault hooks. */
-#include "store_fault.h"
-#define mdb_put store_fault_put
-#define mdb_del store_fault_del
-#define mdb_cursor_put store_fault_cursor_put
-#define mdb_cursor_del store_fault_cursor_del
-#define mdb_txn_commit store_fault_commit
-#endif
+/* Every write call of the store is counted, and failable in a
+ * fault-injection build (store_calls.h). */
+#include "store_calls.h"
+#define mdb_put store_call_put
+#define mdb_del store_call_del
+#define mdb_cursor_put store_call_cursor_put
+#define mdb_cursor_del store_call_cursor_del
+#define mdb_txn_commit store_call_commit
 
 /* ---- key and record bytes (store_codec.c) ---- */
 

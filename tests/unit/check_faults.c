@@ -13,7 +13,7 @@
 
 #include "app.h"
 #include "group_render.h"
-#include "store_fault.h"
+#include "store_calls.h"
 #include "testdb.h"
 #include "write_batch.h"
 
