@@ -199,6 +199,12 @@ class WriterTest(unittest.TestCase):
                 t.join(timeout=seconds + 60)
         return results
 
+    def signal_under_load(self, pid, sig, after, seconds):
+        def send():
+            time.sleep(after)
+            os.kill(pid, sig)
+        return self.load(send, seconds=seconds)
+
     def check_clean(self):
         r = self.s.groupctl("check", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -234,12 +240,7 @@ class WriterTest(unittest.TestCase):
     def test_a_killed_writer_is_replaced_and_no_acknowledged_write_is_lost(self):
         master = self.s.groupd.pid
         victim = writer(master)
-
-        def kill():
-            time.sleep(1.0)
-            os.kill(victim, signal.SIGKILL)
-
-        results = self.load(kill, seconds=3.0)
+        results = self.signal_under_load(victim, signal.SIGKILL, 1.0, 3.0)
         self.assertTrue(wait_for(lambda: writer(master) not in (None, victim), 10))
         # The requests the writer had taken when it died answer 503 (never
         # acknowledged); every other one is served, by the new writer.
@@ -282,12 +283,7 @@ class WriterTest(unittest.TestCase):
     def test_sighup_replaces_the_writer_without_failing_a_write(self):
         master = self.s.groupd.pid
         before = writer(master)
-
-        def hup():
-            time.sleep(0.5)
-            os.kill(master, signal.SIGHUP)
-
-        results = self.load(hup, seconds=4.0)
+        results = self.signal_under_load(master, signal.SIGHUP, 0.5, 4.0)
         self.assertEqual([r for r in results if r[0] != 200], [])
         self.assertTrue(wait_for(lambda: writer(master) not in (None, before), 20))
         self.assertIn("then the writer", self.s.read_log())

@@ -75,6 +75,13 @@ static void apply(struct batch *b)
     write_batch_apply(&app, b->it, b->n, &b->stats);
 }
 
+static void expect_statuses(const struct batch *b, const int *want)
+{
+    for (size_t i = 0; i < b->n; i++)
+        ck_assert_msg(b->it[i].rep.status == want[i], "request %zu: %d %s", i,
+                      b->it[i].rep.status, b->it[i].rep.body.data);
+}
+
 static void batch_free(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
@@ -169,10 +176,7 @@ START_TEST(a_request_that_gives_up_before_writing_leaves_the_batch)
     add(&b, "POST", "/group?organisation=1", "{\"name\":\"c\",\"externalId\":\"C\"}");
     size_t before = last_txnid();
     apply(&b);
-    const int want[] = {200, 404, 200, 404, 200};
-    for (size_t i = 0; i < b.n; i++)
-        ck_assert_msg(b.it[i].rep.status == want[i], "request %zu: %d %s", i,
-                      b.it[i].rep.status, b.it[i].rep.body.data);
+    expect_statuses(&b, (const int[]){200, 404, 200, 404, 200});
     ck_assert_uint_eq(last_txnid(), before + 1);
     ck_assert_uint_eq(b.stats.batches, 1);
     ck_assert_uint_eq(b.stats.batched, 5);
@@ -201,10 +205,7 @@ START_TEST(a_request_that_gives_up_after_writing_is_applied_alone)
     add(&b, "POST", "/group?organisation=1", "{\"name\":\"r\",\"externalId\":\"R\"}");
     size_t before = last_txnid();
     apply(&b);
-    const int want[] = {200, 409, 200, 200};
-    for (size_t i = 0; i < b.n; i++)
-        ck_assert_msg(b.it[i].rep.status == want[i], "request %zu: %d %s", i,
-                      b.it[i].rep.status, b.it[i].rep.body.data);
+    expect_statuses(&b, (const int[]){200, 409, 200, 200});
     /* The batch was thrown away: p again alone (1), the 409 alone
      * (aborted), q and r in one batch (1). */
     ck_assert_uint_eq(last_txnid(), before + 2);
