@@ -103,7 +103,8 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
     int rc;
     if (writer) {
         /* ps and top tell it from the workers. */
-        prctl(PR_SET_NAME, "groupd-writer", 0, 0, 0);
+        if (prctl(PR_SET_NAME, "groupd-writer", 0, 0, 0) != 0)
+            log_message("writer: cannot set its name: %s", strerror(errno));
         rc = writer_serve(po->writer, &app, &got_term, &idle);
     } else {
         struct front_opts o = {cfg->max_body, &idle, po->writer};
@@ -200,7 +201,8 @@ static void reap(struct pool *p)
         p->due[slot] = now + wait;
         log_message("%s %d ended %ld s after it started (%s %d), %u time(s) in a row; "
                     "trying again in %ld s",
-                    slot_name(p, slot), (int)pid, (long)(now - p->started[slot]), how, code, f + 1, (long)wait);
+                    slot_name(p, slot), (int)pid, (long)(now - p->started[slot]), how, code,
+                    f + 1, (long)wait);
     }
 }
 
