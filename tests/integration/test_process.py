@@ -20,6 +20,18 @@ def load(stack, key, seconds, results, stop):
         n += 1
 
 
+def under_load(loop, args_of, threads, seconds, action):
+    """Runs action() while `threads` threads run loop(*args_of(i)); returns when all ended."""
+    ts = [threading.Thread(target=loop, args=args_of(i)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    try:
+        action()
+    finally:
+        for t in ts:
+            t.join(timeout=seconds + 60)
+
+
 class ProcessTest(unittest.TestCase):
     def setUp(self):
         self.s = Stack(workers=2).start()
@@ -32,14 +44,10 @@ class ProcessTest(unittest.TestCase):
 
     def run_load(self, action, seconds=3.0, threads=4):
         results, stop = [], threading.Event()
-        ts = [threading.Thread(target=load, args=(self.s, self.key, seconds, results, stop)) for _ in range(threads)]
-        for t in ts:
-            t.start()
         try:
-            action()
+            under_load(load, lambda i: (self.s, self.key, seconds, results, stop), threads,
+                       seconds, action)
         finally:
-            for t in ts:
-                t.join(timeout=seconds + 30)
             stop.set()
         return results
 
@@ -188,15 +196,8 @@ class WriterTest(unittest.TestCase):
 
     def load(self, action, seconds=3.0, threads=8):
         results = []
-        ts = [threading.Thread(target=create_load, args=(self.s, self.key, f"t{i}", seconds, results))
-              for i in range(threads)]
-        for t in ts:
-            t.start()
-        try:
-            action()
-        finally:
-            for t in ts:
-                t.join(timeout=seconds + 60)
+        under_load(create_load, lambda i: (self.s, self.key, f"t{i}", seconds, results), threads,
+                   seconds, action)
         return results
 
     def signal_under_load(self, pid, sig, after, seconds):
