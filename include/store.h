@@ -51,6 +51,16 @@
 #define STORE_DEFAULT_RETAIN_MS ((int64_t)30 * 24 * 3600 * 1000)
 
 /* The handles are the store's own; callers only pass the struct around. */
+/* How a process's write transactions reach the file (lmdb-schema/README.md
+ * "Durability").  STORE_WRITES_MAPPED, store_open's: pages are changed in
+ * the shared map (MDB_WRITEMAP), so a bulk import's pages are not the
+ * process's own memory.  STORE_WRITES_COPIED: LMDB's default, changed pages
+ * are copies written with pwrite; for the writer process, whose
+ * transactions are small and frequent, because flushing pages changed
+ * through a map that every worker also maps writable costs a walk of every
+ * mapping per page and a page fault per page the next time. */
+enum store_writes { STORE_WRITES_MAPPED, STORE_WRITES_COPIED };
+
 struct store {
     MDB_env *env;
     MDB_dbi meta;         /* counters and the schema version */
@@ -74,6 +84,9 @@ struct store {
     MDB_txn *batch;       /* the writer's open batch (store_batch_begin), or NULL */
     bool batch_spoilt;    /* a request gave up in it: it must not be committed */
     unsigned long batch_mark; /* write calls made when the request in it began */
+    char *dir;            /* as opened, for store_reopen */
+    size_t map_size;
+    enum store_writes writes;
     char errmsg[160];     /* what failed in store_open */
 };
 
@@ -87,6 +100,13 @@ enum store_import { STORE_IMPORT_PARTICIPANTS, STORE_IMPORT_GROUPS, STORE_IMPORT
  * in the process that will use it (after fork).  Clears stale reader slots
  * left by killed processes.  On failure s->errmsg says why. */
 int store_open(struct store *s, const char *dir, size_t map_size);
+int store_open_as(struct store *s, const char *dir, size_t map_size, enum store_writes how);
+/* Closes and opens again as before, with no transaction open: LMDB keeps
+ * the copies of a STORE_WRITES_COPIED transaction's pages for reuse until
+ * the environment is closed, so this is how the writer gives back the
+ * memory of a large batch.  On failure the store is closed and s->errmsg
+ * says why. */
+int store_reopen(struct store *s);
 void store_close(struct store *s);
 
 int store_read_begin(struct store *s, MDB_txn **txn);

@@ -20,9 +20,22 @@
 #include <signal.h>
 
 #include "app.h"
+#include "store.h"
 
 /* The most connections (workers) one writer serves. */
 #define WRITER_MAX_CLIENTS 512
+
+/* The writer opens the store STORE_WRITES_COPIED (store.h): LMDB keeps the
+ * copies of the pages a transaction changed for the next one until the
+ * environment is closed, so a batch that changed many pages would hold
+ * that memory for good.  After a batch that carried more than this many
+ * bytes (request and reply bodies), the writer opens the store again
+ * (store_reopen) and trims its heap, as a worker trims after a big request. */
+#define WRITER_GIVE_BACK_AT ((size_t)1 << 20)
+
+/* 1: it gave memory back; 0: the batch was small; -1: the store could not
+ * be opened again (the writer stops, and the master starts another). */
+int writer_give_back(struct store *s, size_t carried);
 
 /* Listens on the abstract socket `name` (write_relay_address) and serves
  * it until *stop; wait_mask is the signal mask to wait with (the stop

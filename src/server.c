@@ -89,7 +89,8 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
         log_message("libsodium could not be initialised");
         return 1;
     }
-    if (store_open(&store, cfg->db, cfg->map_size) != 0) {
+    if (store_open_as(&store, cfg->db, cfg->map_size,
+                      writer ? STORE_WRITES_COPIED : STORE_WRITES_MAPPED) != 0) {
         log_message("cannot open the database: %s", store.errmsg);
         return 1;
     }

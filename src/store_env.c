@@ -8,7 +8,8 @@
  * MDB_MAP_RESIZED (another process grew the map) is handled by adopting
  * the new size and trying once more.
  *
- * MDB_WRITEMAP: a write transaction changes pages in the shared map
+ * MDB_WRITEMAP (store_open; the writer process opens without it, see
+ * store_open_as): a write transaction changes pages in the shared map
  * instead of in malloc'd copies, so a large import does not grow the
  * worker's heap (LMDB never returns those copies to the system) and a
  * worker's private memory stays small.  The price is that LMDB sizes the
@@ -24,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -218,7 +220,14 @@ static int check_schema(struct store *s, MDB_txn *txn)
 
 int store_open(struct store *s, const char *dir, size_t map_size)
 {
+    return store_open_as(s, dir, map_size, STORE_WRITES_MAPPED);
+}
+
+static int open_env(struct store *s, const char *dir, size_t map_size, enum store_writes how)
+{
     memset(s, 0, sizeof *s);
+    s->map_size = map_size;
+    s->writes = how;
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(s->errmsg, sizeof s->errmsg, "creating %s: %s", dir, strerror(errno));
         return errno;
@@ -240,7 +249,10 @@ int store_open(struct store *s, const char *dir, size_t map_size)
     }
     if (!rc) {
         step = "mdb_env_open";
-        rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_WRITEMAP | MDB_NOMETASYNC, 0660);
+        unsigned flags = MDB_NOTLS | MDB_NOMETASYNC;
+        if (how == STORE_WRITES_MAPPED)
+            flags |= MDB_WRITEMAP;
+        rc = mdb_env_open(s->env, dir, flags, 0660);
     }
     if (rc) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s(%s): %s", step, dir, mdb_strerror(rc));
@@ -296,7 +308,8 @@ fail:
     return rc;
 }
 
-void store_close(struct store *s)
+/* The environment and its read transaction, not the remembered options. */
+static void close_env(struct store *s)
 {
     if (s->rtxn)
         mdb_txn_abort(s->rtxn);
@@ -304,6 +317,37 @@ void store_close(struct store *s)
     if (s->env)
         mdb_env_close(s->env);
     s->env = NULL;
+}
+
+int store_open_as(struct store *s, const char *dir, size_t map_size, enum store_writes how)
+{
+    int rc = open_env(s, dir, map_size, how);
+    if (rc)
+        return rc;
+    s->dir = strdup(dir);
+    if (!s->dir) {
+        close_env(s);
+        snprintf(s->errmsg, sizeof s->errmsg, "opening %s: out of memory", dir);
+        return ENOMEM;
+    }
+    return 0;
+}
+
+void store_close(struct store *s)
+{
+    close_env(s);
+    free(s->dir);
+    s->dir = NULL;
+}
+
+int store_reopen(struct store *s)
+{
+    char *dir = s->dir;
+    s->dir = NULL;
+    close_env(s);
+    int rc = store_open_as(s, dir, s->map_size, s->writes);
+    free(dir);
+    return rc;
 }
 
 int store_read_begin(struct store *s, MDB_txn **txn)

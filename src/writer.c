@@ -17,7 +17,6 @@
 /* A worker sends a whole frame at once: a frame still incomplete after
  * this long is a broken peer, and its connection is closed. */
 #define FRAME_TIMEOUT_MS 5000
-#define WRITER_TRIM_AT ((size_t)1 << 20)
 
 struct clients {
     struct pollfd pfd[WRITER_MAX_CLIENTS + 1]; /* [0]: the listening socket */
@@ -56,9 +55,22 @@ static void accept_all(struct clients *c, int listen_fd)
     }
 }
 
+int writer_give_back(struct store *s, size_t carried)
+{
+    if (carried <= WRITER_GIVE_BACK_AT)
+        return 0;
+    if (store_reopen(s) != 0) {
+        log_message("writer: cannot open the database again: %s", s->errmsg);
+        return -1;
+    }
+    malloc_trim(0);
+    return 1;
+}
+
 /* One request from each connection that has one, applied together, and
- * every reply sent. */
-static void serve_batch(struct clients *c, struct app *app)
+ * every reply sent.  -1: the store could not be opened again (the writer
+ * stops and the master starts another). */
+static int serve_batch(struct clients *c, struct app *app)
 {
     static struct request reqs[WRITER_MAX_CLIENTS];
     static struct write_item items[WRITER_MAX_CLIENTS];
@@ -82,24 +94,22 @@ static void serve_batch(struct clients *c, struct app *app)
         n++;
     }
     if (!n)
-        return;
+        return 0;
     struct write_batch_stats st = {0, 0, 0, 0};
     write_batch_apply(app, items, n, &st);
     const uint64_t counts[METRICS_WRITE_KINDS] = {st.batches, st.batched, st.alone, st.reruns};
     metrics_writes(app->metrics, counts);
-    size_t big = 0;
+    size_t carried = 0;
     for (size_t k = 0; k < n; k++) {
         int rc = wire_send_reply((int)from[k], &items[k].rep, items[k].route);
         if (rc)
             log_message("writer: request %s: the reply could not be sent: %s", reqs[k].request_id,
                         strerror(rc));
-        big += reqs[k].body.cap + items[k].rep.body.cap;
+        carried += reqs[k].body.cap + items[k].rep.body.cap;
         reply_free(&items[k].rep);
         request_free(&reqs[k]);
     }
-    /* As a worker does after a big request: give the freed heap back. */
-    if (big > WRITER_TRIM_AT)
-        malloc_trim(0);
+    return writer_give_back(app->store, carried) < 0 ? -1 : 0;
 }
 
 static int writer_listen(const char *name)
@@ -142,13 +152,16 @@ int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
         }
         if (c.pfd[0].revents & POLLIN)
             accept_all(&c, listen_fd);
-        serve_batch(&c, app);
+        if (serve_batch(&c, app) != 0) {
+            rc = -1;
+            break;
+        }
     }
     /* No new connections; requests already sent are applied and answered
      * before it stops. */
     close(listen_fd);
-    while (c.n && poll(c.pfd + 1, c.n, 0) > 0)
-        serve_batch(&c, app);
+    while (rc == 0 && c.n && poll(c.pfd + 1, c.n, 0) > 0)
+        rc = serve_batch(&c, app);
     for (size_t i = c.n; i >= 1; i--)
         drop(&c, i);
     log_flush();

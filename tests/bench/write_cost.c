@@ -13,12 +13,18 @@
  * For each: requests per second, and disk pages written per request (this process's
  * write_bytes in /proc/self/io over 4096).  Then the disk itself: a 4 KiB pwrite and
  * fdatasync in a file already written (PostgreSQL's WAL flush at best), and 16 scattered
- * pages with one fdatasync.
+ * pages with one fdatasync.  Last, LMDB alone (the floor of any write groupd can make): one
+ * 100-byte put per durable transaction into a database of its own, with the workers' flags
+ * (MDB_WRITEMAP | MDB_NOMETASYNC, then mdb_env_sync), the writer's (MDB_NOMETASYNC, then
+ * mdb_env_sync) and LMDB's defaults (the meta page written through an O_DSYNC descriptor).
  */
 #include <fcntl.h>
+#include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +155,32 @@ static void disk(const char *dir, int n)
     unlink(path);
 }
 
+/* One put per durable transaction, nothing else: LMDB's commit protocol alone. */
+static void lmdb_alone(const char *dir, int n, unsigned flags, const char *what)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/alone-%x", dir, flags);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    if (mkdir(path, 0700) || mdb_env_create(&env) || mdb_env_set_mapsize(env, (size_t)1 << 30) ||
+        mdb_env_open(env, path, flags, 0600) || mdb_txn_begin(env, NULL, 0, &txn) ||
+        mdb_dbi_open(txn, NULL, 0, &dbi) || mdb_txn_commit(txn))
+        exit(1);
+    static char value[100];
+    long long w0 = written();
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        uint64_t k = __builtin_bswap64((uint64_t)i);
+        MDB_val key = {sizeof k, &k}, val = {sizeof value, value};
+        if (mdb_txn_begin(env, NULL, 0, &txn) || mdb_put(txn, dbi, &key, &val, 0) ||
+            mdb_txn_commit(txn) || ((flags & MDB_NOMETASYNC) && mdb_env_sync(env, 1)))
+            exit(1);
+    }
+    report(what, n, now() - t0, written() - w0);
+    mdb_env_close(env);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -179,6 +211,9 @@ int main(int argc, char **argv)
     series(&app, "create, 16 per transaction (writer)", n, 16, make_batched_create);
     series(&app, "participant add, one transaction each", n, 1, make_add);
     disk(argv[1], n / 4);
+    lmdb_alone(argv[1], n, MDB_WRITEMAP | MDB_NOMETASYNC, "LMDB alone, one put, the workers' flags");
+    lmdb_alone(argv[1], n, MDB_NOMETASYNC, "LMDB alone, one put, the writer's flags");
+    lmdb_alone(argv[1], n, 0, "LMDB alone, one put, LMDB's defaults");
     store_close(&s);
     return 0;
 }

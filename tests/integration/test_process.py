@@ -210,6 +210,19 @@ class WriterTest(unittest.TestCase):
         r = self.s.groupctl("check", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_the_writer_maps_the_file_read_only_and_the_workers_writable(self):
+        # lmdb-schema/README.md "Durability": the writer's pages are copies written with
+        # pwrite (no MDB_WRITEMAP); a worker's imports change pages in its map.
+        def data_map(pid):
+            with open(f"/proc/{pid}/maps") as f:
+                rows = [l.split() for l in f if l.rstrip().endswith("/data.mdb")]
+            self.assertEqual(len(rows), 1, rows)
+            return rows[0][1]
+        master = self.s.groupd.pid
+        self.assertEqual(data_map(writer(master)), "r--s")
+        for pid in workers(master):
+            self.assertEqual(data_map(pid), "rw-s")
+
     def test_concurrent_writes_share_commits_and_every_one_lands(self):
         master = self.s.groupd.pid
         self.assertIsNotNone(writer(master))

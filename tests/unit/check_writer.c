@@ -18,6 +18,7 @@
 #include "write_batch.h"
 #include "write_relay.h"
 #include "write_wire.h"
+#include "writer.h"
 
 static struct app app;
 static char *admin;
@@ -25,6 +26,15 @@ static char *admin;
 static void setup(void)
 {
     testdb_setup();
+    app.store = &tdb;
+    app.log_error = NULL;
+    admin = testdb_add_key(100, ROLE_ADMIN, 0, NULL, false);
+}
+
+/* As the writer process opens it. */
+static void setup_copied(void)
+{
+    testdb_open_as(0, STORE_WRITES_COPIED);
     app.store = &tdb;
     app.log_error = NULL;
     admin = testdb_add_key(100, ROLE_ADMIN, 0, NULL, false);
@@ -412,6 +422,39 @@ START_TEST(only_json_writes_go_to_the_writer)
 }
 END_TEST
 
+START_TEST(the_writer_opens_its_store_again_after_a_big_batch)
+{
+    unsigned flags = 0;
+    ck_assert_int_eq(mdb_env_get_flags(tdb.env, &flags), 0);
+    ck_assert_uint_eq(flags & MDB_WRITEMAP, 0);
+    struct batch b = {.n = 0};
+    add(&b, "POST", "/group?organisation=1", "{\"name\":\"a\",\"externalId\":\"A\"}");
+    add(&b, "POST", "/group/A/participant", "{\"email\":\"p@x.nl\"}");
+    apply(&b);
+    expect_statuses(&b, (const int[]){200, 200});
+    batch_free(&b);
+    size_t txnid = last_txnid();
+    ck_assert_int_eq(status_of("GET", "/group/A"), 200); /* the read txn is open */
+    ck_assert_ptr_nonnull(tdb.rtxn);
+    ck_assert_int_eq(writer_give_back(&tdb, WRITER_GIVE_BACK_AT), 0);
+    ck_assert_ptr_nonnull(tdb.rtxn);
+    /* Closing the environment is what frees LMDB's page copies. */
+    ck_assert_int_eq(writer_give_back(&tdb, WRITER_GIVE_BACK_AT + 1), 1);
+    ck_assert_ptr_null(tdb.rtxn);
+    /* The same database, opened the same way, and it goes on. */
+    ck_assert_int_eq(mdb_env_get_flags(tdb.env, &flags), 0);
+    ck_assert_uint_eq(flags & MDB_WRITEMAP, 0);
+    ck_assert_uint_eq(last_txnid(), txnid);
+    ck_assert_ptr_nonnull(strstr(body_of("GET", "/group/A").data, "p@x.nl"));
+    add(&b, "POST", "/group?organisation=1", "{\"name\":\"b\",\"externalId\":\"B\"}");
+    apply(&b);
+    expect_statuses(&b, (const int[]){200});
+    batch_free(&b);
+    ck_assert_int_eq(status_of("GET", "/group/B"), 200);
+    ck_assert_int_eq(feed_entries(), 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("writer");
@@ -421,6 +464,14 @@ int main(void)
     tcase_add_test(tc, a_request_that_gives_up_before_writing_leaves_the_batch);
     tcase_add_test(tc, a_request_that_gives_up_after_writing_is_applied_alone);
     suite_add_tcase(s, tc);
+    /* The same, as the writer process opens the store (pages copied). */
+    TCase *copied = tcase_create("batch, pages copied");
+    tcase_add_checked_fixture(copied, setup_copied, teardown);
+    tcase_add_test(copied, a_batch_is_one_transaction);
+    tcase_add_test(copied, a_request_that_gives_up_before_writing_leaves_the_batch);
+    tcase_add_test(copied, a_request_that_gives_up_after_writing_is_applied_alone);
+    tcase_add_test(copied, the_writer_opens_its_store_again_after_a_big_batch);
+    suite_add_tcase(s, copied);
     TCase *wire = tcase_create("wire");
     tcase_add_test(wire, requests_and_replies_cross_the_wire_whole);
     tcase_add_test(wire, the_relay_says_what_became_of_a_request);

@@ -18,13 +18,18 @@
 static struct store tdb __attribute__((unused));
 static char tdb_dir[64] __attribute__((unused));
 
-static inline void testdb_open_sized(size_t map_size)
+static inline void testdb_open_as(size_t map_size, enum store_writes how)
 {
     snprintf(tdb_dir, sizeof tdb_dir, "/tmp/groupd-unit-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tdb_dir));
     ck_assert_int_eq(apikey_init(), 0);
-    int rc = store_open(&tdb, tdb_dir, map_size);
+    int rc = store_open_as(&tdb, tdb_dir, map_size, how);
     ck_assert_msg(rc == 0, "store_open: %s", tdb.errmsg);
+}
+
+static inline void testdb_open_sized(size_t map_size)
+{
+    testdb_open_as(map_size, STORE_WRITES_MAPPED);
 }
 
 static inline void testdb_setup(void) { testdb_open_sized(0); }
