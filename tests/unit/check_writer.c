@@ -455,21 +455,23 @@ START_TEST(the_writer_opens_its_store_again_after_a_big_batch)
 }
 END_TEST
 
-int main(void)
+/* The batch tests on a store opened by `open`: as the workers open it, or as
+ * the writer process does (pages copied). */
+static TCase *batch_case(const char *name, void (*open)(void))
 {
-    Suite *s = suite_create("writer");
-    TCase *tc = tcase_create("batch");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, open, teardown);
     tcase_add_test(tc, a_batch_is_one_transaction);
     tcase_add_test(tc, a_request_that_gives_up_before_writing_leaves_the_batch);
     tcase_add_test(tc, a_request_that_gives_up_after_writing_is_applied_alone);
-    suite_add_tcase(s, tc);
-    /* The same, as the writer process opens the store (pages copied). */
-    TCase *copied = tcase_create("batch, pages copied");
-    tcase_add_checked_fixture(copied, setup_copied, teardown);
-    tcase_add_test(copied, a_batch_is_one_transaction);
-    tcase_add_test(copied, a_request_that_gives_up_before_writing_leaves_the_batch);
-    tcase_add_test(copied, a_request_that_gives_up_after_writing_is_applied_alone);
+    return tc;
+}
+
+int main(void)
+{
+    Suite *s = suite_create("writer");
+    suite_add_tcase(s, batch_case("batch", setup));
+    TCase *copied = batch_case("batch, pages copied", setup_copied);
     tcase_add_test(copied, the_writer_opens_its_store_again_after_a_big_batch);
     suite_add_tcase(s, copied);
     TCase *wire = tcase_create("wire");
