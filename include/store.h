@@ -50,7 +50,6 @@
  * (--changes-retain). */
 #define STORE_DEFAULT_RETAIN_MS ((int64_t)30 * 24 * 3600 * 1000)
 
-/* The handles are the store's own; callers only pass the struct around. */
 /* How a process's write transactions reach the file (lmdb-schema/README.md
  * "Durability").  STORE_WRITES_MAPPED, store_open's: pages are changed in
  * the shared map (MDB_WRITEMAP), so a bulk import's pages are not the
@@ -61,6 +60,7 @@
  * mapping per page and a page fault per page the next time. */
 enum store_writes { STORE_WRITES_MAPPED, STORE_WRITES_COPIED };
 
+/* The handles are the store's own; callers only pass the struct around. */
 struct store {
     MDB_env *env;
     MDB_dbi meta;         /* counters and the schema version */
@@ -100,6 +100,7 @@ enum store_import { STORE_IMPORT_PARTICIPANTS, STORE_IMPORT_GROUPS, STORE_IMPORT
  * in the process that will use it (after fork).  Clears stale reader slots
  * left by killed processes.  On failure s->errmsg says why. */
 int store_open(struct store *s, const char *dir, size_t map_size);
+/* The same, choosing how this process's writes reach the file. */
 int store_open_as(struct store *s, const char *dir, size_t map_size, enum store_writes how);
 /* Closes and opens again as before, with no transaction open: LMDB keeps
  * the copies of a STORE_WRITES_COPIED transaction's pages for reuse until
