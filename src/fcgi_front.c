@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,52 @@
 #include "log.h"
 #include "write_relay.h"
 
-static char *copy_param(FCGX_Request *fr, const char *name)
+/* The CGI parameters the app reads, found in one pass over envp (libfcgi's
+ * FCGX_GetParam scans the whole list once per name).  As with
+ * FCGX_GetParam, the first of repeated names counts.  The strings are
+ * libfcgi's and die at the next accept: whatever outlives it is copied. */
+struct cgi_params {
+    const char *method, *uri, *script, *content_type, *content_length, *if_none_match,
+        *api_key, *authorization;
+};
+
+static void take_params(char **envp, struct cgi_params *p)
 {
-    const char *v = FCGX_GetParam(name, fr->envp);
+    static const struct {
+        const char *name;
+        size_t len;
+        size_t at;
+    } wanted[] = {
+#define WANT(n, f) {n "=", sizeof n, offsetof(struct cgi_params, f)}
+        WANT("REQUEST_METHOD", method),
+        WANT("REQUEST_URI", uri),
+        WANT("SCRIPT_NAME", script),
+        WANT("CONTENT_TYPE", content_type),
+        WANT("CONTENT_LENGTH", content_length),
+        WANT("HTTP_IF_NONE_MATCH", if_none_match),
+        WANT("HTTP_API_KEY", api_key),
+        WANT("HTTP_AUTHORIZATION", authorization),
+#undef WANT
+    };
+    memset(p, 0, sizeof *p);
+    for (; envp && *envp; envp++) {
+        const char *e = *envp;
+        /* Only these four initials name a wanted parameter. */
+        if (e[0] != 'R' && e[0] != 'S' && e[0] != 'C' && e[0] != 'H')
+            continue;
+        for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+            if (e[0] != wanted[i].name[0] || strncmp(e, wanted[i].name, wanted[i].len) != 0)
+                continue;
+            const char **slot = (const char **)((char *)p + wanted[i].at);
+            if (!*slot)
+                *slot = e + wanted[i].len;
+            break;
+        }
+    }
+}
+
+static char *copy_or_null(const char *v)
+{
     if (!v)
         return NULL;
     char *c = strdup(v);
@@ -34,37 +78,34 @@ static char *copy_param(FCGX_Request *fr, const char *name)
 }
 
 /* The path relative to SCRIPT_NAME, taken from the raw REQUEST_URI. */
-static void take_path(FCGX_Request *fr, struct request *req)
+static void take_path(const struct cgi_params *p, struct request *req)
 {
-    const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
-    const char *script = FCGX_GetParam("SCRIPT_NAME", fr->envp);
-    if (!uri)
-        uri = "/";
+    const char *uri = p->uri ? p->uri : "/";
     size_t len = strcspn(uri, "?");
     if (uri[len] == '?')
         buf_adds(&req->query_string, uri + len + 1);
     else
         buf_reserve(&req->query_string, 0);
-    size_t slen = script ? strlen(script) : 0;
-    if (slen && slen <= len && strncmp(uri, script, slen) == 0) {
-        buf_add(&req->prefix, script, slen);
+    size_t slen = p->script ? strlen(p->script) : 0;
+    if (slen && slen <= len && strncmp(uri, p->script, slen) == 0) {
+        buf_add(&req->prefix, p->script, slen);
         uri += slen;
         len -= slen;
     }
     buf_add(&req->path, uri, len);
 }
 
-static void take_key(FCGX_Request *fr, struct request *req)
+static void take_key(const struct cgi_params *p, struct request *req)
 {
-    req->api_key = copy_param(fr, "HTTP_API_KEY");
+    req->api_key = copy_or_null(p->api_key);
     if (req->api_key)
         return;
-    const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    const char *auth = p->authorization;
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
         auth += 7;
         while (*auth == ' ')
             auth++;
-        req->api_key = strdup(auth);
+        req->api_key = copy_or_null(auth);
     }
 }
 
@@ -72,9 +113,8 @@ static void take_key(FCGX_Request *fr, struct request *req)
  * When the stream ends before that (a client or web server that hands
  * over less than it announced), the request is marked cut: the router
  * refuses it, so no part of a body is ever applied. */
-static void take_body(FCGX_Request *fr, struct request *req, size_t max_body)
+static void take_body(FCGX_Request *fr, const char *cl, struct request *req, size_t max_body)
 {
-    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
     unsigned long long want = cl && *cl ? strtoull(cl, NULL, 10) : 0;
     if (want > max_body)
         req->body_too_large = true;
@@ -153,17 +193,15 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     struct request req;
     request_init(&req);
     request_id(req.request_id, (unsigned)worker_pid, serial);
-    const char *method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-    snprintf(req.method, sizeof req.method, "%s", method ? method : "GET");
-    take_path(fr, &req);
-    req.content_type = copy_param(fr, "CONTENT_TYPE");
-    if (req.content_type && !*req.content_type) {
-        free(req.content_type);
-        req.content_type = NULL;
-    }
-    req.if_none_match = copy_param(fr, "HTTP_IF_NONE_MATCH");
-    take_key(fr, &req);
-    take_body(fr, &req, o->max_body);
+    struct cgi_params p;
+    take_params(fr->envp, &p);
+    snprintf(req.method, sizeof req.method, "%s", p.method ? p.method : "GET");
+    take_path(&p, &req);
+    if (p.content_type && *p.content_type)
+        req.content_type = copy_or_null(p.content_type);
+    req.if_none_match = copy_or_null(p.if_none_match);
+    take_key(&p, &req);
+    take_body(fr, p.content_length, &req, o->max_body);
 
     struct reply rep;
     reply_init(&rep);
@@ -182,6 +220,23 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
      * reuse; a worker should go back to a few hundred kilobytes. */
     if (big > BIG_REQUEST)
         malloc_trim(0);
+}
+
+/* Ends the request and, unless the web server keeps the connection, closes
+ * it.  libfcgi's own close half-closes the socket and then waits for the web
+ * server to close its end (a poll and a read), so that no unread input turns
+ * the close into a reset that could discard the answer.  When the request's
+ * input has been read to its end (the FastCGI stdin stream's closing record,
+ * which a web server sends right after the body) nothing is left unread, and
+ * the connection is closed at once: the worker goes back to accepting instead
+ * of waiting on the web server.  Any other case keeps libfcgi's close.  Only
+ * a peer that breaks the protocol (no closing stdin record) makes the read
+ * wait, as it could already by stopping inside its parameters. */
+static void finish_request(FCGX_Request *fr)
+{
+    if (FCGX_GetChar(fr->in) == EOF && FCGX_GetError(fr->in) == 0)
+        FCGX_Detach(fr); /* libfcgi 2.4.2: a detached request is closed without the wait */
+    FCGX_Finish_r(fr);
 }
 
 int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
@@ -234,7 +289,7 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
             break;
         }
         serve_one(&fr, app, o, o->writer ? &relay : NULL, ++serial);
-        FCGX_Finish_r(&fr);
+        finish_request(&fr);
     }
     FCGX_Free(&fr, 1);
     if (o->writer) {

@@ -8,12 +8,13 @@ FastCGI responder, on one loaded database, behind one nginx:
    HTTP imports of 100,000 rows) with the first BUILD, and kept for later runs.
    BUILD:DB serves another database (for instance a copy migrated by a newer build).
 2. Each BUILD runs 2 workers under its own prefix (/g0, /g1, ...); the null responder
-   (tests/bench/null_fcgi.c) returns the bytes of a lookup's answer. Every build must give
+   (tests/bench/null_fcgi.c) returns the bytes of a lookup's answer, once with libfcgi's own
+   close ("null") and once closing as groupd does ("null2"). Every build must give
    the same bytes for the same lookup, or the run stops.
 3. After a 2 s warm-up round, each round times every target for --seconds with wrk -t2 -c32
    on 10,000 random active externalIds, alternating the order from round to round. It prints
    each run's req/s with the workers' user and system CPU per request, then each build's mean
-   req/s and its ratio to the null responder of the same rounds.
+   req/s and its ratios to both null responders of the same rounds.
 
 Use it to decide a change to the read path: the difference between two builds in one run
 is what the change does; ratios from separate runs drift by +-5% on a shared machine.
@@ -77,7 +78,8 @@ def main():
             routes.append((f"/g{i}", sock))
             workers.append(gd)
         os.makedirs(os.path.join(bench.dir, "static"))
-        bench.start_nginx(routes + [("/null", os.path.join(bench.dir, "null.sock"))])
+        bench.start_nginx(routes + [("/null", os.path.join(bench.dir, "null.sock")),
+                                    ("/null2", os.path.join(bench.dir, "null2.sock"))])
         sb.wait_ready(bench.port, "/g0/health", None)
         active = [g for g in groups if g["status"] == "active"]
         sample = [g["externalId"] for g in random.Random(7).sample(active, 10_000)]
@@ -92,15 +94,16 @@ def main():
             f.write(answer)
         bench.start_null(body)
         sb.wait_ready(bench.port, "/null/", None)
+        sb.wait_ready(bench.port, "/null2/", None)
         print(f"answer: {len(answer)} bytes; wrk -t2 -c32, 2 workers each")
 
-        names = [f"g{i}" for i in range(len(targets))] + ["null"]
+        names = [f"g{i}" for i in range(len(targets))] + ["null", "null2"]
         rps = {n: [] for n in names}
         for rnd in range(a.rounds + 1):
             secs = a.seconds if rnd else 2
             for n in (names if rnd % 2 == 0 else names[::-1]):
-                if n == "null":
-                    paths, key, parent = ["/null/"], None, bench.procs["null"].pid
+                if n.startswith("null"):
+                    paths, key, parent = [f"/{n}/"], None, bench.procs[n].pid
                 else:
                     i = int(n[1:])
                     paths, key, parent = [f"/{n}/group/{e}" for e in sample], keys[i], workers[i].pid
@@ -117,11 +120,13 @@ def main():
                 if rnd:
                     rps[n].append(r["rps"])
         null = sum(rps["null"]) / len(rps["null"])
+        null2 = sum(rps["null2"]) / len(rps["null2"])
         print("means:")
         for i, (build, db) in enumerate(targets):
             mean = sum(rps[f"g{i}"]) / len(rps[f"g{i}"])
-            print(f"  g{i} {build} on {db}: {mean:.0f} req/s, {mean / null:.3f} of null")
-        print(f"  null: {null:.0f} req/s")
+            print(f"  g{i} {build} on {db}: {mean:.0f} req/s, {mean / null:.3f} of null, "
+                  f"{mean / null2:.3f} of null2")
+        print(f"  null: {null:.0f} req/s; null2 (closing as groupd does): {null2:.0f} req/s")
     finally:
         bench.stop_all()
 

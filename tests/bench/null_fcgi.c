@@ -3,7 +3,11 @@
  * every request with the bytes of one file, with the same worker model as
  * groupd (a master opens the socket, N forked workers accept on it).
  *
- *   null_fcgi SOCKET_PATH WORKERS BODY_FILE
+ *   null_fcgi SOCKET_PATH WORKERS BODY_FILE [detach]
+ *
+ * With "detach" it closes each connection as groupd does (src/fcgi_front.c,
+ * finish_request): at once when the request's input was read to its end,
+ * instead of libfcgi's half-close and wait for the web server's close.
  *
  * Built and started by tests/bench/search_bench.py; stops on SIGTERM.
  */
@@ -11,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +37,7 @@ static char *read_all(const char *path, long *len)
     return b;
 }
 
-static void serve(int fd, const char *body, long len)
+static void serve(int fd, const char *body, long len, int detach)
 {
     FCGX_Request req;
     if (FCGX_InitRequest(&req, fd, 0) != 0)
@@ -43,6 +48,8 @@ static void serve(int fd, const char *body, long len)
                      "Content-Length: %ld\r\n\r\n",
                      len);
         FCGX_PutStr(body, (int)len, req.out);
+        if (detach && FCGX_GetChar(req.in) == EOF && FCGX_GetError(req.in) == 0)
+            FCGX_Detach(&req);
         FCGX_Finish_r(&req);
     }
     _exit(0);
@@ -50,8 +57,8 @@ static void serve(int fd, const char *body, long len)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: null_fcgi SOCKET_PATH WORKERS BODY_FILE\n");
+    if (argc < 4 || argc > 5 || (argc == 5 && strcmp(argv[4], "detach") != 0)) {
+        fprintf(stderr, "usage: null_fcgi SOCKET_PATH WORKERS BODY_FILE [detach]\n");
         return 2;
     }
     long len = 0;
@@ -71,7 +78,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < workers && i < 64; i++) {
         pids[i] = fork();
         if (pids[i] == 0)
-            serve(fd, body, len);
+            serve(fd, body, len, argc == 5);
     }
     sigset_t set;
     sigemptyset(&set);

@@ -12,6 +12,8 @@
    two random words that each match ~100 groups, and with one two-letter prefix matching
    ~10% of groups, (c) GET /group?status=archived&sort=name, (d) a null FastCGI responder
    (tests/bench/null_fcgi.c, same worker count) returning as many bytes as (a)'s answer,
+   (d2) the same null responder closing each connection as groupd does (at once, when the
+   request's input was read to its end; libfcgi's own close waits for the web server's),
    (e) nginx serving that answer as a static file. Each is warmed up for 2 s, then timed
    twice, in forward and then reverse order, so drift weighs on all alike. Prints req/s,
    p50, p99, Little's law (req/s x mean latency / connections, ~1 when no request hung)
@@ -220,12 +222,14 @@ class Bench:
         return sock, p
 
     def start_null(self, body_file):
+        """Two null responders: "null" with libfcgi's own close, "null2" closing as groupd
+        does (null_fcgi.c's "detach")."""
         src = os.path.join(HERE, "null_fcgi.c")
         exe = os.path.join(self.dir, "null_fcgi")
         run("gcc", "-O2", "-o", exe, src, "-lfcgi")
-        sock = os.path.join(self.dir, "null.sock")
-        self.procs["null"] = subprocess.Popen([exe, sock, "2", body_file])
-        return sock
+        for name, extra in (("null", []), ("null2", ["detach"])):
+            sock = os.path.join(self.dir, name + ".sock")
+            self.procs[name] = subprocess.Popen([exe, sock, "2", body_file, *extra])
 
     def start_nginx(self, routes):
         """routes: (prefix, socket); prefix "" is the root."""
@@ -474,7 +478,8 @@ def main():
         sock, gd = b.start_groupd("groupd", db)
         null_body = os.path.join(b.dir, "static", "answer.json")
         os.makedirs(os.path.dirname(null_body))
-        routes = [("", sock), ("/null", os.path.join(b.dir, "null.sock"))]
+        routes = [("", sock), ("/null", os.path.join(b.dir, "null.sock")),
+                  ("/null2", os.path.join(b.dir, "null2.sock"))]
         extra = []
         if a.scale:
             small, big = os.path.join(b.dir, "small"), os.path.join(b.dir, "big")
@@ -506,6 +511,7 @@ def main():
             f.write(answer)
         b.start_null(null_body)
         wait_ready(b.port, "/null/", None)
+        wait_ready(b.port, "/null2/", None)
         print(f"  answer size (median of 200 lookups): {len(answer)} bytes")
 
         two_word = [g["_rare"] for g in rng.sample(active, min(2000, len(active)))]
@@ -525,6 +531,7 @@ def main():
                    ("b1", "b q= 2-letter prefix ~10%", [f"/group?q={p}" for p in near[:3]], key),
                    ("c", "c archived by name", ["/group?status=archived&sort=name"], key),
                    ("d", "d null FastCGI", ["/null/"], None),
+                   ("d2", "d2 null, closing as groupd", ["/null2/"], None),
                    ("e", "e nginx static", ["/static/answer.json"], None)]
         # Each target is warmed up for 2 s (page tables, caches), then timed twice: once in
         # the order above and once in reverse, so drift over the run (the machine's other
@@ -553,6 +560,8 @@ def main():
         print("ratios (targets):")
         for name, num, den, target in (("a/d", "a", "d", 0.90), ("b2/d", "b2", "d", 0.80),
                                        ("b1/d", "b1", "d", 0.40), ("c/d", "c", "d", 0.70),
+                                       ("a/d2", "a", "d2", None), ("b2/d2", "b2", "d2", None),
+                                       ("b1/d2", "b1", "d2", None), ("c/d2", "c", "d2", None),
                                        ("a/e", "a", "e", None)):
             r = res[num]["rps"] / res[den]["rps"]
             print(f"  {name:<5} {r:5.2f}" + (f"  (>= {target})" if target else ""))

@@ -364,12 +364,13 @@ FcgidMaxProcessesPerClass 2
         return http_request(self.port, *args, **kw)
 
 
-def fcgi_request(sock_path, params, body=b"", send_body=None, timeout=30):
+def fcgi_request(sock_path, params, body=b"", send_body=None, timeout=30, keep_open=None):
     """One FastCGI request straight to groupd's socket, as a web server would send it.
 
     params: dict of CGI parameters (bytes or str). send_body: the stdin bytes actually sent
     (default: body); CONTENT_LENGTH says len(body), so a shorter send_body is a cut body.
-    Returns (status, headers dict, body bytes)."""
+    keep_open: a list that gets the connection, left open, instead of closing it after the
+    request's end record. Returns (status, headers dict, body bytes)."""
     import struct
 
     def record(rtype, content):
@@ -413,7 +414,10 @@ def fcgi_request(sock_path, params, body=b"", send_body=None, timeout=30):
             if rtype == 6:
                 out += content
             elif rtype == 3:
-                s.close()
+                if keep_open is None:
+                    s.close()
+                else:
+                    keep_open.append(s)
                 head, _, payload = out.partition(b"\r\n\r\n")
                 headers = {}
                 for line in head.decode("latin-1").split("\r\n"):

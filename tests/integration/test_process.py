@@ -5,7 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import Stack, children, wait_for, workers, writer
+from harness import Stack, children, fcgi_request, wait_for, workers, writer
 
 
 def load(stack, key, seconds, results, stop):
@@ -315,6 +315,37 @@ class WriterTest(unittest.TestCase):
             self.assertEqual(s.request("GET", f"/group/{r.json['id']}", key).status, 200)
         finally:
             s.stop()
+
+
+class ConnectionTest(unittest.TestCase):
+    """A worker closes a connection whose request it has read to the end at once, instead
+    of libfcgi's half-close and wait (up to 2 s) for the web server to close its end."""
+
+    def setUp(self):
+        self.s = Stack(workers=1)
+        self.s.start_groupd()
+        self.params = {"REQUEST_METHOD": "GET", "REQUEST_URI": "/health", "SCRIPT_NAME": ""}
+
+    def tearDown(self):
+        self.s.stop()
+
+    def test_the_worker_does_not_wait_for_the_web_server_to_close(self):
+        held = []
+        try:
+            st, _, body = fcgi_request(self.s.sock, self.params, keep_open=held)
+            self.assertEqual(st, 200, body)
+            conn = held[0]
+            conn.settimeout(10)
+            self.assertEqual(conn.recv(1), b"", "the worker ended the connection")
+            # conn stays open: the only worker must take the next request while it does
+            t0 = time.monotonic()
+            st, _, body = fcgi_request(self.s.sock, self.params, timeout=10)
+            waited = time.monotonic() - t0
+            self.assertEqual(st, 200, body)
+            self.assertLess(waited, 1.0, "the next request waited for the first connection")
+        finally:
+            for c in held:
+                c.close()
 
 
 class ConfigTest(unittest.TestCase):
