@@ -212,15 +212,6 @@ void group_init_new(struct group *g, const struct group_patch *patch, uint32_t o
     g->created_at = g->updated_at = now;
 }
 
-static void add_member_string(struct buf *out, const char *name, const char *value)
-{
-    buf_add_member(out, name);
-    if (value)
-        buf_add_json_string(out, value, strlen(value));
-    else
-        buf_adds(out, "null");
-}
-
 void group_write_json(const struct group *g, struct buf *out)
 {
     char created[ISO_TIME_LEN + 1], updated[ISO_TIME_LEN + 1];
@@ -228,12 +219,12 @@ void group_write_json(const struct group *g, struct buf *out)
     clock_format_iso(g->updated_at, updated);
 
     buf_addf(out, "{\"id\":%llu,\"key\":\"%s\"", (unsigned long long)g->id, g->key);
-    add_member_string(out, "externalId", g->external_id);
-    add_member_string(out, "name", g->name);
-    add_member_string(out, "description", g->description);
+    buf_add_member_string(out, "externalId", g->external_id);
+    buf_add_member_string(out, "name", g->name);
+    buf_add_member_string(out, "description", g->description);
     buf_addf(out, ",\"organisation\":%u,\"topOrganisation\":%u", g->organisation,
              g->top_organisation);
-    add_member_string(out, "type", g->type);
+    buf_add_member_string(out, "type", g->type);
     if (g->school_year)
         buf_addf(out, ",\"schoolYear\":%d", g->school_year);
     else
@@ -241,10 +232,10 @@ void group_write_json(const struct group *g, struct buf *out)
     buf_addf(out, ",\"archived\":%s,\"deleted\":%s,\"status\":\"%s\",\"importLock\":%s",
              g->archived ? "true" : "false", g->deleted ? "true" : "false",
              group_status_name(group_status(g)), g->import_lock ? "true" : "false");
-    add_member_string(out, "importLockOwner", g->import_lock_owner);
+    buf_add_member_string(out, "importLockOwner", g->import_lock_owner);
     integrations_write_json(g->integrations, g->n_integrations, out);
-    add_member_string(out, "createdBy", g->created_by);
-    add_member_string(out, "modifiedBy", g->modified_by[0] ? g->modified_by : NULL);
+    buf_add_member_string(out, "createdBy", g->created_by);
+    buf_add_member_string(out, "modifiedBy", g->modified_by[0] ? g->modified_by : NULL);
     buf_addf(out, ",\"createdAt\":\"%s\",\"updatedAt\":\"%s\",\"totalParticipants\":%u}", created,
              updated, g->total_participants);
 }

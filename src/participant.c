@@ -264,15 +264,6 @@ bool participant_patch_apply(struct participant *pt, const struct participant_pa
 
 void participant_patch_free(struct participant_patch *patch) { participant_free(&patch->v); }
 
-static void member_string(struct buf *out, const char *name, const char *value)
-{
-    buf_add_member(out, name);
-    if (value)
-        buf_add_json_string(out, value, strlen(value));
-    else
-        buf_adds(out, "null");
-}
-
 void participant_write_json(const struct participant *pt, struct buf *out)
 {
     char created[ISO_TIME_LEN + 1], updated[ISO_TIME_LEN + 1];
@@ -282,9 +273,9 @@ void participant_write_json(const struct participant *pt, struct buf *out)
     buf_add_u64(out, pt->id);
     buf_adds(out, ",\"group\":");
     buf_add_u64(out, pt->group);
-    member_string(out, "email", pt->email);
-    member_string(out, "name", pt->name ? pt->name : "");
-    member_string(out, "externalId", pt->external_id);
+    buf_add_member_string(out, "email", pt->email);
+    buf_add_member_string(out, "name", pt->name ? pt->name : "");
+    buf_add_member_string(out, "externalId", pt->external_id);
     buf_adds(out, ",\"labels\":[");
     for (size_t i = 0; i < pt->n_labels; i++) {
         buf_adds(out, i ? ",{\"name\":" : "{\"name\":");
@@ -294,8 +285,8 @@ void participant_write_json(const struct participant *pt, struct buf *out)
     buf_addc(out, ']');
     integrations_write_json(pt->integrations, pt->n_integrations, out);
     buf_adds(out, ",\"deleted\":false");
-    member_string(out, "createdBy", pt->created_by);
-    member_string(out, "modifiedBy", pt->modified_by[0] ? pt->modified_by : NULL);
+    buf_add_member_string(out, "createdBy", pt->created_by);
+    buf_add_member_string(out, "modifiedBy", pt->modified_by[0] ? pt->modified_by : NULL);
     buf_adds(out, ",\"createdAt\":\"");
     buf_add(out, created, ISO_TIME_LEN);
     buf_adds(out, "\",\"updatedAt\":\"");

@@ -19,7 +19,8 @@
    p50, p99, Little's law (req/s x mean latency / connections, ~1 when no request hung)
    for each run, and the ratios of the means.
 3. Each groupd worker's Private_Dirty after the run; start-up time to the first answered
-   lookup on the loaded database.
+   lookup on the loaded database; then issue 14's bad input: lookups of unknown externalIds
+   (404), of a 255-character one and of one with %2F (200) against (a), same run.
 4. --scale: (a) on a 1,000,000-group database against a 10,000-group one, same run.
 5. --pg: PostgreSQL 15 (a private cluster on a unix socket) with the same groups, the
    search as full text (to_tsvector('simple', unaccent(...)), GIN, prefix to_tsquery
@@ -28,9 +29,10 @@
 6. --peers (implies --pg): CPU per query, PostgreSQL's backends (their CPU over the
    pgbench run, read from /proc as the postmaster's reaped children's time) against
    groupd's workers during (b) two words (their user + system time per request, HTTP
-   included); and tests/bench/search_inproc.c: groupd's search and SQLite FTS5 in-process
-   on one core over the same documents (read from the loaded database) and the same
-   queries, queries per second.
+   included), in 3 pairs, each a groupd run right before a pgbench run; and
+   tests/bench/search_inproc.c: groupd's search and SQLite FTS5 in-process on one core over
+   the same documents (read from the loaded database) and the same queries, queries per
+   second.
 Only 127.0.0.1 and unix sockets; every loop is bounded; it stops only what it started.
 """
 import argparse
@@ -319,6 +321,14 @@ def to_seconds(v):
     return n * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
+def machine_cpu():
+    """/proc/stat's first line: the machine's CPU time by kind (user, nice, system, idle,
+    iowait, irq, softirq, steal, ...). Steal is time the hypervisor gave to others: a run
+    that shows it was slowed by the host, not by what it measured."""
+    with open("/proc/stat") as f:
+        return [int(x) for x in f.readline().split()[1:]]
+
+
 def wrk(bench, name, paths, key, duration, conns=32):
     pf = os.path.join(bench.dir, name + ".paths")
     with open(pf, "w") as f:
@@ -326,8 +336,10 @@ def wrk(bench, name, paths, key, duration, conns=32):
     lua = os.path.join(bench.dir, name + ".lua")
     with open(lua, "w") as f:
         f.write(LUA % (pf, key or ""))
+    cpu0 = machine_cpu()
     out = run("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", lua,
               f"http://127.0.0.1:{bench.port}", timeout=duration + 60).stdout
+    cpu1 = machine_cpu()
     if "Latency Distribution" not in out:
         raise RuntimeError("wrk said:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -339,10 +351,43 @@ def wrk(bench, name, paths, key, duration, conns=32):
     r = {"name": name, "rps": rps, "p50": p50, "p99": p99, "little": rps * mean / conns,
          "non2xx": int(errors.group(1)) if errors else 0,
          "socket_errors": sock_err.group(1) if sock_err else ""}
+    delta = [y - x for x, y in zip(cpu0, cpu1)]
+    steal = delta[7] / max(1, sum(delta[:8]))
     print(f"  {name:<28} {rps:>9.0f} req/s  p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
           f"little {r['little']:.2f}  non-2xx {r['non2xx']}"
-          + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else ""))
+          + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else "")
+          + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
     return r
+
+
+def bad_input_lookups(b, key, lookups, d):
+    """Issue 14's bad input: lookups of externalIds that do not exist, of one 255 characters
+    long and of one holding '/' (sent as %2F) answer 404, 200 and 200, at the speed of (a)."""
+    long_ext = "L" * 255
+    for ext in (long_ext, "sis/2026/slash"):
+        st, data = get(b.port, "/group?organisation=1001", key, "POST",
+                       json.dumps({"name": "bad input", "externalId": ext}).encode(),
+                       "application/json")
+        if st != 200:
+            raise RuntimeError(f"creating the group {ext[:20]}... gave {st}: {data[:200]!r}")
+    cases = [("a", "a lookup by externalId", lookups, 200),
+             ("unknown", "a unknown externalIds (404)",
+              [f"/group/NOPE-{i:07d}" for i in range(10_000)], 404),
+             ("long", "a 255-character externalId", ["/group/" + long_ext], 200),
+             ("slash", "a externalId with %2F", ["/group/sis%2F2026%2Fslash"], 200)]
+    for tag, _, paths, want in cases:
+        st, data = get(b.port, paths[0], key)
+        if st != want:
+            raise RuntimeError(f"{paths[0][:40]} gave {st}, not {want}: {data[:200]!r}")
+    print(f"bad input: lookups, wrk -t2 -c32 -d{d}s, forward then reverse order "
+          f"(statuses checked first: 200, 404, 200, 200):")
+    runs = {}
+    for order in (cases, cases[::-1]):
+        for tag, name, paths, _ in order:
+            runs.setdefault(tag, []).append(wrk(b, name, paths, key, d)["rps"])
+    base = sum(runs["a"]) / 2
+    for tag, name, _, _ in cases[1:]:
+        print(f"  {tag:<8} / a  {sum(runs[tag]) / 2 / base:5.2f}  (>= 0.9: the same speed)")
 
 
 # ---------------------------------------------------------------- PostgreSQL peer
@@ -361,7 +406,11 @@ def cpu_seconds(pid, children=False):
     return (fields[i] + fields[i + 1]) / os.sysconf("SC_CLK_TCK")
 
 
-def pg_peer(bench, groups, two_word, duration):
+def pg_peer(bench, groups, two_word, duration, groupd_b=None, pairs=3):
+    """PostgreSQL's two-word search with pgbench: TPS and its backends' CPU per query. With
+    groupd_b (a function that times groupd's (b) and returns its workers' CPU per search),
+    `pairs` pgbench runs alternate with groupd's, so both CPU figures of a pair come from the
+    same minutes of a machine whose speed drifts; returns a list of (tps, pg_cpu, groupd_cpu)."""
     pgbin = "/usr/lib/postgresql/15/bin"
     data = os.path.join(bench.dir, "pg")
     os.makedirs(data)
@@ -411,16 +460,22 @@ def pg_peer(bench, groups, two_word, duration):
         # reaped children's (autovacuum is off for the run, so nothing else adds to it).
         as_pg(*psql, "ALTER SYSTEM SET autovacuum = off")
         as_pg(*psql, "SELECT pg_reload_conf()")
-        cpu0 = cpu_seconds(postmaster, children=True)
-        out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", "-c4", "-j2",
-                    f"-T{duration}", *scripts, "postgres", timeout=duration + 120).stdout
-        cpu = cpu_seconds(postmaster, children=True) - cpu0
-        tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-        done = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
-        per = cpu / max(1, done) * 1e6
-        print(f"  PostgreSQL 15 two-word search (pgbench -M prepared -c4 -j2): {tps:.0f} TPS, "
-              f"backends' CPU {per:.1f} us per query")
-        return tps, per
+        results = []
+        for _ in range(pairs if groupd_b else 1):
+            mine = groupd_b() if groupd_b else None
+            cpu0 = cpu_seconds(postmaster, children=True)
+            out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", "-c4", "-j2",
+                        f"-T{duration}", *scripts, "postgres", timeout=duration + 120).stdout
+            cpu = cpu_seconds(postmaster, children=True) - cpu0
+            tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+            done = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+            per = cpu / max(1, done) * 1e6
+            print(f"  PostgreSQL 15 two-word search (pgbench -M prepared -c4 -j2): {tps:.0f} TPS, "
+                  f"backends' CPU {per:.1f} us per query"
+                  + (f"; groupd's workers just before: {mine:.1f} us, ratio {mine / per:.2f}"
+                     if mine else ""))
+            results.append((tps, per, mine))
+        return results
     finally:
         as_pg(f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "stop", timeout=120)
 
@@ -578,6 +633,8 @@ def main():
         print(f"  start-up to first lookup answered: {(time.monotonic() - t0) * 1e3:.0f} ms"
               f"  (<= 200; includes the poll's own request)")
 
+        bad_input_lookups(b, key, lookups, d)
+
         if a.scale:
             print("scale: (a) on 10,000 vs 1,000,000 groups, alternating twice:")
             runs = {}
@@ -594,12 +651,24 @@ def main():
             print(f"  big/small {big_rps / small_rps:.2f}  (>= 0.90)")
 
         if a.pg or a.peers:
-            tps, pg_cpu = pg_peer(b, groups, two_word, d)
+            b2_paths = [f"/group?q={w1}+{w2}" for w1, w2 in two_word]
+
+            def groupd_b():
+                pids = children(gd.pid)
+                before = sum(cpu_seconds(p) for p in pids)
+                r = wrk(b, "b q= two words", b2_paths, key, d)
+                return (sum(cpu_seconds(p) for p in pids) - before) / max(1.0, r["rps"] * d) * 1e6
+
+            pairs = pg_peer(b, groups, two_word, d, groupd_b if a.peers else None)
+            tps = sum(t for t, _, _ in pairs) / len(pairs)
             print(f"  groupd (b) two words over HTTP / PostgreSQL TPS: {res['b2']['rps'] / tps:.2f}")
-            mine = sum(cpu["b2"]) / len(cpu["b2"])
-            print(f"  CPU per two-word search: groupd's workers {mine:.1f} us (HTTP included), "
-                  f"PostgreSQL's backends {pg_cpu:.1f} us: groupd / PostgreSQL = {mine / pg_cpu:.2f}"
-                  f"  (<= 0.33)")
+            if a.peers:
+                mine = sum(m for _, _, m in pairs) / len(pairs)
+                pg_cpu = sum(c for _, c, _ in pairs) / len(pairs)
+                print(f"  CPU per two-word search, means of {len(pairs)} alternated pairs: "
+                      f"groupd's workers {mine:.1f} us (HTTP included), PostgreSQL's backends "
+                      f"{pg_cpu:.1f} us: groupd / PostgreSQL = {mine / pg_cpu:.2f}  (<= 0.33); "
+                      f"pairs " + ", ".join(f"{m / c:.2f}" for _, c, m in pairs))
         if a.peers:
             inproc_peer(b, db, two_word, near[:3])
     finally:
