@@ -48,16 +48,36 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The number of decimal digits of v (1 for 0). */
+static int u64_width(uint64_t v)
+{
+    int n = 1;
+    for (uint64_t bound = 10; n < 20 && v >= bound; bound *= 10)
+        n++;
+    return n;
+}
+
+/* Written from the last digit backwards, two at a time: no copy. */
 char *u64_digits(char *p, uint64_t v)
 {
-    char d[20];
-    int n = 0;
-    do {
-        d[19 - n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(p, d + 20 - n, (size_t)n);
-    return p + n;
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char *end = p + u64_width(v), *at = end;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        at -= 2;
+        memcpy(at, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        at -= 2;
+        memcpy(at, pairs + 2 * v, 2);
+    } else {
+        *--at = (char)('0' + v);
+    }
+    return end;
 }
 
 char *u64_hex(char *p, uint64_t v, int width)
@@ -75,8 +95,9 @@ char *u64_hex(char *p, uint64_t v, int width)
 
 void buf_add_u64(struct buf *b, uint64_t v)
 {
-    char d[20];
-    buf_add(b, d, (size_t)(u64_digits(d, v) - d));
+    buf_reserve(b, 20);
+    b->len = (size_t)(u64_digits(b->data + b->len, v) - b->data);
+    b->data[b->len] = '\0';
 }
 
 

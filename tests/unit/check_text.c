@@ -1,5 +1,6 @@
 /* Unit tests for text.c (UTF-8 validity, trimming, folding) and JSON string output. */
 #include <check.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,42 @@ START_TEST(hex_digits_with_a_minimum_width)
 }
 END_TEST
 
+START_TEST(decimal_digits_as_printf_writes_them)
+{
+    uint64_t cases[2 + 3 * 20 + 63 + 2000];
+    size_t n = 0;
+    cases[n++] = 0;
+    cases[n++] = UINT64_MAX;
+    for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) { /* each power of ten and its neighbours */
+        cases[n++] = p;
+        cases[n++] = p - 1;
+        if (p > 1)
+            cases[n++] = p + 1;
+    }
+    for (int bits = 1; bits < 64; bits++)
+        cases[n++] = ((uint64_t)1 << bits) + 7;
+    uint64_t x = 88172645463325252ULL; /* xorshift64: every width, every digit pair */
+    for (int i = 0; i < 2000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cases[n++] = x >> (i % 64);
+    }
+    ck_assert_uint_le(n, sizeof cases / sizeof cases[0]);
+    struct buf b = BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        char want[24], got[24];
+        snprintf(want, sizeof want, "%" PRIu64, cases[i]);
+        *u64_digits(got, cases[i]) = '\0';
+        ck_assert_str_eq(got, want);
+        buf_reset(&b);
+        buf_adds(&b, "n=");
+        buf_add_u64(&b, cases[i]);
+        ck_assert_uint_eq(b.len, 2 + strlen(want));
+        ck_assert_str_eq(b.data + 2, want);
+    }
+    buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("text");
@@ -192,6 +229,7 @@ int main(void)
     tcase_add_test(tc, json_strings_escape_exactly_the_bytes_json_needs);
     tcase_add_test(tc, ascii_folds_as_utf8proc_folds);
     tcase_add_test(tc, hex_digits_with_a_minimum_width);
+    tcase_add_test(tc, decimal_digits_as_printf_writes_them);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
