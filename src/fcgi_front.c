@@ -28,8 +28,8 @@
  * FCGX_GetParam, the first of repeated names counts.  The strings are
  * libfcgi's and die at the next accept: whatever outlives it is copied. */
 struct cgi_params {
-    const char *method, *uri, *script, *content_type, *content_length, *if_none_match,
-        *api_key, *authorization;
+    const char *method, *uri, *script, *content_type, *content_length, *if_none_match, *api_key,
+        *authorization;
 };
 
 static void take_params(char **envp, struct cgi_params *p)
