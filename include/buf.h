@@ -58,9 +58,10 @@ static inline void buf_add_member(struct buf *b, const char *name)
     buf_adds(b, name);
     buf_add(b, "\":", 2);
 }
+/* Appends s[0..len) as a JSON string literal, quotes included. */
+void buf_add_json_string(struct buf *b, const char *s, size_t len);
 /* ,"name":"value" (JSON-escaped), or ,"name":null when value is NULL.
  * Inline, so that a literal name's length folds. */
-void buf_add_json_string(struct buf *b, const char *s, size_t len);
 static inline void buf_add_member_string(struct buf *b, const char *name, const char *value)
 {
     buf_add_member(b, name);
@@ -78,7 +79,6 @@ char *u64_digits(char *p, uint64_t v);
 char *u64_hex(char *p, uint64_t v, int width);
 /* Appends v in decimal (no printf: this is on the read path). */
 void buf_add_u64(struct buf *b, uint64_t v);
-/* Appends s[0..len) as a JSON string literal, quotes included (declared above). */
 /* Appends a big-endian 32/64-bit integer (byte-comparable keys). */
 void buf_add_be32(struct buf *b, uint32_t v);
 void buf_add_be64(struct buf *b, uint64_t v);
