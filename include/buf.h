@@ -10,6 +10,7 @@
 #define GROUPD_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,6 +61,19 @@ static inline void buf_add_member(struct buf *b, const char *name)
 }
 /* Appends s[0..len) as a JSON string literal, quotes included. */
 void buf_add_json_string(struct buf *b, const char *s, size_t len);
+/* True when s[0..len) needs no JSON escape: no byte below 0x20, no '"', no '\\'. */
+bool json_plain(const char *s, size_t len);
+/* Appends s[0..len) between quotes as it is: only for a string json_plain
+ * has passed (a record's flag says so, see participant.h). */
+static inline void buf_add_quoted(struct buf *b, const char *s, size_t len)
+{
+    buf_reserve(b, len + 2);
+    b->data[b->len] = '"';
+    memcpy(b->data + b->len + 1, s, len);
+    b->len += len + 2;
+    b->data[b->len - 1] = '"';
+    b->data[b->len] = '\0';
+}
 /* ,"name":"value" (JSON-escaped), or ,"name":null when value is NULL.
  * Inline, so that a literal name's length folds. */
 static inline void buf_add_member_string(struct buf *b, const char *name, const char *value)

@@ -37,6 +37,11 @@ struct participant {
     char created_by[ACTOR_MAX];
     char modified_by[ACTOR_MAX]; /* "" when never modified */
     int64_t created_at, updated_at;
+    /* True only on a participant just read from the store whose record says
+     * that none of its strings needs a JSON escape (participant_plain), so
+     * they are served as they are; participant_copy clears it, since a copy
+     * is there to be changed. */
+    bool json_plain;
 };
 
 enum participant_member {
@@ -81,6 +86,9 @@ void participant_patch_free(struct participant_patch *patch);
 bool participant_list_parse(struct json_object *arr, const char *field, unsigned required,
                             struct participant_patch **out, size_t *n, struct problem *p);
 void participant_list_free(struct participant_patch *v, size_t n);
+
+/* True when none of pt's strings needs a JSON escape (json_plain). */
+bool participant_plain(const struct participant *pt);
 
 /* The served JSON object (API.md §3). */
 void participant_write_json(const struct participant *pt, struct buf *out);

@@ -113,6 +113,22 @@ static bool may_need_escape(uint64_t x)
     return (below | ((quote - ones) & ~quote & highs) | ((slash - ones) & ~slash & highs)) != 0;
 }
 
+bool json_plain(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (uint64_t word; i + 8 <= len; i += 8) {
+        memcpy(&word, s + i, 8);
+        if (may_need_escape(word))
+            break;
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
 void buf_add_json_string(struct buf *b, const char *s, size_t len)
 {
     buf_reserve(b, len + 2);

@@ -264,29 +264,65 @@ bool participant_patch_apply(struct participant *pt, const struct participant_pa
 
 void participant_patch_free(struct participant_patch *patch) { participant_free(&patch->v); }
 
+static bool plain(const char *s)
+{
+    return !s || json_plain(s, strlen(s));
+}
+
+bool participant_plain(const struct participant *pt)
+{
+    bool ok = plain(pt->email) && plain(pt->name) && plain(pt->external_id) &&
+              plain(pt->created_by) && plain(pt->modified_by);
+    for (size_t i = 0; ok && i < pt->n_labels; i++)
+        ok = plain(pt->labels[i]);
+    for (size_t i = 0; ok && i < pt->n_integrations; i++)
+        ok = plain(pt->integrations[i].type) && plain(pt->integrations[i].id);
+    return ok;
+}
+
+/* A string, escaped unless the record has said it needs no escape. */
+static inline void add_string(struct buf *out, const char *s, bool verbatim)
+{
+    if (verbatim)
+        buf_add_quoted(out, s, strlen(s));
+    else
+        buf_add_json_string(out, s, strlen(s));
+}
+
+/* ,"name":"value", or ,"name":null when value is NULL. */
+static inline void add_member(struct buf *out, const char *name, const char *value, bool verbatim)
+{
+    buf_add_member(out, name);
+    if (value)
+        add_string(out, value, verbatim);
+    else
+        buf_add(out, "null", 4);
+}
+
 void participant_write_json(const struct participant *pt, struct buf *out)
 {
     char created[ISO_TIME_LEN + 1], updated[ISO_TIME_LEN + 1];
+    bool verbatim = pt->json_plain;
     clock_format_iso(pt->created_at, created);
     clock_format_iso(pt->updated_at, updated);
     buf_adds(out, "{\"id\":");
     buf_add_u64(out, pt->id);
     buf_adds(out, ",\"group\":");
     buf_add_u64(out, pt->group);
-    buf_add_member_string(out, "email", pt->email);
-    buf_add_member_string(out, "name", pt->name ? pt->name : "");
-    buf_add_member_string(out, "externalId", pt->external_id);
+    add_member(out, "email", pt->email, verbatim);
+    add_member(out, "name", pt->name ? pt->name : "", verbatim);
+    add_member(out, "externalId", pt->external_id, verbatim);
     buf_adds(out, ",\"labels\":[");
     for (size_t i = 0; i < pt->n_labels; i++) {
         buf_adds(out, i ? ",{\"name\":" : "{\"name\":");
-        buf_add_json_string(out, pt->labels[i], strlen(pt->labels[i]));
+        add_string(out, pt->labels[i], verbatim);
         buf_addc(out, '}');
     }
     buf_addc(out, ']');
     integrations_write_json(pt->integrations, pt->n_integrations, out);
     buf_adds(out, ",\"deleted\":false");
-    buf_add_member_string(out, "createdBy", pt->created_by);
-    buf_add_member_string(out, "modifiedBy", pt->modified_by[0] ? pt->modified_by : NULL);
+    add_member(out, "createdBy", pt->created_by, verbatim);
+    add_member(out, "modifiedBy", pt->modified_by[0] ? pt->modified_by : NULL, verbatim);
     buf_adds(out, ",\"createdAt\":\"");
     buf_add(out, created, ISO_TIME_LEN);
     buf_adds(out, "\",\"updatedAt\":\"");
@@ -297,6 +333,7 @@ void participant_write_json(const struct participant *pt, struct buf *out)
 void participant_copy(struct participant *dst, const struct participant *src)
 {
     *dst = *src;
+    dst->json_plain = false;
     dst->email = xstrdup(src->email);
     dst->name = xstrdup(src->name);
     dst->external_id = xstrdup(src->external_id);

@@ -133,6 +133,11 @@ static int count_participant(void *ctx, const struct participant *pt)
 {
     struct group_walk *w = ctx;
     store_participant_entries(w->k->s, w->top, pt, expect_add, &w->k->want);
+    if (pt->json_plain && !participant_plain(pt))
+        differ(w->k,
+               "participants: participant %llu of group %llu is marked as needing no "
+               "JSON escape, and it does",
+               (unsigned long long)pt->id, (unsigned long long)pt->group);
     w->count++;
     return 0;
 }

@@ -22,6 +22,7 @@
 
 #define RECORD_FORMAT 1
 #define HEADER_LEN 32
+#define FLAG_PLAIN 0x01 /* header byte 5: participant_plain held when it was written */
 
 /* ---- the record ---- */
 
@@ -44,6 +45,7 @@ static void encode(const struct participant *pt, struct buf *out)
     h[2] = (unsigned char)pt->n_integrations;
     h[3] = (unsigned char)cb;
     h[4] = (unsigned char)mb;
+    h[5] = participant_plain(pt) ? FLAG_PLAIN : 0;
     h[6] = (unsigned char)(email >> 8), h[7] = (unsigned char)email;
     h[8] = (unsigned char)(name >> 8), h[9] = (unsigned char)name;
     h[10] = (unsigned char)(ext >> 8), h[11] = (unsigned char)ext;
@@ -116,6 +118,7 @@ static int decode(const MDB_val *key, const MDB_val *val, struct participant *pt
     pt->id = be64_get((const unsigned char *)key->mv_data + 8);
     pt->created_at = (int64_t)be64_get(h + 16);
     pt->updated_at = (int64_t)be64_get(h + 24);
+    pt->json_plain = h[5] & FLAG_PLAIN;
     struct reader r = {h + HEADER_LEN, h + val->mv_size, arena->data + arrays, false};
     if ((size_t)(r.end - r.p) < (size_t)h[3] + h[4])
         return MDB_CORRUPTED;

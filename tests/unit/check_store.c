@@ -485,6 +485,113 @@ START_TEST(events_round_trip_and_go_with_their_group)
 }
 END_TEST
 
+/* Each participant of group 7, rendered, one per line; plain counts those
+ * whose record said that no string needs an escape. */
+struct rendered {
+    struct buf json;
+    int plain;
+};
+
+static int render_one(void *ctx, const struct participant *pt)
+{
+    struct rendered *r = ctx;
+    r->plain += pt->json_plain;
+    participant_write_json(pt, &r->json);
+    buf_addc(&r->json, '\n');
+    /* a copy is there to be changed: it is escaped again, to the same bytes */
+    struct participant copy;
+    participant_copy(&copy, pt);
+    ck_assert(!copy.json_plain);
+    struct buf again = BUF_INIT;
+    participant_write_json(&copy, &again);
+    ck_assert_int_eq(memcmp(again.data, r->json.data + r->json.len - 1 - again.len, again.len), 0);
+    buf_free(&again);
+    participant_free(&copy);
+    return 0;
+}
+
+static void render_group_7(struct rendered *r)
+{
+    MDB_txn *txn;
+    r->json = (struct buf)BUF_INIT;
+    r->plain = 0;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_participant_each(&tdb, txn, 7, render_one, r), 0);
+    store_read_end(&tdb);
+}
+
+static void check_line(void *ctx, const char *line)
+{
+    struct buf *b = ctx;
+    buf_adds(b, line);
+    buf_addc(b, '\n');
+}
+
+START_TEST(participants_needing_no_escape_are_served_as_stored)
+{
+    char *labels[] = {"a \"b\"", "c"};
+    struct participant plain = {0}, quoted = {0};
+    plain.id = 1, plain.group = 7, plain.email = "jan@x.nl", plain.name = "Jan de Vries";
+    plain.external_id = "s1", plain.labels = labels + 1, plain.n_labels = 1;
+    strcpy(plain.created_by, "key-1");
+    plain.created_at = plain.updated_at = 1617880221000;
+    quoted = plain;
+    quoted.id = 2, quoted.name = "Jan \"de\" Vries\\\t", quoted.labels = labels;
+    quoted.n_labels = 2;
+    struct group g;
+    make_group(&g, 7, 100, NULL);
+    ck_assert_int_eq(put(&g, NULL), 0);
+    group_free(&g);
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_participant_put(&tdb, txn, &plain), 0);
+    ck_assert_int_eq(store_participant_put(&tdb, txn, &quoted), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    struct rendered r;
+    render_group_7(&r);
+    ck_assert_int_eq(r.plain, 1);
+    const char *tail = "\"integrations\":[],\"deleted\":false,\"createdBy\":\"key-1\","
+                       "\"modifiedBy\":null,\"createdAt\":\"2021-04-08T11:10:21.000Z\","
+                       "\"updatedAt\":\"2021-04-08T11:10:21.000Z\"}\n";
+    struct buf want = BUF_INIT;
+    buf_addf(&want,
+             "{\"id\":1,\"group\":7,\"email\":\"jan@x.nl\",\"name\":\"Jan de Vries\","
+             "\"externalId\":\"s1\",\"labels\":[{\"name\":\"c\"}],%s"
+             "{\"id\":2,\"group\":7,\"email\":\"jan@x.nl\",\"name\":"
+             "\"Jan \\\"de\\\" Vries\\\\\\t\",\"externalId\":\"s1\",\"labels\":"
+             "[{\"name\":\"a \\\"b\\\"\"},{\"name\":\"c\"}],%s",
+             tail, tail);
+    ck_assert_str_eq(r.json.data, want.data);
+    buf_free(&r.json);
+
+    /* A record that says so wrongly is served broken: groupctl check names it. */
+    unsigned char k[16];
+    be64_put(k, 7);
+    be64_put(k + 8, 2);
+    MDB_val key = {16, k}, val;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(mdb_get(txn, tdb.participants, &key, &val), 0);
+    struct buf rec = BUF_INIT;
+    buf_add(&rec, val.mv_data, val.mv_size);
+    ck_assert_int_eq(rec.data[5], 0);
+    rec.data[5] = 1;
+    val = (MDB_val){rec.len, rec.data};
+    ck_assert_int_eq(mdb_put(txn, tdb.participants, &key, &val, 0), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    struct buf report = BUF_INIT;
+    size_t n = 0;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_check(&tdb, txn, check_line, &report, &n), 0);
+    store_read_end(&tdb);
+    ck_assert_ptr_nonnull(
+        strstr(report.data, "participant 2 of group 7 is marked as needing no JSON"));
+    ck_assert_ptr_null(strstr(report.data, "participant 1 of"));
+    buf_free(&report);
+    buf_free(&rec);
+    buf_free(&want);
+}
+END_TEST
+
 START_TEST(version_3_migrates_to_4_with_an_empty_feed)
 {
     struct group g;
@@ -530,6 +637,7 @@ int main(void)
     tcase_add_test(tc, feed_prunes_old_entries_a_bounded_number_per_write);
     tcase_add_test(tc, events_round_trip_and_go_with_their_group);
     tcase_add_test(tc, version_3_migrates_to_4_with_an_empty_feed);
+    tcase_add_test(tc, participants_needing_no_escape_are_served_as_stored);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

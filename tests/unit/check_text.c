@@ -133,6 +133,14 @@ START_TEST(json_strings_escape_exactly_the_bytes_json_needs)
         reference_json(s, len, &want);
         ck_assert_uint_eq(got.len, want.len);
         ck_assert(memcmp(got.data, want.data, got.len) == 0);
+        /* json_plain says exactly when nothing is escaped; then quoting is enough */
+        ck_assert(json_plain(s, len) == (want.len == len + 2));
+        if (want.len == len + 2) {
+            buf_reset(&got);
+            buf_add_quoted(&got, s, len);
+            ck_assert_uint_eq(got.len, want.len);
+            ck_assert(memcmp(got.data, want.data, got.len) == 0);
+        }
         buf_free(&got);
         buf_free(&want);
     }
