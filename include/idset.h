@@ -17,6 +17,9 @@ struct idset {
 #define IDSET_INIT {NULL, 0, 0}
 
 void idset_push(struct idset *set, uint64_t id);
+/* Appends n ids stored as 8-byte big-endian integers at ids (an index's
+ * postings, a page at a time). */
+void idset_push_be64(struct idset *set, const void *ids, size_t n);
 /* Sorts ascending and drops repeats. */
 void idset_sort_unique(struct idset *set);
 /* Keeps in a the ids also in b; both sorted and unique. */

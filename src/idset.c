@@ -4,15 +4,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Room for at least `more` ids beyond n. */
+static void reserve(struct idset *set, size_t more)
+{
+    if (set->cap - set->n >= more)
+        return;
+    size_t cap = set->cap ? set->cap : 256;
+    while (cap - set->n < more)
+        cap *= 2;
+    set->v = realloc(set->v, cap * sizeof *set->v);
+    if (!set->v)
+        abort();
+    set->cap = cap;
+}
+
 void idset_push(struct idset *set, uint64_t id)
 {
-    if (set->n == set->cap) {
-        set->cap = set->cap ? 2 * set->cap : 256;
-        set->v = realloc(set->v, set->cap * sizeof *set->v);
-        if (!set->v)
-            abort();
-    }
+    reserve(set, 1);
     set->v[set->n++] = id;
+}
+
+void idset_push_be64(struct idset *set, const void *ids, size_t n)
+{
+    reserve(set, n);
+    const unsigned char *p = ids;
+    uint64_t *to = set->v + set->n;
+    for (size_t i = 0; i < n; i++, p += 8) /* the compiler makes this one load and a swap */
+        to[i] = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+                (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+                (uint64_t)p[6] << 8 | (uint64_t)p[7];
+    set->n += n;
 }
 
 /* Least significant byte first, one counting pass per byte that is not
@@ -52,15 +73,23 @@ void idset_sort_unique(struct idset *set)
 {
     if (set->n < 2)
         return;
-    /* One word's postings come out of the index in order already: a
-     * search word that is one index key costs a pass, not a sort. */
+    /* One word's postings come out of the index in order and unique
+     * already: a search word that is one index key costs a pass, not a
+     * sort. */
     size_t i = 1;
-    while (i < set->n && set->v[i - 1] <= set->v[i])
+    while (i < set->n && set->v[i - 1] < set->v[i])
         i++;
-    if (i < set->n)
+    if (i == set->n)
+        return;
+    size_t j = i;
+    while (j < set->n && set->v[j - 1] <= set->v[j])
+        j++;
+    if (j < set->n) {
         radix_sort(set->v, set->n);
-    size_t n = 1;
-    for (size_t i = 1; i < set->n; i++)
+        i = 1;
+    }
+    size_t n = i; /* v[0..i) is strictly ascending */
+    for (; i < set->n; i++)
         if (set->v[i] != set->v[n - 1])
             set->v[n++] = set->v[i];
     set->n = n;
@@ -68,17 +97,17 @@ void idset_sort_unique(struct idset *set)
 
 void idset_intersect(struct idset *a, const struct idset *b)
 {
-    size_t i = 0, j = 0, n = 0;
-    while (i < a->n && j < b->n) {
-        if (a->v[i] < b->v[j])
-            i++;
-        else if (a->v[i] > b->v[j])
-            j++;
-        else {
-            a->v[n++] = a->v[i];
-            i++;
-            j++;
-        }
+    /* Without branches on the ids (which way a merge step goes cannot be
+     * predicted): each step writes x, and keeps it only when both have it. */
+    uint64_t *av = a->v;
+    const uint64_t *bv = b->v;
+    size_t i = 0, j = 0, n = 0, an = a->n, bn = b->n;
+    while (i < an && j < bn) {
+        uint64_t x = av[i], y = bv[j];
+        av[n] = x;
+        n += x == y;
+        i += x <= y;
+        j += y <= x;
     }
     a->n = n;
 }

@@ -409,9 +409,7 @@ int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status,
         /* A single value leaves val as it is; more come a page at a time. */
         rc = mdb_cursor_get(cur, &key, &val, MDB_GET_MULTIPLE);
         while (rc == 0) {
-            const unsigned char *p = val.mv_data;
-            for (size_t i = 0; i + 8 <= val.mv_size; i += 8)
-                idset_push(out, be64_get(p + i));
+            idset_push_be64(out, val.mv_data, val.mv_size / 8);
             rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT_MULTIPLE);
         }
         if (rc != MDB_NOTFOUND)

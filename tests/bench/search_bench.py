@@ -27,7 +27,8 @@
    terms, status filter, LIMIT 30, count(*) OVER ()), timed with pgbench -M prepared
    -c4 -j2, against groupd's (b) two-word figure.
 6. --peers (implies --pg): CPU per query, PostgreSQL's backends (their CPU over the
-   pgbench run, read from /proc as the postmaster's reaped children's time) against
+   pgbench run, read from /proc as the postmaster's reaped children's time, once every
+   backend of the run has been reaped) against
    groupd's workers during (b) two words (their user + system time per request, HTTP
    included), in 3 pairs, each a groupd run right before a pgbench run; and
    tests/bench/search_inproc.c: groupd's search and SQLite FTS5 in-process on one core over
@@ -406,6 +407,30 @@ def cpu_seconds(pid, children=False):
     return (fields[i] + fields[i + 1]) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_backends_reaped(postmaster, timeout=30.0):
+    """Waits until the postmaster has no client backend left, running, exiting or a zombie:
+    a backend's CPU reaches the postmaster's cutime only once it has been reaped, which
+    happens some time after pgbench (or psql) has gone. Returns the seconds waited."""
+    t0 = time.monotonic()
+    while True:
+        busy = []
+        for kid in children(postmaster):
+            try:
+                with open(f"/proc/{kid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+                with open(f"/proc/{kid}/cmdline", "rb") as f:
+                    title = f.read()
+            except OSError:
+                continue  # gone between the listing and the read
+            if state == "Z" or b"[local]" in title:
+                busy.append(kid)
+        if not busy:
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > timeout:
+            raise RuntimeError(f"PostgreSQL backends {busy} still there after {timeout:.0f} s")
+        time.sleep(0.01)
+
+
 def pg_peer(bench, groups, two_word, duration, groupd_b=None, pairs=3):
     """PostgreSQL's two-word search with pgbench: TPS and its backends' CPU per query. With
     groupd_b (a function that times groupd's (b) and returns its workers' CPU per search),
@@ -457,21 +482,25 @@ def pg_peer(bench, groups, two_word, duration, groupd_b=None, pairs=3):
         with open(os.path.join(data, "postmaster.pid")) as f:
             postmaster = int(f.readline())
         # pgbench's backends end with the run: their CPU is then the postmaster's
-        # reaped children's (autovacuum is off for the run, so nothing else adds to it).
+        # reaped children's (autovacuum is off for the run, so nothing else adds to it),
+        # once every one of them has been reaped, before and after each run: read at once,
+        # a run's last backends fell into the next run's figure or none (22.9 to 158 us).
         as_pg(*psql, "ALTER SYSTEM SET autovacuum = off")
         as_pg(*psql, "SELECT pg_reload_conf()")
         results = []
         for _ in range(pairs if groupd_b else 1):
             mine = groupd_b() if groupd_b else None
+            wait_backends_reaped(postmaster)
             cpu0 = cpu_seconds(postmaster, children=True)
             out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", "-c4", "-j2",
                         f"-T{duration}", *scripts, "postgres", timeout=duration + 120).stdout
+            waited = wait_backends_reaped(postmaster)
             cpu = cpu_seconds(postmaster, children=True) - cpu0
             tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
             done = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
             per = cpu / max(1, done) * 1e6
             print(f"  PostgreSQL 15 two-word search (pgbench -M prepared -c4 -j2): {tps:.0f} TPS, "
-                  f"backends' CPU {per:.1f} us per query"
+                  f"backends' CPU {per:.1f} us per query (reaped {waited * 1000:.0f} ms after)"
                   + (f"; groupd's workers just before: {mine:.1f} us, ratio {mine / per:.2f}"
                      if mine else ""))
             results.append((tps, per, mine))

@@ -199,6 +199,41 @@ START_TEST(idsets_sort_dedupe_and_intersect)
     for (size_t i = 0; i < 5; i++)
         ck_assert_uint_eq(a.v[i], want_late[i]);
     idset_free(&a);
+    /* A repeat in order, then one out of order: sorted, not just deduplicated. */
+    uint64_t repeat_late[] = {2, 4, 4, 9, 3};
+    for (size_t i = 0; i < 5; i++)
+        idset_push(&a, repeat_late[i]);
+    idset_sort_unique(&a);
+    ck_assert_uint_eq(a.n, 4);
+    const uint64_t want_repeat_late[] = {2, 3, 4, 9};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_uint_eq(a.v[i], want_repeat_late[i]);
+    idset_free(&a);
+}
+END_TEST
+
+/* Postings as the index stores them, 8 bytes big-endian, appended a page at
+ * a time after ids already there and past the set's first capacity. */
+START_TEST(idsets_take_big_endian_postings)
+{
+    struct idset a = IDSET_INIT;
+    for (uint64_t i = 0; i < 200; i++)
+        idset_push(&a, i);
+    unsigned char page[300 * 8];
+    uint64_t want[300];
+    for (size_t i = 0; i < 300; i++) {
+        want[i] = (uint64_t)0x0123456789abcdefULL * (i + 1) ^ (uint64_t)i << 63;
+        be64_put(page + 8 * i, want[i]);
+    }
+    idset_push_be64(&a, page, 300);
+    ck_assert_uint_eq(a.n, 500);
+    for (size_t i = 0; i < 200; i++)
+        ck_assert_uint_eq(a.v[i], i);
+    for (size_t i = 0; i < 300; i++)
+        ck_assert_uint_eq(a.v[200 + i], want[i]);
+    idset_push_be64(&a, page, 0);
+    ck_assert_uint_eq(a.n, 500);
+    idset_free(&a);
 }
 END_TEST
 
@@ -324,6 +359,7 @@ int main(void)
     tcase_add_test(tc, order_walks_sort_and_break_ties_by_id);
     tcase_add_test(tc, changes_move_counts_words_and_orders);
     tcase_add_test(tc, idsets_sort_dedupe_and_intersect);
+    tcase_add_test(tc, idsets_take_big_endian_postings);
     tcase_add_test(tc, version_2_migration_builds_the_indexes);
     tcase_add_test(tc, check_finds_missing_unexplained_and_miscounted_entries);
     tcase_add_test(tc, check_of_a_consistent_database_is_quiet);
