@@ -522,12 +522,17 @@ def inproc_peer(bench, db, two_word, prefixes):
         path = os.path.join(bench.dir, "queries.txt")
         with open(path, "w") as f:
             f.write("\n".join(queries) + "\n")
-        out = subprocess.run(["taskset", "-c", "0", exe, db, path, str(TOP), "4"], check=True,
-                             capture_output=True, text=True, timeout=600).stdout
+        r = subprocess.run(["taskset", "-c", "0", exe, db, path, str(TOP), "4"], check=True,
+                           capture_output=True, text=True, timeout=600)
         print(f"  in-process, one core, {label}:")
-        for line in out.splitlines():
+        for line in r.stdout.splitlines():
             if not line.startswith("  round"):
                 print("    " + line)
+        differ = [line.strip() for line in r.stderr.splitlines() if "differs" in line]
+        for line in differ[:5]:  # the two engines fold some text differently
+            print("    " + line)
+        if len(differ) > 5:
+            print(f"    ... and {len(differ) - 5} more")
 
 
 # ---------------------------------------------------------------- main
