@@ -283,7 +283,8 @@ bool participant_plain(const struct participant *pt)
 /* A string, escaped unless the record has said it needs no escape.  These
  * two are always inlined: a literal member name's length then folds, as in
  * buf.h's appends (out of line, they were a third of a participant's cost). */
-static inline __attribute__((always_inline)) void add_string(struct buf *out, const char *s, bool verbatim)
+static inline __attribute__((always_inline)) void add_string(struct buf *out, const char *s,
+                                                             bool verbatim)
 {
     if (verbatim)
         buf_add_quoted(out, s, strlen(s));
@@ -292,7 +293,8 @@ static inline __attribute__((always_inline)) void add_string(struct buf *out, co
 }
 
 /* ,"name":"value", or ,"name":null when value is NULL. */
-static inline __attribute__((always_inline)) void add_member(struct buf *out, const char *name, const char *value, bool verbatim)
+static inline __attribute__((always_inline)) void add_member(struct buf *out, const char *name,
+                                                             const char *value, bool verbatim)
 {
     buf_add_member(out, name);
     if (value)
