@@ -113,6 +113,12 @@ static bool may_need_escape(uint64_t x)
     return (below | ((quote - ones) & ~quote & highs) | ((slash - ones) & ~slash & highs)) != 0;
 }
 
+/* The bytes JSON strings must escape. */
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 bool json_plain(const char *s, size_t len)
 {
     size_t i = 0;
@@ -122,8 +128,7 @@ bool json_plain(const char *s, size_t len)
             break;
     }
     for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == '"' || c == '\\')
+        if (needs_escape((unsigned char)s[i]))
             return false;
     }
     return true;
@@ -144,7 +149,7 @@ void buf_add_json_string(struct buf *b, const char *s, size_t len)
             }
         }
         unsigned char c = (unsigned char)s[i++];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape(c))
             continue;
         buf_add(b, s + run, i - 1 - run);
         run = i;

@@ -292,15 +292,16 @@ static inline __attribute__((always_inline)) void add_string(struct buf *out, co
         buf_add_json_string(out, s, strlen(s));
 }
 
-/* ,"name":"value", or ,"name":null when value is NULL. */
+/* buf_add_member_string, with the record's word on escaping. */
 static inline __attribute__((always_inline)) void add_member(struct buf *out, const char *name,
                                                              const char *value, bool verbatim)
 {
+    if (!verbatim || !value) {
+        buf_add_member_string(out, name, value);
+        return;
+    }
     buf_add_member(out, name);
-    if (value)
-        add_string(out, value, verbatim);
-    else
-        buf_add(out, "null", 4);
+    buf_add_quoted(out, value, strlen(value));
 }
 
 void participant_write_json(const struct participant *pt, struct buf *out)
