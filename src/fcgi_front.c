@@ -95,11 +95,15 @@ static void take_path(const struct cgi_params *p, struct request *req)
     buf_add(&req->path, uri, len);
 }
 
+/* The key from api-key, else from Authorization: Bearer.  An empty api-key
+ * header counts as none, whatever the web server passes on (nginx with
+ * groupd_fastcgi_params leaves it out, Apache passes it empty). */
 static void take_key(const struct cgi_params *p, struct request *req)
 {
-    req->api_key = copy_or_null(p->api_key);
-    if (req->api_key)
+    if (p->api_key && *p->api_key) {
+        req->api_key = copy_or_null(p->api_key);
         return;
+    }
     const char *auth = p->authorization;
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
         auth += 7;

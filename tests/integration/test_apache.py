@@ -31,6 +31,9 @@ class ApacheTest(unittest.TestCase):
             self.assertEqual(r.json["metadata"]["resultSet"]["count"], 1)
             r = a.request("GET", "/groupd/group?q=" + "apache+" * 1500, key)  # 10,500 characters
             self.assertEqual((r.status, r.json["metadata"]["resultSet"]["count"]), (200, 1), r)
+            # Apache passes an empty api-key header on: groupd takes it as no key.
+            r = a.request("GET", "/groupd/group", key, headers={"api-key": ""}, bearer=True)
+            self.assertEqual(r.status, 200, r)
             r = a.request("GET", "/groupd/group")
             self.assertEqual(r.status, 401)
             self.assertEqual(r.json["errorCode"], "unauthenticated")

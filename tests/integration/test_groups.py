@@ -196,6 +196,12 @@ class GroupsTest(unittest.TestCase):
         self.assertError(self.s.request("GET", "/group"), 401, "unauthenticated")
         self.assertError(self.s.request("GET", "/group", "gdk_1_nope"), 401, "unauthenticated")
         self.assertError(self.s.request("GET", "/group", self.revoked), 401, "unauthenticated")
+        # An empty api-key header is no key: the Bearer token is used, or the key is missing.
+        empty = {"api-key": ""}
+        self.assertEqual(self.s.request("GET", "/group", self.reader, headers=empty, bearer=True).status, 200)
+        r = self.s.request("GET", "/group", headers=empty)
+        self.assertError(r, 401, "unauthenticated")
+        self.assertIn("required", r.json["userMessage"])
         self.assertError(self.s.request("POST", "/group?organisation=101", self.reader, {"name": "x"}), 403, "forbidden")
         self.assertError(self.s.request("POST", "/group?organisation=101", self.admin, raw=b"{" + b" " * 70000 + b"}",
                                         ctype=J), 413, "payload_too_large")
