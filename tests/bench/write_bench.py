@@ -13,8 +13,9 @@
    (every row unchanged), with the importing worker's peak resident memory (VmHWM, reset
    before the import, and what the peak was made of).
 4. --floor: the same writes in-process (tests/bench/write_cost.c) and the disk's flushes,
-   and the HTTP floor of a write: one client updating a group without participants to what it already is, so the
-   request takes the whole write path but LMDB commits nothing and nothing is flushed.
+   and the HTTP floor of a write: one client updating a group without participants to what
+   it already is, so the request takes the whole write path but LMDB commits nothing and
+   nothing is flushed.
 Prints each rate and the ratios. Only 127.0.0.1 and unix sockets; every loop is bounded.
 """
 import argparse
@@ -115,6 +116,17 @@ def floor(b):
     print(out.rstrip())
     return (float(re.search(r"create, one transaction each\s+(\d+) req/s", out).group(1)),
             float(re.search(r"1 page \+ fdatasync\s+\d+ per s\s+([\d.]+) us", out).group(1)))
+
+
+def create_groups(b, key, prefix, n=16):
+    """n groups named "<prefix> <i>", without participants; their ids."""
+    ids = []
+    for i in range(n):
+        st, data = sb.get(b.port, "/group?organisation=1", key, "POST",
+                          f'{{"name": "{prefix} {i}"}}'.encode(), "application/json")
+        assert st == 200, (st, data[:300])
+        ids.append(int(re.search(rb'"id":(\d+)', data).group(1)))
+    return ids
 
 
 def pg_inserts(b, duration, clients):
@@ -246,11 +258,7 @@ def main():
         sock, gd = b.start_groupd("groupd", db, a.workers, "--writer", a.writer)
         b.start_nginx([("", sock)])
         sb.wait_ready(b.port, "/health", None)
-        gids = []
-        for i in range(16):
-            st, data = sb.get(b.port, "/group?organisation=1", key, "POST",
-                              f'{{"name": "add {i}"}}'.encode(), "application/json")
-            gids.append(int(re.search(rb'"id":(\d+)', data).group(1)))
+        gids = create_groups(b, key, "add")
         clients = (1, 4, 16)
         res = {}
         print(f"groupd, {a.workers} workers and --writer {a.writer} behind nginx, "
@@ -262,19 +270,16 @@ def main():
             res[("add", c)] = wrk_post(b, "POST participant", key,
                                        [f"/group/{g}/participant" for g in gids],
                                        '{"email":"%s-%d@x.nl"}', c, a.duration, gd)
-        noop = None
+        inproc = None
         if a.floor:
             # The HTTP floor of a write: the same path (nginx, worker, writer, a batch) for
             # an update that changes nothing, so LMDB commits nothing and nothing is flushed.
             # Groups of their own without participants: the answer is the group alone.
-            empty = []
-            for i in range(16):
-                st, data = sb.get(b.port, "/group?organisation=1", key, "POST",
-                                  f'{{"name": "noop {i}"}}'.encode(), "application/json")
-                empty.append(int(re.search(rb'"id":(\d+)', data).group(1)))
+            empty = create_groups(b, key, "noop")
             noop = wrk_post(b, "POST /group/:id no-op", key, [f"/group/{g}" for g in empty],
-                            [f'{{"name":"noop {i}"}}' for i in range(16)], 1, a.duration, gd)
-        inproc, page_sync = floor(b) if a.floor else (None, None)
+                            [f'{{"name":"noop {i}"}}' for i in range(len(empty))], 1,
+                            a.duration, gd)
+            inproc, page_sync = floor(b)
         if not a.no_pg:
             pg = pg_inserts(b, a.duration, clients)
             if inproc:
