@@ -330,6 +330,12 @@ def machine_cpu():
         return [int(x) for x in f.readline().split()[1:]]
 
 
+def steal_share(cpu0, cpu1):
+    """The share of the machine's time the host took between two machine_cpu() samples."""
+    delta = [y - x for x, y in zip(cpu0, cpu1)]
+    return delta[7] / max(1, sum(delta[:8]))
+
+
 def wrk(bench, name, paths, key, duration, conns=32):
     pf = os.path.join(bench.dir, name + ".paths")
     with open(pf, "w") as f:
@@ -338,7 +344,7 @@ def wrk(bench, name, paths, key, duration, conns=32):
     with open(lua, "w") as f:
         f.write(LUA % (pf, key or ""))
     cpu0 = machine_cpu()
-    out = run("wrk", "-t2", f"-c{conns}", f"-d{duration}s", "--latency", "-s", lua,
+    out = run("wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency", "-s", lua,
               f"http://127.0.0.1:{bench.port}", timeout=duration + 60).stdout
     cpu1 = machine_cpu()
     if "Latency Distribution" not in out:
@@ -352,8 +358,7 @@ def wrk(bench, name, paths, key, duration, conns=32):
     r = {"name": name, "rps": rps, "p50": p50, "p99": p99, "little": rps * mean / conns,
          "non2xx": int(errors.group(1)) if errors else 0,
          "socket_errors": sock_err.group(1) if sock_err else ""}
-    delta = [y - x for x, y in zip(cpu0, cpu1)]
-    steal = delta[7] / max(1, sum(delta[:8]))
+    steal = steal_share(cpu0, cpu1)
     print(f"  {name:<28} {rps:>9.0f} req/s  p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
           f"little {r['little']:.2f}  non-2xx {r['non2xx']}"
           + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else "")

@@ -81,6 +81,7 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
                        "bodies": ", ".join(f"'{x}'" for x in bodies)})
     before = write_counts(b)
     cpu0 = cpu_by_role(b, gd) if gd else None
+    machine0 = sb.machine_cpu()
     out = sb.run("wrk", f"-t{min(conns, 2)}", f"-c{conns}", f"-d{duration}s", "--latency",
                  "-s", lua, f"http://127.0.0.1:{b.port}", timeout=duration + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -88,6 +89,7 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     p99 = sb.to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
+    steal = sb.steal_share(machine0, sb.machine_cpu())
     if gd:
         cpu1 = cpu_by_role(b, gd)
         n = rps * duration
@@ -97,7 +99,8 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     per = w["batched_requests"] / w["batches"] if w["batches"] else 0
     print(f"  {name:<22} c={conns:<3} {rps:>8.0f} req/s  p99 {p99 * 1e3:7.2f} ms  "
           f"little {rps * mean / conns:.2f}  non-2xx {bad}  "
-          f"batches {w['batches']} of {per:.1f}, alone {w['alone']}, reruns {w['reruns']}")
+          f"batches {w['batches']} of {per:.1f}, alone {w['alone']}, reruns {w['reruns']}"
+          + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
     if bad:
         raise RuntimeError(f"{name}: {bad} requests failed")
     return rps
@@ -114,8 +117,50 @@ def floor(b):
     os.makedirs(db)
     out = sb.run(exe, db, "2000", timeout=600).stdout
     print(out.rstrip())
-    return (float(re.search(r"create, one transaction each\s+(\d+) req/s", out).group(1)),
-            float(re.search(r"1 page \+ fdatasync\s+\d+ per s\s+([\d.]+) us", out).group(1)))
+    return {"create": float(re.search(r"create, one transaction each\s+(\d+) req/s",
+                                      out).group(1)),
+            "page_sync": float(re.search(r"1 page \+ fdatasync\s+\d+ per s\s+([\d.]+) us",
+                                         out).group(1)) * 1e-6,
+            "lmdb_alone": float(re.search(r"LMDB alone, one put, the writer's flags\s+(\d+)",
+                                          out).group(1))}
+
+
+def http_floors(b, key, duration, gd):
+    """Requests per second at one client of what every durable write at one client must
+    pass at least: the null FastCGI responder behind the same nginx (answering the bytes of a
+    no-op update), a GET of a group through groupd, and a no-op update of it (the whole write
+    path: worker, relay, writer, a batch, but LMDB commits nothing and nothing is flushed).
+    Groups of their own without participants: the answer is the group alone."""
+    empty = create_groups(b, key, "noop")
+    body = os.path.join(b.dir, "noop-answer.json")
+    with open(body, "wb") as f:
+        f.write(sb.get(b.port, f"/group/{empty[0]}", key)[1])
+    b.start_null(body)
+    sb.wait_ready(b.port, "/null/", None)
+    return {
+        "null FastCGI": sb.wrk(b, "null FastCGI c=1", ["/null/"], None, duration,
+                               conns=1)["rps"],
+        "GET /group/:id": sb.wrk(b, "GET group c=1", [f"/group/{g}" for g in empty], key,
+                                 duration, conns=1)["rps"],
+        "no-op update": wrk_post(b, "POST /group/:id no-op", key,
+                                 [f"/group/{g}" for g in empty],
+                                 [f'{{"name":"noop {i}"}}' for i in range(len(empty))], 1,
+                                 duration, gd),
+    }
+
+
+def print_ceilings(floors, disk, pg1):
+    """The best any design could reach at one client: a floor plus the cheapest flush (one
+    page, a record in a log of our own, as PostgreSQL's commit is), and the no-op update plus
+    LMDB's own durable commit of one put (data flush, then meta flush)."""
+    print("ceilings at one client (a floor plus the least a durable write adds), "
+          "/ PostgreSQL c=1 (target 0.5):")
+    rows = [(f"{k} + one 1-page fdatasync", 1 / (1 / v + disk["page_sync"]))
+            for k, v in floors.items()]
+    rows += [(f"{k} + LMDB alone (one put, durable)", 1 / (1 / floors[k] + 1 / disk["lmdb_alone"]))
+             for k in ("null FastCGI", "no-op update")]
+    for what, rate in rows:
+        print(f"  {what:<46} {rate:7.0f}/s  {rate / pg1:.2f}x")
 
 
 def create_groups(b, key, prefix, n=16):
@@ -157,11 +202,14 @@ def pg_inserts(b, duration, clients):
         os.chown(script, pg.pw_uid, pg.pw_gid)
         tps = {}
         for c in clients:
+            machine0 = sb.machine_cpu()
             out = as_pg("pgbench", "-h", data, "-n", "-M", "prepared", f"-c{c}",
                         f"-j{min(c, 2)}", f"-T{duration}", "-f", script, "postgres",
                         timeout=duration + 120).stdout
             tps[c] = float(re.search(r"tps = ([\d.]+)", out).group(1))
-            print(f"  PostgreSQL INSERT       c={c:<3} {tps[c]:>8.0f} tps")
+            steal = sb.steal_share(machine0, sb.machine_cpu())
+            print(f"  PostgreSQL INSERT       c={c:<3} {tps[c]:>8.0f} tps"
+                  + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
         return tps
     finally:
         as_pg(f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "stop", timeout=120)
@@ -256,7 +304,7 @@ def main():
         key = b.groupctl(db, "key", "create", "--top-organisation", "100", "--role",
                          "admin").stdout.splitlines()[0]
         sock, gd = b.start_groupd("groupd", db, a.workers, "--writer", a.writer)
-        b.start_nginx([("", sock)])
+        b.start_nginx([("", sock), ("/null", os.path.join(b.dir, "null.sock"))])
         sb.wait_ready(b.port, "/health", None)
         gids = create_groups(b, key, "add")
         clients = (1, 4, 16)
@@ -270,26 +318,16 @@ def main():
             res[("add", c)] = wrk_post(b, "POST participant", key,
                                        [f"/group/{g}/participant" for g in gids],
                                        '{"email":"%s-%d@x.nl"}', c, a.duration, gd)
-        inproc = None
+        floors = disk = None
         if a.floor:
-            # The HTTP floor of a write: the same path (nginx, worker, writer, a batch) for
-            # an update that changes nothing, so LMDB commits nothing and nothing is flushed.
-            # Groups of their own without participants: the answer is the group alone.
-            empty = create_groups(b, key, "noop")
-            noop = wrk_post(b, "POST /group/:id no-op", key, [f"/group/{g}" for g in empty],
-                            [f'{{"name":"noop {i}"}}' for i in range(len(empty))], 1,
-                            a.duration, gd)
-            inproc, page_sync = floor(b)
+            floors = http_floors(b, key, a.duration, gd)
+            disk = floor(b)
         if not a.no_pg:
             pg = pg_inserts(b, a.duration, clients)
-            if inproc:
+            if disk:
                 print(f"in-process create, one transaction each / PostgreSQL c=1: "
-                      f"{inproc / pg[1]:.2f} (the ceiling of groupd's c=1 ratio)")
-                # Any durable design needs at least one flush per acknowledged write at one
-                # client; the cheapest is one page (a log record) on top of the HTTP floor.
-                best = 1 / (1 / noop + page_sync * 1e-6)
-                print(f"HTTP floor (no-op update) + one 1-page fdatasync: {best:.0f}/s = "
-                      f"{best / pg[1]:.2f}x PostgreSQL c=1 (any design's c=1 ceiling here)")
+                      f"{disk['create'] / pg[1]:.2f} (the ceiling of groupd's c=1 ratio)")
+                print_ceilings(floors, disk, pg[1])
             print("ratios to PostgreSQL (targets: c=1 >= 0.5, c=16 >= 0.3):")
             for c in clients:
                 print(f"  c={c:<3} create {res[('create', c)] / pg[c]:.2f}   "
