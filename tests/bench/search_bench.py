@@ -330,10 +330,12 @@ def machine_cpu():
         return [int(x) for x in f.readline().split()[1:]]
 
 
-def steal_share(cpu0, cpu1):
-    """The share of the machine's time the host took between two machine_cpu() samples."""
-    delta = [y - x for x, y in zip(cpu0, cpu1)]
-    return delta[7] / max(1, sum(delta[:8]))
+def steal_note(cpu0):
+    """"  steal N%" when the host took at least 1% of the machine's time since the
+    machine_cpu() sample cpu0, else ""."""
+    delta = [y - x for x, y in zip(cpu0, machine_cpu())]
+    steal = delta[7] / max(1, sum(delta[:8]))
+    return f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""
 
 
 def wrk(bench, name, paths, key, duration, conns=32):
@@ -344,9 +346,9 @@ def wrk(bench, name, paths, key, duration, conns=32):
     with open(lua, "w") as f:
         f.write(LUA % (pf, key or ""))
     cpu0 = machine_cpu()
-    out = run("wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency", "-s", lua,
-              f"http://127.0.0.1:{bench.port}", timeout=duration + 60).stdout
-    cpu1 = machine_cpu()
+    out = run("wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{duration}s", "--latency",
+              "-s", lua, f"http://127.0.0.1:{bench.port}", timeout=duration + 60).stdout
+    steal = steal_note(cpu0)
     if "Latency Distribution" not in out:
         raise RuntimeError("wrk said:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -358,11 +360,10 @@ def wrk(bench, name, paths, key, duration, conns=32):
     r = {"name": name, "rps": rps, "p50": p50, "p99": p99, "little": rps * mean / conns,
          "non2xx": int(errors.group(1)) if errors else 0,
          "socket_errors": sock_err.group(1) if sock_err else ""}
-    steal = steal_share(cpu0, cpu1)
     print(f"  {name:<28} {rps:>9.0f} req/s  p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
           f"little {r['little']:.2f}  non-2xx {r['non2xx']}"
           + (f"  socket errors: {r['socket_errors']}" if r["socket_errors"] else "")
-          + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
+          + steal)
     return r
 
 

@@ -13,9 +13,10 @@
    (every row unchanged), with the importing worker's peak resident memory (VmHWM, reset
    before the import, and what the peak was made of).
 4. --floor: the same writes in-process (tests/bench/write_cost.c) and the disk's flushes,
-   and the HTTP floor of a write: one client updating a group without participants to what
-   it already is, so the request takes the whole write path but LMDB commits nothing and
-   nothing is flushed.
+   and the HTTP floors at one client: the null FastCGI responder, a GET of a group, and one
+   client updating a group without participants to what it already is (the whole write path,
+   but LMDB commits nothing and nothing is flushed); each plus one 1-page flush, and plus
+   LMDB's durable commit of one put, against PostgreSQL's one client.
 Prints each rate and the ratios. Only 127.0.0.1 and unix sockets; every loop is bounded.
 """
 import argparse
@@ -89,7 +90,7 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     p99 = sb.to_seconds(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
-    steal = sb.steal_share(machine0, sb.machine_cpu())
+    steal = sb.steal_note(machine0)
     if gd:
         cpu1 = cpu_by_role(b, gd)
         n = rps * duration
@@ -100,7 +101,7 @@ def wrk_post(b, name, key, paths, body, conns, duration, gd=None):
     print(f"  {name:<22} c={conns:<3} {rps:>8.0f} req/s  p99 {p99 * 1e3:7.2f} ms  "
           f"little {rps * mean / conns:.2f}  non-2xx {bad}  "
           f"batches {w['batches']} of {per:.1f}, alone {w['alone']}, reruns {w['reruns']}"
-          + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
+          + steal)
     if bad:
         raise RuntimeError(f"{name}: {bad} requests failed")
     return rps
@@ -151,13 +152,14 @@ def http_floors(b, key, duration, gd):
 
 def print_ceilings(floors, disk, pg1):
     """The best any design could reach at one client: a floor plus the cheapest flush (one
-    page, a record in a log of our own, as PostgreSQL's commit is), and the no-op update plus
-    LMDB's own durable commit of one put (data flush, then meta flush)."""
+    page, a record in a log of our own, as PostgreSQL's commit is), and the null responder and
+    the no-op update plus LMDB's own durable commit of one put (data flush, then meta flush)."""
     print("ceilings at one client (a floor plus the least a durable write adds), "
           "/ PostgreSQL c=1 (target 0.5):")
     rows = [(f"{k} + one 1-page fdatasync", 1 / (1 / v + disk["page_sync"]))
             for k, v in floors.items()]
-    rows += [(f"{k} + LMDB alone (one put, durable)", 1 / (1 / floors[k] + 1 / disk["lmdb_alone"]))
+    rows += [(f"{k} + LMDB alone (one put, durable)",
+              1 / (1 / floors[k] + 1 / disk["lmdb_alone"]))
              for k in ("null FastCGI", "no-op update")]
     for what, rate in rows:
         print(f"  {what:<46} {rate:7.0f}/s  {rate / pg1:.2f}x")
@@ -207,9 +209,8 @@ def pg_inserts(b, duration, clients):
                         f"-j{min(c, 2)}", f"-T{duration}", "-f", script, "postgres",
                         timeout=duration + 120).stdout
             tps[c] = float(re.search(r"tps = ([\d.]+)", out).group(1))
-            steal = sb.steal_share(machine0, sb.machine_cpu())
             print(f"  PostgreSQL INSERT       c={c:<3} {tps[c]:>8.0f} tps"
-                  + (f"  steal {steal * 100:.0f}%" if steal >= 0.01 else ""))
+                  + sb.steal_note(machine0))
         return tps
     finally:
         as_pg(f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "stop", timeout=120)
