@@ -497,11 +497,6 @@ int store_release_map(struct store *s)
     return madvise(addr, len, MADV_DONTNEED) ? errno : 0;
 }
 
-/* Durability without two flushes under the write lock (lmdb-schema/README.md
- * "Durability"): with MDB_NOMETASYNC, mdb_txn_commit flushes the data
- * pages, then writes the meta page without flushing it and releases the
- * lock; the flush of the meta page happens here, outside the lock, while
- * the next writer works, and the caller answers only after it returned. */
 /* The store whose batch txn is, or NULL (store_open makes each
  * environment point back at its store). */
 static struct store *batch_of(MDB_txn *txn)
@@ -510,7 +505,11 @@ static struct store *batch_of(MDB_txn *txn)
     return s && s->batch == txn ? s : NULL;
 }
 
-/* Commits and flushes, the flush outside the write lock. */
+/* Durability without two flushes under the write lock (lmdb-schema/README.md
+ * "Durability"): with MDB_NOMETASYNC, mdb_txn_commit flushes the data
+ * pages, then writes the meta page without flushing it and releases the
+ * lock; the flush of the meta page happens here, outside the lock, while
+ * the next writer works, and the caller answers only after it returned. */
 static int commit_durably(MDB_txn *txn)
 {
     MDB_env *env = mdb_txn_env(txn);

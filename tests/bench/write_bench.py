@@ -16,7 +16,8 @@
    and the HTTP floors at one client: the null FastCGI responder, a GET of a group, and one
    client updating a group without participants to what it already is (the whole write path,
    but LMDB commits nothing and nothing is flushed); each plus one 1-page flush, and plus
-   LMDB's durable commit of one put, against PostgreSQL's one client.
+   LMDB's durable commit of one put, against PostgreSQL's one client; and whether the disk
+   overlaps two flushes made at once in two files.
 Prints each rate and the ratios. Only 127.0.0.1 and unix sockets; every loop is bounded.
 """
 import argparse
@@ -111,7 +112,7 @@ def floor(b):
     """tests/bench/write_cost.c: the writes without HTTP, in a database of their own."""
     exe = os.path.join(b.dir, "write_cost")
     lib = os.path.join(os.path.dirname(b.bin), "libgroupd.a")
-    sb.run("gcc", "-O2", "-D_GNU_SOURCE", "-I" + os.path.join(sb.ROOT, "include"),
+    sb.run("gcc", "-O2", "-pthread", "-D_GNU_SOURCE", "-I" + os.path.join(sb.ROOT, "include"),
            "-I/usr/include/json-c", "-o", exe, os.path.join(HERE, "write_cost.c"), lib, "-llmdb",
            "-ljson-c", "-lsodium", "-lutf8proc", "-lfcgi")
     db = os.path.join(b.dir, "floor-db")
@@ -123,7 +124,11 @@ def floor(b):
             "page_sync": float(re.search(r"1 page \+ fdatasync\s+\d+ per s\s+([\d.]+) us",
                                          out).group(1)) * 1e-6,
             "lmdb_alone": float(re.search(r"LMDB alone, one put, the writer's flags\s+(\d+)",
-                                          out).group(1))}
+                                          out).group(1)),
+            "apart": float(re.search(r"then 1 in another file\s+\d+ per s\s+([\d.]+) us",
+                                     out).group(1)),
+            "together": float(re.search(r"the same two at once \(2 threads\)\s+\d+ per s"
+                                        r"\s+([\d.]+) us", out).group(1))}
 
 
 def http_floors(b, key, duration, gd):
@@ -152,17 +157,18 @@ def http_floors(b, key, duration, gd):
 
 def print_ceilings(floors, disk, pg1):
     """The best any design could reach at one client: a floor plus the cheapest flush (one
-    page, a record in a log of our own, as PostgreSQL's commit is), and the null responder and
-    the no-op update plus LMDB's own durable commit of one put (data flush, then meta flush)."""
+    page, a record in a log of our own, as PostgreSQL's commit is), and each floor plus LMDB's
+    own durable commit of one put (data flush, then meta flush)."""
     print("ceilings at one client (a floor plus the least a durable write adds), "
           "/ PostgreSQL c=1 (target 0.5):")
     rows = [(f"{k} + one 1-page fdatasync", 1 / (1 / v + disk["page_sync"]))
             for k, v in floors.items()]
-    rows += [(f"{k} + LMDB alone (one put, durable)",
-              1 / (1 / floors[k] + 1 / disk["lmdb_alone"]))
-             for k in ("null FastCGI", "no-op update")]
+    rows += [(f"{k} + LMDB alone (one put, durable)", 1 / (1 / v + 1 / disk["lmdb_alone"]))
+             for k, v in floors.items()]
     for what, rate in rows:
         print(f"  {what:<46} {rate:7.0f}/s  {rate / pg1:.2f}x")
+    print(f"two flushes in two files at once / one after the other: "
+          f"{disk['together'] / disk['apart']:.2f} (1.00: the disk does not overlap them)")
 
 
 def create_groups(b, key, prefix, n=16):

@@ -2,8 +2,8 @@
  * write_cost.c — what a durable write costs without HTTP: the floor under write_bench.py's
  * single-client figure.  write_bench.py --floor builds and runs it; by hand:
  *
- *   gcc -O2 -Iinclude -I/usr/include/json-c -o /tmp/write_cost tests/bench/write_cost.c \
- *       build/libgroupd.a -llmdb -ljson-c -lsodium -lutf8proc -lfcgi
+ *   gcc -O2 -pthread -Iinclude -I/usr/include/json-c -o /tmp/write_cost \
+ *       tests/bench/write_cost.c build/libgroupd.a -llmdb -ljson-c -lsodium -lutf8proc -lfcgi
  *   /tmp/write_cost EMPTY_DIR [N]
  *
  * In a new database in EMPTY_DIR, through app_handle as the writer applies them:
@@ -12,8 +12,9 @@
  *  3. N participant adds, each its own transaction, spread over 16 groups.
  * For each: requests per second, and disk pages written per request (this process's
  * write_bytes in /proc/self/io over 4096).  Then the disk itself: a 4 KiB pwrite and
- * fdatasync in a file already written (PostgreSQL's WAL flush at best), and 8 and 16
- * scattered pages with one fdatasync.  Last, LMDB alone (the floor of any write groupd can
+ * fdatasync in a file already written (PostgreSQL's WAL flush at best), 8 and 16
+ * scattered pages with one fdatasync, and 16 pages in one file and 1 in another flushed one
+ * after the other and at once.  Last, LMDB alone (the floor of any write groupd can
  * make): one 100-byte put per durable transaction into a database of its own, with the
  * workers' flags (MDB_WRITEMAP | MDB_NOMETASYNC, then mdb_env_sync), the writer's
  * (MDB_NOMETASYNC, then mdb_env_sync) and LMDB's defaults (the meta page written through an
@@ -21,6 +22,7 @@
  */
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,29 +128,100 @@ static void make_add(struct request *r, int i)
     fill(r, path, "", body);
 }
 
+static char page[4096];
+
+/* A file of 4096 written pages (no flush in it changes the file's extents). */
+static int written_file(const char *dir, const char *name, char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    memset(page, 1, sizeof page);
+    for (int i = 0; i < 4096; i++)
+        if (fd < 0 || pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
+            exit(1);
+    if (fsync(fd))
+        exit(1);
+    return fd;
+}
+
+/* The i-th of a series: `pages` scattered pages, then one fdatasync. */
+static void flush_pages(int fd, int pages, int i)
+{
+    for (int j = 0; j < pages; j++) {
+        off_t at = (off_t)((i * 16 + j * 251) % 4096) * 4096;
+        if (pwrite(fd, page, sizeof page, at) != (ssize_t)sizeof page)
+            exit(1);
+    }
+    if (fdatasync(fd))
+        exit(1);
+}
+
+/* Two flushes in two files, as a commit and a log record of our own would be made:
+ * one after the other, and at once from two threads.  If the disk overlapped them,
+ * a design flushing LMDB's data and a record of its own at once would cost one flush. */
+struct flusher {
+    int fd, pages, n;
+    pthread_barrier_t *start, *done;
+};
+
+static void *flusher_run(void *arg)
+{
+    struct flusher *f = arg;
+    for (int i = 0; i < f->n; i++) {
+        pthread_barrier_wait(f->start);
+        flush_pages(f->fd, f->pages, i);
+        pthread_barrier_wait(f->done);
+    }
+    return NULL;
+}
+
+static void flush_pair(const char *dir, int n)
+{
+    char pa[4096], pb[4096];
+    int fa = written_file(dir, "flush-a", pa, sizeof pa);
+    int fb = written_file(dir, "flush-b", pb, sizeof pb);
+    double t0 = now();
+    for (int i = 0; i < n; i++) {
+        flush_pages(fa, 16, i);
+        flush_pages(fb, 1, i);
+    }
+    double apart = now() - t0;
+    pthread_barrier_t start, done;
+    if (pthread_barrier_init(&start, NULL, 3) || pthread_barrier_init(&done, NULL, 3))
+        exit(1);
+    struct flusher f[2] = {{fa, 16, n, &start, &done}, {fb, 1, n, &start, &done}};
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++)
+        if (pthread_create(&t[k], NULL, flusher_run, &f[k]))
+            exit(1);
+    t0 = now();
+    for (int i = 0; i < n; i++) {
+        pthread_barrier_wait(&start);
+        pthread_barrier_wait(&done);
+    }
+    double together = now() - t0;
+    for (int k = 0; k < 2; k++)
+        pthread_join(t[k], NULL);
+    printf("  %-40s %8.0f per s  %6.1f us each\n", "disk: 16 pages, then 1 in another file",
+           n / apart, apart / n * 1e6);
+    printf("  %-40s %8.0f per s  %6.1f us each\n", "disk: the same two at once (2 threads)",
+           n / together, together / n * 1e6);
+    close(fa);
+    close(fb);
+    unlink(pa);
+    unlink(pb);
+}
+
 static void disk(const char *dir, int n)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/flush-test", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    static char page[4096];
-    memset(page, 1, sizeof page);
-    for (int i = 0; i < 4096; i++)
-        if (pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
-            exit(1);
-    fsync(fd);
+    int fd = written_file(dir, "flush-test", path, sizeof path);
     static const int counts[] = {1, 8, 16};
     for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
         int pages = counts[c];
         double t0 = now();
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < pages; j++) {
-                off_t at = (off_t)((i * 16 + j * 251) % 4096) * 4096;
-                if (pwrite(fd, page, sizeof page, at) != (ssize_t)sizeof page)
-                    exit(1);
-            }
-            fdatasync(fd);
-        }
+        for (int i = 0; i < n; i++)
+            flush_pages(fd, pages, i);
         double t = now() - t0;
         char what[64];
         snprintf(what, sizeof what, pages == 1 ? "disk: 1 page + fdatasync"
@@ -215,6 +288,7 @@ int main(int argc, char **argv)
     series(&app, "create, 16 per transaction (writer)", n, 16, make_batched_create);
     series(&app, "participant add, one transaction each", n, 1, make_add);
     disk(argv[1], n / 4);
+    flush_pair(argv[1], n / 4);
     lmdb_alone(argv[1], n, MDB_WRITEMAP | MDB_NOMETASYNC,
                "LMDB alone, one put, the workers' flags");
     lmdb_alone(argv[1], n, MDB_NOMETASYNC, "LMDB alone, one put, the writer's flags");
