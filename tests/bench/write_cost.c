@@ -135,13 +135,20 @@ static int written_file(const char *dir, const char *name, char *path, size_t le
 {
     snprintf(path, len, "%s/%s", dir, name);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        exit(1);
     memset(page, 1, sizeof page);
     for (int i = 0; i < 4096; i++)
-        if (fd < 0 || pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
+        if (pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
             exit(1);
     if (fsync(fd))
         exit(1);
     return fd;
+}
+
+static void report_disk(const char *what, int n, double t)
+{
+    printf("  %-40s %8.0f per s  %6.1f us each\n", what, n / t, t / n * 1e6);
 }
 
 /* The i-th of a series: `pages` scattered pages, then one fdatasync. */
@@ -201,11 +208,12 @@ static void flush_pair(const char *dir, int n)
     }
     double together = now() - t0;
     for (int k = 0; k < 2; k++)
-        pthread_join(t[k], NULL);
-    printf("  %-40s %8.0f per s  %6.1f us each\n", "disk: 16 pages, then 1 in another file",
-           n / apart, apart / n * 1e6);
-    printf("  %-40s %8.0f per s  %6.1f us each\n", "disk: the same two at once (2 threads)",
-           n / together, together / n * 1e6);
+        if (pthread_join(t[k], NULL))
+            exit(1);
+    pthread_barrier_destroy(&start);
+    pthread_barrier_destroy(&done);
+    report_disk("disk: 16 pages, then 1 in another file", n, apart);
+    report_disk("disk: the same two at once (2 threads)", n, together);
     close(fa);
     close(fb);
     unlink(pa);
@@ -226,7 +234,7 @@ static void disk(const char *dir, int n)
         char what[64];
         snprintf(what, sizeof what, pages == 1 ? "disk: 1 page + fdatasync"
                                                : "disk: %d scattered pages + fdatasync", pages);
-        printf("  %-40s %8.0f per s  %6.1f us each\n", what, n / t, t / n * 1e6);
+        report_disk(what, n, t);
     }
     close(fd);
     unlink(path);
