@@ -163,9 +163,7 @@ static void flush_pages(int fd, int pages, int i)
         exit(1);
 }
 
-/* Two flushes in two files, as a commit and a log record of our own would be made:
- * one after the other, and at once from two threads.  If the disk overlapped them,
- * a design flushing LMDB's data and a record of its own at once would cost one flush. */
+/* One of flush_pair's two threads: n flushes of its file, each when main says. */
 struct flusher {
     int fd, pages, n;
     pthread_barrier_t *start, *done;
@@ -182,8 +180,10 @@ static void *flusher_run(void *arg)
     return NULL;
 }
 
-/* Alternated in four rounds, so that a disk whose speed drifts during the run
- * weighs on both ways alike. */
+/* Two flushes in two files (16 pages and 1), as LMDB's data flush and a log record of our
+ * own would be made: one after the other, and at once from two threads.  If the disk
+ * overlapped them, a design flushing both at once would cost one flush.  The two ways are
+ * alternated in four rounds, so that a disk whose speed drifts weighs on both alike. */
 static void flush_pair(const char *dir, int n)
 {
     enum { ROUNDS = 4 };
