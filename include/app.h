@@ -10,6 +10,7 @@
 #define GROUPD_APP_H
 
 #include "http.h"
+#include "liveness.h"
 #include "metrics.h"
 #include "store.h"
 
@@ -17,6 +18,7 @@ struct app {
     struct store *store;
     void (*log_error)(const char *request_id, const char *what, int rc);
     struct metrics *metrics; /* NULL: not counted (GET /metrics shows no requests) */
+    struct liveness *alive;  /* the writer beats here per request it applies; NULL: none */
 };
 
 /* Returns the route the request was counted under: a row of the route

@@ -1,12 +1,14 @@
 /*
  * front.h — the FastCGI front: requests in, replies out, one at a time.
  *
- * front_serve accepts on listen_fd until *stop becomes true.  Signals are
- * let through only while it waits for a connection (ppoll with the
- * caller's blocked set lifted, on a non-blocking listen socket), so a
- * SIGTERM never interrupts a request half-way: the request in flight is
- * answered, then the loop ends.  The caller blocks the signals it handles
- * before calling.
+ * front_serve accepts on listen_fd until stop_fd (a signalfd of SIGTERM
+ * and SIGINT, both blocked) becomes readable.  It polls that descriptor
+ * with its sockets, so a stop is seen between two requests however busy
+ * the worker is, and never interrupts one half-way.  It then stops taking
+ * new work but answers every connection already waiting for it (on the
+ * listen socket's queue, or a kept-alive one holding a request) for up to
+ * FRONT_DRAIN_SECONDS: the master has removed the unix socket first, so
+ * that queue only shrinks.
  *
  * With a writer, a write request (app_is_batch_write) is handed to it and
  * its reply sent back; without one, or when it cannot be reached, the
@@ -20,13 +22,16 @@
 
 #include "app.h"
 
+/* How long a stopping worker goes on answering connections already made. */
+#define FRONT_DRAIN_SECONDS 10
+
 struct front_opts {
     size_t max_body;
-    const sigset_t *wait_mask; /* the signal mask while idle */
-    const char *writer;        /* the writer's name (write_relay.h); NULL: none */
+    int stop_fd;        /* readable: stop (see above) */
+    const char *writer; /* the writer's name (write_relay.h); NULL: none */
+    long writer_owner;  /* the pid that listens on it (the master); 0: not checked */
 };
 
-int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
-                volatile sig_atomic_t *stop);
+int front_serve(int listen_fd, struct app *app, const struct front_opts *o);
 
 #endif

@@ -11,13 +11,10 @@
  * shared by every request that waited for it.
  *
  * Connections from another user are refused (SO_PEERCRED).  On SIGTERM it
- * closes its socket (new writes go back to the workers), applies what its
- * connections still hold, and stops.
+ * stops accepting, applies what its connections still hold, and stops.
  */
 #ifndef GROUPD_WRITER_H
 #define GROUPD_WRITER_H
-
-#include <signal.h>
 
 #include "app.h"
 #include "store.h"
@@ -37,12 +34,13 @@
  * be opened again (the writer stops, and the master starts another). */
 int writer_give_back(struct store *s, size_t carried);
 
-/* Listens on the abstract socket `name` (write_relay_address) and serves
- * it until *stop; wait_mask is the signal mask to wait with (the stop
- * signal is blocked otherwise).  The socket is the writer's own: while no
- * writer runs, a worker's connect is refused and it applies its writes
- * itself. */
-int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
-                 const sigset_t *wait_mask);
+/* Accepts on listen_fd (write_relay_listen: the master made it and holds
+ * it, so no other process can take its name while no writer runs, and
+ * connections made meanwhile wait for the next writer) and serves until
+ * stop_fd (a signalfd of the stop signals) is readable.  It beats
+ * (liveness.h) at least every LIVENESS_BEAT_MS and before each request
+ * it applies.  A request whose worker closed its connection before the
+ * writer took it (the worker gave up waiting) is dropped unapplied. */
+int writer_serve(int listen_fd, struct app *app, int stop_fd);
 
 #endif

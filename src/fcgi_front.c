@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,11 +169,16 @@ static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long ser
     *at = '\0';
 }
 
-/* A write goes to the writer when there is one; see include/write_relay.h. */
+/* A write goes to the writer when there is one; see include/write_relay.h.
+ * A writer silent for LIVENESS_STALL_MS is dead or stalled (the master
+ * replaces it): a request sent now would wait for its successor, so the
+ * worker applies it itself, as without a writer.  Once sent, a request is
+ * never applied here too: only the writer's answer, or a 503, follows. */
 static size_t handle(struct relay *relay, struct app *app, struct request *req,
                      struct reply *rep)
 {
-    if (!relay || !app_is_batch_write(req))
+    if (!relay || !app_is_batch_write(req) ||
+        liveness_silence_ms(app->alive) >= LIVENESS_STALL_MS)
         return app_handle(app, req, rep);
     size_t route = 0;
     switch (relay_call(relay, req, rep, &route)) {
@@ -243,8 +249,22 @@ static void finish_request(FCGX_Request *fr)
     FCGX_Finish_r(fr);
 }
 
-int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
-                volatile sig_atomic_t *stop)
+/* Waits for a connection (the listen socket, or the kept-alive one) for
+ * up to timeout_ms (-1: no limit), and whether stop_fd fired.  Returns the
+ * number of ready descriptors among the two sockets, 0 on a timeout, -1
+ * on an error other than EINTR. */
+static int wait_ready(int listen_fd, int kept_fd, int stop_fd, int timeout_ms, bool *stop)
+{
+    struct pollfd pfd[3] = {{listen_fd, POLLIN, 0}, {stop_fd, POLLIN, 0}, {kept_fd, POLLIN, 0}};
+    int n = poll(pfd, kept_fd >= 0 ? 3 : 2, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    if (pfd[1].revents & POLLIN)
+        *stop = true;
+    return (pfd[0].revents ? 1 : 0) + (kept_fd >= 0 && pfd[2].revents ? 1 : 0);
+}
+
+int front_serve(int listen_fd, struct app *app, const struct front_opts *o)
 {
     if (FCGX_Init() != 0) {
         log_message("FCGX_Init failed");
@@ -264,26 +284,31 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o,
     int rc = 0;
     struct relay relay;
     if (o->writer)
-        relay_init(&relay, o->writer);
+        relay_init(&relay, o->writer, o->writer_owner);
     worker_pid = getpid();
-    /* Gathered access lines are written once nothing came for this long. */
-    const struct timespec idle = {0, 250 * 1000 * 1000};
-    while (!*stop) {
-        /* A kept-alive connection (fastcgi_keep_conn on) may already hold
-         * the next request: wait on it as well as on the listen socket. */
-        struct pollfd pfd[2] = {{listen_fd, POLLIN, 0}, {fr.ipcFd, POLLIN, 0}};
-        int n = ppoll(pfd, fr.ipcFd >= 0 ? 2 : 1, log_pending() ? &idle : NULL, o->wait_mask);
-        if (n == 0) {
-            log_flush();
-            continue;
-        }
+    bool stop = false;
+    int64_t drain_until = 0;
+    for (;;) {
+        /* Gathered access lines are written once nothing came for 250 ms.
+         * Stopping, only what is ready now is served. */
+        int timeout = stop ? 0 : log_pending() ? 250 : -1;
+        bool was_stopping = stop;
+        int n = wait_ready(listen_fd, fr.ipcFd, o->stop_fd, timeout, &stop);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            log_message("ppoll: %s", strerror(errno));
+            log_message("poll: %s", strerror(errno));
             rc = -1;
             break;
         }
+        if (stop && !was_stopping)
+            drain_until = clock_mono_us() + (int64_t)FRONT_DRAIN_SECONDS * 1000000;
+        if (n == 0) {
+            if (stop)
+                break;
+            log_flush();
+            continue;
+        }
+        if (stop && clock_mono_us() > drain_until)
+            break;
         int a = FCGX_Accept_r(&fr);
         if (a < 0) {
             if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR || a == -ECONNABORTED)

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "jsonin.h"
+#include "participant_write.h"
 
 #define GROUP_LOAD_BATCH 10000
 
@@ -28,7 +29,17 @@ struct line {
     struct group_patch patch;
     uint32_t org;
     unsigned status;
+    struct participant_patch *parts; /* the line's "participants", matched by e-mail */
+    size_t n_parts;
 };
+
+static void line_free(struct line *l)
+{
+    group_patch_free(&l->patch);
+    participant_list_free(l->parts, l->n_parts);
+    l->parts = NULL;
+    l->n_parts = 0;
+}
 
 /* Reads one line into l; problems go to p under the line number. */
 static void read_line(const char *text, size_t len, struct line *l, struct problem *p)
@@ -60,6 +71,9 @@ static void read_line(const char *text, size_t len, struct line *l, struct probl
         else if (strcmp(s, "active") != 0)
             problem_invalid(p, "status", "must be active, archived or deleted");
     }
+    /* As in POST /group: each participant needs an e-mail, none repeats. */
+    if (json_object_object_get_ex(o, "participants", &v) && v)
+        participant_list_parse(v, "participants", PM_EMAIL, &l->parts, &l->n_parts, p);
     json_object_put(o);
 }
 
@@ -71,11 +85,22 @@ static int write_one(struct store *s, MDB_txn *txn, const struct line *l, uint32
     group_init_new(&g, &l->patch, l->org, top, "groupctl", now);
     g.archived = l->status == GROUP_ARCHIVED;
     g.deleted = l->status == GROUP_DELETED;
+    struct change_list changes = {0};
+    struct pwrite pw = {s, txn, top, "groupctl", now, &changes};
+    struct pwrite_counts counts = {0};
     int rc = store_next_id(s, txn, &g.id);
+    if (!rc && l->n_parts) {
+        rc = pwrite_sync(&pw, g.id, l->parts, l->n_parts, PKEY_EMAIL, false, "participants",
+                         &counts, NULL, p);
+        g.total_participants = (uint32_t)counts.created;
+    }
     if (!rc)
-        rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
+        rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, &changes, now);
+    else if (rc == MDB_KEYEXIST)
+        rc = -1; /* pwrite_sync named the participant that clashes */
     if (rc == MDB_KEYEXIST)
         problem_invalid(p, "externalId", "\"%s\" is taken by another group", g.external_id);
+    change_list_free(&changes);
     group_free(&g);
     return rc;
 }
@@ -134,7 +159,7 @@ static int one(void *ctx, long no, const char *text, size_t n)
             ld->in_batch = 0;
         }
     }
-    group_patch_free(&l.patch);
+    line_free(&l);
     /* Checking goes on to report every bad line (up to the cap). */
     return rc ? rc : (ld->p->entries >= PROBLEM_MAX_CONTEXT ? -1 : 0);
 }

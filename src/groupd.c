@@ -15,7 +15,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "groupd: %s\n", err);
         return 2;
     }
-    rc = server_run(&cfg);
+    rc = server_run(&cfg, argc, argv);
     config_free(&cfg);
     return rc;
 }

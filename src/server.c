@@ -10,13 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "apikey.h"
 #include "front.h"
+#include "liveness.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -24,8 +28,14 @@
 #include "writer.h"
 
 #define LISTEN_BACKLOG 4096
-#define STOP_GRACE_SECONDS 30
 #define MAX_WORKERS 256
+/* A stop (SIGTERM) takes at most STOP_WORKERS_SECONDS for the workers to
+ * answer what they hold, then STOP_WRITER_SECONDS for the writer to apply
+ * what they sent; the sum stays below the unit's TimeoutStopSec (40 s). */
+#define STOP_WORKERS_SECONDS 20
+#define STOP_WRITER_SECONDS 10
+/* SIGHUP replaces one process at a time; each gets this long to finish. */
+#define REPLACE_GRACE_SECONDS 30
 
 static volatile sig_atomic_t got_term, got_hup, got_chld;
 
@@ -65,24 +75,42 @@ static void ignore(int sig)
 
 /* What the master hands to each process it starts. */
 struct proc_opts {
-    int listen_fd;        /* the FastCGI socket */
-    const char *writer;   /* the writer's socket name, or NULL: no writer */
+    int listen_fd;          /* the FastCGI socket */
+    int writer_fd;          /* the writer's listening socket, held by the master; -1: no writer */
+    const char *writer;     /* its (abstract) name, or NULL: no writer */
+    long master;            /* the master's pid: the only listener a worker hands writes to */
+    struct liveness *alive; /* readiness and the writer's heartbeat */
 };
+
+/* A descriptor that becomes readable when SIGTERM or SIGINT is pending.
+ * Both stay blocked in workers and the writer: a busy process polls its
+ * sockets and this one together, so a stop is seen at the next request,
+ * not only when the process finds nothing to do (a ppoll that returns a
+ * ready socket leaves a pending signal undelivered). */
+static int stop_signal_fd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 
 static int process_run(const struct config *cfg, const struct proc_opts *po,
                        struct metrics *metrics, bool writer)
 {
-    static const int sigs[] = {SIGTERM, SIGINT};
-    sigset_t blocked, idle;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGINT);
-    sigprocmask(SIG_BLOCK, &blocked, &idle);
-    sigdelset(&idle, SIGTERM);
-    sigdelset(&idle, SIGINT);
-    handle(sigs, 2);
     ignore(SIGHUP);
     ignore(SIGPIPE);
+    int stop_fd = stop_signal_fd();
+    if (stop_fd < 0) {
+        log_message("signalfd: %s", strerror(errno));
+        return 1;
+    }
+    /* The writer's socket is the writer's to accept on, nobody else's. */
+    if (!writer && po->writer_fd >= 0)
+        close(po->writer_fd);
 
     struct store store;
     if (apikey_init() != 0) {
@@ -100,26 +128,27 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
         store_close(&store);
         return 1;
     }
-    struct app app = {&store, log_store_error, metrics};
+    struct app app = {&store, log_store_error, metrics, po->alive};
     int rc;
+    liveness_ready(po->alive);
     if (writer) {
         /* ps and top tell it from the workers. */
         if (prctl(PR_SET_NAME, "groupd-writer", 0, 0, 0) != 0)
             log_message("writer: cannot set its name: %s", strerror(errno));
-        rc = writer_serve(po->writer, &app, &got_term, &idle);
+        rc = writer_serve(po->writer_fd, &app, stop_fd);
     } else {
-        struct front_opts o = {cfg->max_body, &idle, po->writer};
-        rc = front_serve(po->listen_fd, &app, &o, &got_term);
+        struct front_opts o = {cfg->max_body, stop_fd, po->writer, po->master};
+        rc = front_serve(po->listen_fd, &app, &o);
     }
     store_close(&store);
+    close(stop_fd);
     return rc == 0 ? 0 : 1;
 }
 
 /* ---- the master ---- */
 
-/* A worker that ends this soon after its start failed to start: it is
- * tried again after 1, 2, 4, ... up to MAX_BACKOFF seconds. */
-#define START_WINDOW_SECONDS 5
+/* A process that ended before it became ready (liveness.h) failed to
+ * start: it is tried again after 1, 2, 4, ... up to MAX_BACKOFF seconds. */
 #define MAX_BACKOFF_SECONDS 64
 
 /* Slots 0..n-1 are the workers; slot n, when there is one, the writer. */
@@ -129,12 +158,12 @@ struct pool {
     struct metrics *metrics;
     pid_t pid[MAX_WORKERS + 1]; /* 0: the slot waits for due[] */
     unsigned gen[MAX_WORKERS + 1]; /* the process's generation: which metrics slot it has */
-    time_t started[MAX_WORKERS + 1];
     time_t due[MAX_WORKERS + 1];      /* when a waiting slot is tried again */
     unsigned fails[MAX_WORKERS + 1];  /* failed starts in a row */
     int n;      /* workers */
     int slots;  /* n, and one more with a writer */
     unsigned long restarts;
+    struct liveness *alive;
 };
 
 static const char *slot_name(const struct pool *p, int slot)
@@ -156,11 +185,13 @@ static pid_t spawn(struct pool *p, int slot)
         sa.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &sa, NULL);
         metrics_use_slot(p->metrics, (unsigned)slot, gen);
+        liveness_use_slot(p->alive, (unsigned)slot, gen);
         _exit(process_run(p->cfg, &p->po, p->metrics, slot == p->n));
     }
+    if (slot == p->n)
+        liveness_expect_beat(p->alive);
     p->gen[slot] = gen;
     p->pid[slot] = pid;
-    p->started[slot] = time(NULL);
     return pid;
 }
 
@@ -172,10 +203,11 @@ static int slot_of(const struct pool *p, pid_t pid)
     return -1;
 }
 
-/* Notes workers that died and when each slot is to be filled again: at
- * once after a worker that ran, with a growing pause after one that
+/* Notes processes that died and when each slot is to be filled again: at
+ * once after one that had become ready, however short its life (killed by
+ * the OOM killer or an operator), with a growing pause after one that
  * failed to start (a broken setup does not spin, and its reason, which
- * the worker logs, appears once per step). */
+ * the process logs, appears once per step). */
 static void reap(struct pool *p)
 {
     int status;
@@ -190,7 +222,7 @@ static void reap(struct pool *p)
         metrics_worker_ended(p->metrics, (unsigned)slot, p->gen[slot], 1);
         const char *how = WIFSIGNALED(status) ? "signal" : "status";
         int code = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
-        if (now - p->started[slot] >= START_WINDOW_SECONDS) {
+        if (liveness_was_ready(p->alive, (unsigned)slot, p->gen[slot])) {
             p->fails[slot] = 0;
             p->due[slot] = now;
             log_message("%s %d ended (%s %d); starting another", slot_name(p, slot), (int)pid,
@@ -200,10 +232,9 @@ static void reap(struct pool *p)
         unsigned f = p->fails[slot]++;
         time_t wait = f >= 6 ? MAX_BACKOFF_SECONDS : (time_t)1 << f;
         p->due[slot] = now + wait;
-        log_message("%s %d ended %ld s after it started (%s %d), %u time(s) in a row; "
+        log_message("%s %d ended before it was ready (%s %d), %u time(s) in a row; "
                     "trying again in %ld s",
-                    slot_name(p, slot), (int)pid, (long)(now - p->started[slot]), how, code,
-                    f + 1, (long)wait);
+                    slot_name(p, slot), (int)pid, how, code, f + 1, (long)wait);
     }
 }
 
@@ -242,7 +273,7 @@ static bool wait_for(pid_t pid, int seconds)
 static void stop_one(pid_t pid)
 {
     kill(pid, SIGTERM);
-    if (!wait_for(pid, STOP_GRACE_SECONDS)) {
+    if (!wait_for(pid, REPLACE_GRACE_SECONDS)) {
         kill(pid, SIGKILL);
         wait_for(pid, 5);
     }
@@ -255,13 +286,10 @@ static void replace_all(struct pool *p)
     for (int i = 0; i < p->slots; i++) {
         pid_t old = p->pid[i];
         unsigned old_gen = p->gen[i];
-        if (i == p->n && old) {
-            /* The writer's socket has one owner at a time: the old writer
-             * stops first, and meanwhile the workers write themselves. */
-            stop_one(old);
-            metrics_worker_ended(p->metrics, (unsigned)i, old_gen, 0);
-            p->pid[i] = old = 0;
-        }
+        /* Both writers may accept on the master's socket at once: the old
+         * one stops taking connections at SIGTERM and finishes what it
+         * took, the new one takes the rest, and LMDB's write lock keeps
+         * their transactions apart. */
         if (spawn(p, i) < 0) {
             p->pid[i] = old;
             continue;
@@ -273,64 +301,194 @@ static void replace_all(struct pool *p)
     }
 }
 
-/* Stops slots [from, to): asks all, then waits for each. */
-static void stop_slots(struct pool *p, int from, int to)
+/* Stops slots [from, to): asks all, then waits for them together until
+ * the deadline, and kills what is left. */
+static void stop_slots(struct pool *p, int from, int to, int seconds)
 {
     for (int i = from; i < to; i++)
         if (p->pid[i])
             kill(p->pid[i], SIGTERM);
-    for (int i = from; i < to; i++) {
-        if (p->pid[i] && !wait_for(p->pid[i], STOP_GRACE_SECONDS)) {
-            log_message("%s %d did not stop in %d s; killing it", slot_name(p, i),
-                        (int)p->pid[i], STOP_GRACE_SECONDS);
-            kill(p->pid[i], SIGKILL);
-            wait_for(p->pid[i], 5);
+    struct timespec step = {0, 20 * 1000 * 1000};
+    for (int tick = 0; tick < seconds * 50; tick++) {
+        int left = 0;
+        for (int i = from; i < to; i++) {
+            if (!p->pid[i])
+                continue;
+            pid_t r = waitpid(p->pid[i], NULL, WNOHANG);
+            if (r == p->pid[i] || (r < 0 && errno == ECHILD))
+                p->pid[i] = 0;
+            else
+                left++;
         }
+        if (!left)
+            return;
+        nanosleep(&step, NULL);
+    }
+    for (int i = from; i < to; i++) {
+        if (!p->pid[i])
+            continue;
+        log_message("%s %d did not stop in %d s; killing it", slot_name(p, i), (int)p->pid[i],
+                    seconds);
+        kill(p->pid[i], SIGKILL);
+        wait_for(p->pid[i], 5);
+        p->pid[i] = 0;
     }
 }
 
-/* The workers first: those with a write in flight wait for the writer. */
+/* The workers first (each answers what it holds, waiting for the writer
+ * where it must), then the writer with nothing left to come. */
 static void stop_all(struct pool *p)
 {
-    stop_slots(p, 0, p->n);
-    stop_slots(p, p->n, p->slots);
+    stop_slots(p, 0, p->n, STOP_WORKERS_SECONDS);
+    stop_slots(p, p->n, p->slots, STOP_WRITER_SECONDS);
 }
 
-static int open_listen(const char *listen, char *unix_path, size_t len)
+/* The writer made no progress for LIVENESS_STALL_MS (stopped, or stuck in
+ * a system call): it is killed, its transaction never commits, the
+ * workers waiting on it answer 503, and reap() starts another at once. */
+static void watch_writer(struct pool *p)
 {
-    unix_path[0] = '\0';
+    pid_t w = p->slots > p->n ? p->pid[p->n] : 0;
+    if (!w)
+        return;
+    int64_t silent = liveness_silence_ms(p->alive);
+    if (silent < LIVENESS_STALL_MS)
+        return;
+    log_message("writer %d made no progress for %lld ms; killing it and starting another",
+                (int)w, (long long)silent);
+    kill(w, SIGKILL);
+    liveness_expect_beat(p->alive); /* one kill per stall */
+}
+
+/* ---- the listening sockets ---- */
+
+struct listener {
+    int fd;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "": TCP */
+    dev_t dev;  /* the socket file this master made, so that it removes */
+    ino_t ino;  /* only its own at the end */
+};
+
+/* A socket file at path that someone still listens on: a second groupd
+ * (or anything else) that must not be robbed of it.  A connect that is
+ * refused means a socket left by a run that ended. */
+static bool socket_in_use(const char *path)
+{
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool used = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 || errno == EAGAIN;
+    close(fd);
+    return used;
+}
+
+static int open_listen(const char *listen, struct listener *l)
+{
+    memset(l, 0, sizeof *l);
     const char *addr = listen;
     if (strncmp(listen, "unix:", 5) == 0) {
         addr = listen + 5;
-        snprintf(unix_path, len, "%s", addr);
-        unlink(addr); /* a socket left by a previous run */
+        snprintf(l->path, sizeof l->path, "%s", addr);
+        struct stat st;
+        if (lstat(addr, &st) == 0) {
+            if (!S_ISSOCK(st.st_mode)) {
+                log_message("cannot listen on %s: it exists and is not a socket", listen);
+                return -1;
+            }
+            if (socket_in_use(addr)) {
+                log_message("cannot listen on %s: another process (a groupd already running?) "
+                            "listens on it; not starting",
+                            listen);
+                return -1;
+            }
+            unlink(addr); /* a socket left by a run that ended */
+        }
     }
-    int fd = FCGX_OpenSocket(addr, LISTEN_BACKLOG);
-    if (fd < 0)
+    l->fd = FCGX_OpenSocket(addr, LISTEN_BACKLOG);
+    if (l->fd < 0) {
+        log_message("cannot listen on %s: %s", listen, strerror(errno));
         return -1;
-    /* The web server's workers (www-data) must be able to connect. */
-    if (unix_path[0] && chmod(unix_path, 0666) != 0)
-        log_message("chmod %s: %s", unix_path, strerror(errno));
-    return fd;
+    }
+    if (l->path[0]) {
+        struct stat st;
+        if (stat(l->path, &st) == 0) {
+            l->dev = st.st_dev;
+            l->ino = st.st_ino;
+        }
+        /* The web server's workers (www-data) must be able to connect. */
+        if (chmod(l->path, 0666) != 0)
+            log_message("chmod %s: %s", l->path, strerror(errno));
+    }
+    return 0;
 }
 
-static int master_run(const struct config *cfg)
+/* Removes the socket file, if it is still the one this master made: no
+ * new connection can reach the workers, which answer those already made. */
+static void unlink_listen(struct listener *l)
 {
-    char unix_path[4096];
+    struct stat st;
+    if (l->path[0] && stat(l->path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino)
+        unlink(l->path);
+    l->path[0] = '\0';
+}
+
+/* ---- the master ---- */
+
+/* SIGHUP: the command line and the config file are read again.  What the
+ * new processes open with (--map-size, --max-body, --changes-retain) takes
+ * effect as they replace the old ones; what the master itself holds
+ * (--db, --listen, --workers, --writer, --log) needs a restart, and a
+ * change to it is logged and ignored.  A file that no longer parses keeps
+ * the running configuration. */
+static void reload_config(struct config *cur, int argc, char **argv)
+{
+    struct config next;
+    char err[512];
+    if (config_parse(&next, argc, argv, err, sizeof err) != 0) {
+        log_message("SIGHUP: the configuration was not read again (%s); keeping the running one",
+                    err);
+        return;
+    }
+#define KEEP_STR(f, opt)                                                                        \
+    if ((next.f == NULL) != (cur->f == NULL) || (next.f && strcmp(next.f, cur->f) != 0))        \
+        log_message("SIGHUP: " opt " changes only at a restart; keeping %s",                    \
+                    cur->f ? cur->f : "(none)");                                                 \
+    free(next.f);                                                                               \
+    next.f = cur->f;                                                                            \
+    cur->f = NULL;
+    KEEP_STR(db, "--db")
+    KEEP_STR(listen, "--listen")
+    KEEP_STR(log, "--log")
+#undef KEEP_STR
+    if (next.workers != cur->workers || next.writer != cur->writer)
+        log_message("SIGHUP: --workers and --writer change only at a restart; keeping them");
+    next.workers = cur->workers;
+    next.writer = cur->writer;
+    if (next.map_size != cur->map_size)
+        log_message("SIGHUP: --map-size %zu bytes (was %zu)", next.map_size, cur->map_size);
+    config_free(cur);
+    *cur = next;
+}
+
+static int master_run(struct config *cfg, int argc, char **argv)
+{
     if (FCGX_Init() != 0) {
         log_message("FCGX_Init failed");
         return 1;
     }
-    int fd = open_listen(cfg->listen, unix_path, sizeof unix_path);
-    if (fd < 0) {
-        log_message("cannot listen on %s: %s", cfg->listen, strerror(errno));
+    struct listener l;
+    if (open_listen(cfg->listen, &l) != 0)
         return 1;
-    }
     /* Check the database once before forking, so a bad --db fails fast;
      * the environment is closed again: it must not cross a fork. */
     struct store probe;
     if (store_open(&probe, cfg->db, cfg->map_size) != 0) {
         log_message("cannot open the database: %s", probe.errmsg);
+        unlink_listen(&l);
         return 1;
     }
     store_close(&probe);
@@ -347,19 +505,31 @@ static int master_run(const struct config *cfg)
     static struct pool p;
     memset(&p, 0, sizeof p);
     p.cfg = cfg;
-    p.po.listen_fd = fd;
+    p.po.listen_fd = l.fd;
+    p.po.writer_fd = -1;
+    p.po.master = (long)getpid();
     p.n = p.slots = cfg->workers;
-    char writer[64];
+    char writer[WRITE_RELAY_NAME_MAX];
     if (cfg->writer) {
-        write_relay_address(writer, sizeof writer, (long)getpid());
+        /* The master holds the writer's socket for its whole life: no
+         * other process can take its name, even while no writer runs. */
+        p.po.writer_fd = write_relay_listen(writer, sizeof writer);
+        if (p.po.writer_fd < 0) {
+            log_message("cannot make the writer's socket: %s", strerror(errno));
+            unlink_listen(&l);
+            return 1;
+        }
         p.po.writer = writer;
         p.slots++;
     }
     /* Mapped before the first fork: every process adds to the same segment. */
     p.metrics = metrics_map((unsigned)p.slots);
-    if (!p.metrics) {
-        log_message("cannot map the metrics segment: %s", strerror(errno));
-        close(fd);
+    p.alive = liveness_map((unsigned)p.slots);
+    p.po.alive = p.alive;
+    if (!p.metrics || !p.alive) {
+        log_message("cannot map the shared segments: %s", strerror(errno));
+        close(l.fd);
+        unlink_listen(&l);
         return 1;
     }
     for (int i = 0; i < p.slots; i++)
@@ -369,39 +539,47 @@ static int master_run(const struct config *cfg)
 
     long next = -1;
     while (!got_term) {
-        /* Signals arrive only here (they are blocked elsewhere). */
-        struct timespec ts = {next, 0};
-        ppoll(NULL, 0, next >= 0 ? &ts : NULL, &idle);
+        /* Signals arrive only here (they are blocked elsewhere).  With a
+         * writer, the master wakes at least once a second to watch it. */
+        long wait = next;
+        if (p.slots > p.n && (wait < 0 || wait > 1))
+            wait = 1;
+        struct timespec ts = {wait, 0};
+        ppoll(NULL, 0, wait >= 0 ? &ts : NULL, &idle);
         if (got_chld) {
             got_chld = 0;
             reap(&p);
         }
         if (got_hup) {
             got_hup = 0;
+            reload_config(cfg, argc, argv);
             replace_all(&p);
         }
+        watch_writer(&p);
         next = fill_due(&p);
     }
-    log_message("stopping: letting requests in flight finish");
-    close(fd);
+    log_message("stopping: no new connections; answering those already made");
+    unlink_listen(&l);
+    close(l.fd);
     stop_all(&p);
-    if (unix_path[0])
-        unlink(unix_path);
+    if (p.po.writer_fd >= 0)
+        close(p.po.writer_fd);
     metrics_unmap(p.metrics);
+    liveness_unmap(p.alive);
     log_message("stopped");
     return 0;
 }
 
-int server_run(const struct config *cfg)
+int server_run(struct config *cfg, int argc, char **argv)
 {
     if (log_open(cfg->log) != 0) {
         fprintf(stderr, "groupd: cannot open log %s: %s\n", cfg->log, strerror(errno));
         return 1;
     }
     if (cfg->listen)
-        return master_run(cfg);
+        return master_run(cfg, argc, argv);
     struct metrics *m = metrics_map(1);
-    struct proc_opts po = {0, NULL};
+    struct proc_opts po = {0, -1, NULL, 0, NULL};
     int rc = process_run(cfg, &po, m, false);
     metrics_unmap(m);
     return rc;

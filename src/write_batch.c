@@ -5,6 +5,7 @@
 
 static void handle(struct app *app, struct write_item *it)
 {
+    liveness_beat(app->alive);
     reply_reset(&it->rep);
     it->route = app_handle(app, it->req, &it->rep);
 }

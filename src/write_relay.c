@@ -3,14 +3,40 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "write_wire.h"
 
-void write_relay_address(char *name, size_t len, long master_pid)
+int write_relay_listen(char *name, size_t len)
 {
-    snprintf(name, len, "groupd-writer-%ld", master_pid);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    socklen_t alen = sizeof(sa_family_t); /* autobind: the kernel names it */
+    if (bind(fd, (struct sockaddr *)&a, alen) != 0 || listen(fd, WRITER_BACKLOG) != 0)
+        goto fail;
+    alen = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &alen) != 0)
+        goto fail;
+    size_t n = alen - offsetof(struct sockaddr_un, sun_path);
+    if (n < 2 || a.sun_path[0] != '\0' || n > len) {
+        errno = EINVAL;
+        goto fail;
+    }
+    memcpy(name, a.sun_path + 1, n - 1);
+    name[n - 1] = '\0';
+    return fd;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
 }
 
 socklen_t write_relay_sockaddr(const char *name, struct sockaddr_un *addr)
@@ -25,9 +51,10 @@ socklen_t write_relay_sockaddr(const char *name, struct sockaddr_un *addr)
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 }
 
-void relay_init(struct relay *r, const char *name)
+void relay_init(struct relay *r, const char *name, long owner)
 {
     r->fd = -1;
+    r->owner = owner;
     r->addr_len = write_relay_sockaddr(name, &r->addr);
     struct buf none = BUF_INIT;
     r->ctype = none;
@@ -48,6 +75,16 @@ static bool relay_connect(struct relay *r)
     if (r->fd < 0)
         return false;
     if (connect(r->fd, (const struct sockaddr *)&r->addr, r->addr_len) != 0) {
+        relay_close(r);
+        return false;
+    }
+    struct ucred cred = {0, 0, 0};
+    socklen_t len = sizeof cred;
+    if (getsockopt(r->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid() ||
+        (r->owner && cred.pid != r->owner)) {
+        log_message("the writer's socket is held by pid %d (user %u), not groupd's; "
+                    "this worker applies its writes itself",
+                    (int)cred.pid, (unsigned)cred.uid);
         relay_close(r);
         return false;
     }

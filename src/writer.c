@@ -2,7 +2,9 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,8 @@
 #define FRAME_TIMEOUT_MS 5000
 
 struct clients {
-    struct pollfd pfd[WRITER_MAX_CLIENTS + 1]; /* [0]: the listening socket */
+    struct pollfd pfd[WRITER_MAX_CLIENTS + 2]; /* [0]: the listening socket; after the
+                                                  connections, the stop signal */
     size_t n;                                  /* connections, after [0] */
 };
 
@@ -55,6 +58,14 @@ static void accept_all(struct clients *c, int listen_fd)
     }
 }
 
+/* The worker closed its end of the connection (a request it sent may
+ * still be unread before that close). */
+static bool worker_gone(int fd)
+{
+    struct pollfd p = {fd, POLLRDHUP, 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 int writer_give_back(struct store *s, size_t carried)
 {
     if (carried <= WRITER_GIVE_BACK_AT)
@@ -88,6 +99,16 @@ static int serve_batch(struct clients *c, struct app *app)
             drop(c, i);
             continue;
         }
+        if (worker_gone(c->pfd[i].fd)) {
+            /* Its worker stopped waiting (it answered 503 after
+             * RELAY_TIMEOUT_MS, or it died): applying the change now would
+             * make one that nobody is told of. */
+            log_message("writer: request %s dropped unapplied: its worker no longer waits",
+                        reqs[n].request_id);
+            request_free(&reqs[n]);
+            drop(c, i);
+            continue;
+        }
         items[n].req = &reqs[n];
         reply_init(&items[n].rep);
         from[n] = (size_t)c->pfd[i].fd;
@@ -112,41 +133,31 @@ static int serve_batch(struct clients *c, struct app *app)
     return writer_give_back(app->store, carried) < 0 ? -1 : 0;
 }
 
-static int writer_listen(const char *name)
+int writer_serve(int listen_fd, struct app *app, int stop_fd)
 {
-    struct sockaddr_un addr;
-    socklen_t len = write_relay_sockaddr(name, &addr);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    if (bind(fd, (const struct sockaddr *)&addr, len) != 0 || listen(fd, WRITER_MAX_CLIENTS) != 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
-}
-
-int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
-                 const sigset_t *wait_mask)
-{
-    int listen_fd = writer_listen(name);
-    if (listen_fd < 0) {
-        log_message("writer: cannot listen on @%s: %s", name, strerror(errno));
+    int fl = fcntl(listen_fd, F_GETFL);
+    if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        log_message("writer: cannot make its socket non-blocking: %s", strerror(errno));
         return -1;
     }
     static struct clients c;
     c.n = 0;
     c.pfd[0].fd = listen_fd;
     c.pfd[0].events = POLLIN;
+    struct pollfd stop = {stop_fd, POLLIN, 0};
     int rc = 0;
-    while (!*stop) {
-        int r = ppoll(c.pfd, c.n + 1, NULL, wait_mask);
+    for (;;) {
+        liveness_beat(app->alive);
+        /* The stop signal is read before the sockets, so a busy writer
+         * sees it too; an idle one wakes to beat (liveness.h). */
+        if (poll(&stop, 1, 0) > 0)
+            break;
+        c.pfd[c.n + 1] = stop;
+        int r = poll(c.pfd, c.n + 2, LIVENESS_BEAT_MS);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            log_message("writer: ppoll: %s", strerror(errno));
+            log_message("writer: poll: %s", strerror(errno));
             rc = -1;
             break;
         }
@@ -157,7 +168,8 @@ int writer_serve(const char *name, struct app *app, volatile sig_atomic_t *stop,
             break;
         }
     }
-    /* No new connections; requests already sent are applied and answered
+    /* No new connections (those that come wait on the master's socket for
+     * the next writer); requests already sent are applied and answered
      * before it stops. */
     close(listen_fd);
     while (rc == 0 && c.n && poll(c.pfd + 1, c.n, 0) > 0)

@@ -278,6 +278,9 @@ class WriterTest(unittest.TestCase):
         try:
             os.kill(victim, signal.SIGKILL)
             self.assertTrue(wait_for(lambda: comm_state(victim) in ("Z", None), 10))
+            # The workers write themselves once the writer has been silent
+            # for the stall window (5 s, src/liveness.h).
+            time.sleep(6)
             alone = metric(self.s, "groupd_write_alone_total")
             for i in range(5):
                 r = self.s.request("POST", "/group?organisation=101", self.key,

@@ -344,7 +344,7 @@ static pid_t stand_in(const char *name, enum stand_in what)
 static enum relay_result relay_once(const char *name, int *status)
 {
     struct relay r;
-    relay_init(&r, name);
+    relay_init(&r, name, 0);
     struct request req;
     fill(&req, "POST", "/group", "{\"name\":\"x\"}");
     struct reply rep;
