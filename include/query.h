@@ -59,5 +59,9 @@ const char *query_next(const struct query *q, const char *name, size_t *at);
 bool query_bool(const struct query *q, const char *name, bool *out, struct problem *p);
 bool query_uint(const struct query *q, const char *name, uint64_t max, uint64_t *out,
                 struct problem *p);
+/* The same, for a value that must be from min to max; the problem names
+ * both bounds. */
+bool query_uint_range(const struct query *q, const char *name, uint64_t min, uint64_t max,
+                      uint64_t *out, struct problem *p);
 
 #endif

@@ -44,6 +44,12 @@
 /* Disk blocks every write transaction allocates ahead of the last used
  * page (see store_env.c on MDB_WRITEMAP). */
 #define STORE_WRITE_HEADROOM ((size_t)16 << 20)
+/* The part of the map kept for writes that free space (store_write_commit):
+ * a 32nd of it, from 256 KiB to 256 MiB. */
+#define STORE_FREE_RESERVE(map)                                                                  \
+    ((map) / 32 < ((size_t)256 << 10)   ? ((size_t)256 << 10)                                    \
+     : (map) / 32 > ((size_t)256 << 20) ? ((size_t)256 << 20)                                    \
+                                        : (map) / 32)
 /* How much is allocated at once when the reserved frontier comes near. */
 #define STORE_RESERVE_STEP ((size_t)64 << 20)
 /* How long the change feed keeps an entry unless groupd is told otherwise
@@ -84,6 +90,8 @@ struct store {
     MDB_txn *batch;       /* the writer's open batch (store_batch_begin), or NULL */
     bool batch_spoilt;    /* a request gave up in it: it must not be committed */
     unsigned long batch_mark; /* write calls made when the request in it began */
+    size_t used_at_begin; /* pages in use when the current write began (store_write_begin) */
+    bool may_use_reserve; /* the current write frees space: it may use the reserve */
     char *dir;            /* as opened, for store_reopen */
     size_t map_size;
     enum store_writes writes;
@@ -117,6 +125,13 @@ int store_write_begin(struct store *s, MDB_txn **txn);
  * (EIO from the flush) means the change may or may not survive a crash:
  * the caller must not acknowledge it. */
 int store_write_commit(MDB_txn *txn);
+/* Whether the writes that follow free space (the DELETEs, set by the
+ * router): such a write may use the part of the map kept for it
+ * (STORE_FREE_RESERVE); any other write that would grow the pages in use
+ * into that part fails with MDB_MAP_FULL at store_write_commit, which
+ * then aborts the transaction as a failed mdb_txn_commit would.  So a
+ * full database can always be emptied without a restart. */
+void store_may_use_reserve(struct store *s, bool may);
 /* Inside a write transaction that may grow the file by more than
  * STORE_WRITE_HEADROOM (a bulk import): allocates disk blocks for bytes
  * beyond the last used page.  MDB_MAP_FULL when the disk is full. */

@@ -61,12 +61,41 @@ int config_parse_duration(const char *v, int64_t *ms)
     return 0;
 }
 
+/* unix:PATH, or HOST:PORT with a port from 1 to 65535 (libfcgi would read
+ * any other text after the last colon as port 0, or take the whole string
+ * for a socket file's name). */
+static bool listen_ok(const char *v)
+{
+    if (strncmp(v, "unix:", 5) == 0)
+        return v[5] != '\0' && strlen(v + 5) < 108;
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon[1] == '\0' || strlen(colon + 1) > 5)
+        return false;
+    unsigned long port = 0;
+    for (const char *c = colon + 1; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        port = port * 10 + (unsigned long)(*c - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t errlen)
 {
     size_t n;
     switch (o) {
     case O_DB: free(cfg->db); cfg->db = strdup(v); break;
-    case O_LISTEN: free(cfg->listen); cfg->listen = strdup(v); break;
+    case O_LISTEN:
+        if (!listen_ok(v)) {
+            snprintf(err, errlen,
+                     "--listen must be unix:/path/to.sock or HOST:PORT with a port from 1 to "
+                     "65535, not %s",
+                     v);
+            return -1;
+        }
+        free(cfg->listen);
+        cfg->listen = strdup(v);
+        break;
     case O_LOG: free(cfg->log); cfg->log = strdup(v); break;
     case O_CONFIG: free(cfg->config); cfg->config = strdup(v); break;
     case O_WORKERS:

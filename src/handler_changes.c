@@ -86,8 +86,7 @@ void changes_list(struct call *c)
     problem_init(&p);
     uint64_t since = 0, limit = CHANGES_DEFAULT_LIMIT;
     query_uint(&c->query, "since", UINT64_MAX, &since, &p);
-    if (query_uint(&c->query, "limit", CHANGES_MAX_LIMIT, &limit, &p) && limit == 0)
-        problem_bad_query(&p, "limit", "must be a whole number from 1 to %d", CHANGES_MAX_LIMIT);
+    query_uint_range(&c->query, "limit", 1, CHANGES_MAX_LIMIT, &limit, &p);
     if (problem_any(&p)) {
         reply_problem(c->rep, &p);
         problem_free(&p);

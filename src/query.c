@@ -154,8 +154,8 @@ bool query_bool(const struct query *q, const char *name, bool *out, struct probl
     return false;
 }
 
-bool query_uint(const struct query *q, const char *name, uint64_t max, uint64_t *out,
-                struct problem *p)
+bool query_uint_range(const struct query *q, const char *name, uint64_t min, uint64_t max,
+                      uint64_t *out, struct problem *p)
 {
     const char *v = query_get(q, name, p);
     if (!v)
@@ -163,15 +163,24 @@ bool query_uint(const struct query *q, const char *name, uint64_t max, uint64_t 
     uint64_t n = 0;
     bool ok = *v != '\0';
     for (const char *c = v; ok && *c; c++) {
-        if (*c < '0' || *c > '9' || n > (UINT64_MAX - 9) / 10)
+        uint64_t d = (uint64_t)(*c - '0');
+        /* n * 10 + d stays within UINT64_MAX exactly when n <= (UINT64_MAX - d) / 10. */
+        if (*c < '0' || *c > '9' || n > (UINT64_MAX - d) / 10)
             ok = false;
         else
-            n = n * 10 + (uint64_t)(*c - '0');
+            n = n * 10 + d;
     }
-    if (!ok || n > max) {
-        problem_bad_query(p, name, "must be a whole number from 0 to %llu", (unsigned long long)max);
+    if (!ok || n < min || n > max) {
+        problem_bad_query(p, name, "must be a whole number from %llu to %llu",
+                          (unsigned long long)min, (unsigned long long)max);
         return false;
     }
     *out = n;
     return true;
+}
+
+bool query_uint(const struct query *q, const char *name, uint64_t max, uint64_t *out,
+                struct problem *p)
+{
+    return query_uint_range(q, name, 0, max, out, p);
 }

@@ -287,7 +287,12 @@ static size_t dispatch(struct call *c)
                     QUERY_MAX_PARAMS);
         return matched;
     }
+    /* A DELETE frees space (a participant, an event, a group soft-deleted
+     * or purged): it may use the part of the map kept for that, so a full
+     * database can always be emptied (store_write_commit). */
+    store_may_use_reserve(c->store, want == M_DELETE);
     route->fn(c);
+    store_may_use_reserve(c->store, false);
     return matched;
 }
 

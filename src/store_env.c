@@ -427,12 +427,68 @@ int store_reserve_disk(struct store *s, size_t bytes)
     return 0;
 }
 
+/* Pages in use in txn's view: the tree pages of every database (the free
+ * list's own, LMDB's main one and each named one) and the two meta pages.
+ * Each mdb_stat reads the database's record in the transaction: no walk. */
+static int used_pages(struct store *s, MDB_txn *txn, size_t *out, size_t *psize)
+{
+    MDB_dbi all[2 + N_DBS] = {0, 1}; /* FREE_DBI and MAIN_DBI (lmdb.h's mdb_stat tool reads them too) */
+    for (size_t i = 0; i < N_DBS; i++)
+        all[2 + i] = *dbi_of(s, i);
+    size_t n = 2;
+    for (size_t i = 0; i < 2 + N_DBS; i++) {
+        MDB_stat st;
+        int rc = mdb_stat(txn, all[i], &st);
+        if (rc)
+            return rc;
+        n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        *psize = st.ms_psize;
+    }
+    *out = n;
+    return 0;
+}
+
+void store_may_use_reserve(struct store *s, bool may) { s->may_use_reserve = may; }
+
+/* The reserve for writes that free space: a write that grew the pages in
+ * use past the map less STORE_FREE_RESERVE is refused as "database full",
+ * unless it may use the reserve (store_may_use_reserve: the DELETEs).
+ * Pages in use, not the file's last page, are counted: pages freed by a
+ * purge are reused by LMDB, and the count falls with them, so creates
+ * work again as soon as space was freed.  The reserve then always holds
+ * the copies a delete needs (LMDB copies every page it changes, so even a
+ * delete takes new pages before its old ones are free). */
+static int check_room(struct store *s, MDB_txn *txn)
+{
+    if (s->may_use_reserve)
+        return 0;
+    size_t used = 0, psize = 0;
+    int rc = used_pages(s, txn, &used, &psize);
+    if (rc || used <= s->used_at_begin)
+        return rc;
+    MDB_envinfo info;
+    rc = mdb_env_info(s->env, &info);
+    if (rc)
+        return rc;
+    size_t room = info.me_mapsize - STORE_FREE_RESERVE(info.me_mapsize);
+    return used > room / psize ? MDB_MAP_FULL : 0;
+}
+
+/* Notes the pages in use as a write begins, for check_room. */
+static int note_used(struct store *s, MDB_txn *txn)
+{
+    size_t psize;
+    return s->may_use_reserve ? 0 : used_pages(s, txn, &s->used_at_begin, &psize);
+}
+
 int store_write_begin(struct store *s, MDB_txn **txn)
 {
     if (s->batch) {
         *txn = s->batch_spoilt ? NULL : s->batch;
         s->batch_mark = store_write_calls();
-        return s->batch_spoilt ? MDB_BAD_TXN : 0;
+        if (s->batch_spoilt)
+            return MDB_BAD_TXN;
+        return note_used(s, s->batch);
     }
     int rc = mdb_txn_begin(s->env, NULL, 0, txn);
     if (rc == MDB_MAP_RESIZED) {
@@ -444,6 +500,8 @@ int store_write_begin(struct store *s, MDB_txn **txn)
         return rc;
     /* Under the write lock: the last used page cannot move meanwhile. */
     rc = store_reserve_disk(s, STORE_WRITE_HEADROOM);
+    if (!rc)
+        rc = note_used(s, *txn);
     if (rc) {
         mdb_txn_abort(*txn);
         *txn = NULL;
@@ -528,6 +586,17 @@ static int commit_durably(MDB_txn *txn)
 
 int store_write_commit(MDB_txn *txn)
 {
+    struct store *s = mdb_env_get_userctx(mdb_txn_env(txn));
+    int rc = s ? check_room(s, txn) : 0;
+    if (rc) {
+        /* As a failed mdb_txn_commit: the transaction is gone (in a batch,
+         * spoilt, so that the request runs alone and gets this answer). */
+        if (batch_of(txn))
+            s->batch_spoilt = true;
+        else
+            mdb_txn_abort(txn);
+        return rc;
+    }
     /* In a batch the request's part is done; the batch commits it. */
     return batch_of(txn) ? 0 : commit_durably(txn);
 }

@@ -28,7 +28,7 @@ START_TEST(iso_format_agrees_with_gmtime)
         ck_assert_str_eq(got, want);
     }
     srand(7);
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 20000; i++) {
         int64_t ms = ((int64_t)rand() << 20 ^ rand()) % 253402300800000;
         clock_format_iso(ms, got);
         reference(ms, want);

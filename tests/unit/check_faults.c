@@ -272,7 +272,6 @@ int main(void)
     Suite *s = suite_create("faults");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 300);
     tcase_add_test(tc, every_write_survives_every_failing_write_call);
     tcase_add_test(tc, event_writes_survive_every_failing_write_call);
     tcase_add_test(tc, a_batch_survives_every_failing_write_call);

@@ -355,7 +355,6 @@ int main(void)
     Suite *s = suite_create("index");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, testdb_setup, testdb_teardown);
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, order_walks_sort_and_break_ties_by_id);
     tcase_add_test(tc, changes_move_counts_words_and_orders);
     tcase_add_test(tc, idsets_sort_dedupe_and_intersect);

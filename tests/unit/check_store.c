@@ -623,7 +623,6 @@ int main(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, testdb_setup, testdb_teardown);
-    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, record_round_trip);
     tcase_add_test(tc, external_id_unique_per_top);
     tcase_add_test(tc, long_external_ids_fit_lmdb_keys);
