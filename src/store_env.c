@@ -439,6 +439,8 @@ static int used_pages(struct store *s, MDB_txn *txn, size_t *out, size_t *psize)
     for (size_t i = 0; i < 2 + N_DBS; i++) {
         MDB_stat st;
         int rc = mdb_stat(txn, all[i], &st);
+        if (rc == EINVAL)
+            continue; /* not open in this transaction (opening, a migration) */
         if (rc)
             return rc;
         n += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
