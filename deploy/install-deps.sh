@@ -9,6 +9,7 @@ packages=(
   libfcgi-dev liblmdb-dev libjson-c-dev check    # the fixed stack
   libsodium-dev     # API key hashing, random keys and UUIDs (BLAKE2b, SHA-256, getrandom)
   libutf8proc-dev   # Unicode case folding and accent removal for sorting and search
+  libarchive-dev    # the zip of a OneRoster export (POST /group/bulkImportOneRoster)
   lmdb-utils        # mdb_stat / mdb_dump for operators
   nginx             # the web server in front
   python3 curl      # the quick start's example (and the integration tests)

@@ -19,6 +19,7 @@ struct app {
     void (*log_error)(const char *request_id, const char *what, int rc);
     struct metrics *metrics; /* NULL: not counted (GET /metrics shows no requests) */
     struct liveness *alive;  /* the writer beats here per request it applies; NULL: none */
+    size_t max_body;         /* --max-body (0: the default): a roster export inflates to 16x */
 };
 
 /* Returns the route the request was counted under: a row of the route

@@ -37,6 +37,24 @@ int group_import_csv(struct store *s, const struct principal *who, char *csv, si
                      const struct group_import_options *opt, struct group_import_summary *sum,
                      struct problem *p);
 
+/* What group_import_upsert did. */
+enum group_upsert { GROUP_UPSERT_CREATED, GROUP_UPSERT_UPDATED, GROUP_UPSERT_UNCHANGED };
+
+/* One group of an import, in txn: with gid 0, creates the group `patch`
+ * describes in organisation org; else applies patch to group gid, or
+ * leaves it when nothing would change (decided on the stored form, without
+ * parsing it).  Every change goes through store_group_write (its feed
+ * entry).  Returns -1 with 423 in p when a changed group is import-locked
+ * and the key is not admin, else 0 or an LMDB code.  Every groups import
+ * (the CSV one, the roster one) writes its groups through here. */
+int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who,
+                        uint64_t gid, uint32_t org, const struct group_patch *patch, int64_t now,
+                        enum group_upsert *out, struct problem *p);
+/* Archives group gid (nothing when it is archived already); -1 with 423 in
+ * p as above. */
+int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who,
+                         uint64_t gid, int64_t now, struct problem *p);
+
 /* Appends {"imported": {...}} */
 void group_import_summary_json(const struct group_import_summary *sum, struct buf *out);
 

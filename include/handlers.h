@@ -107,7 +107,7 @@ handler_fn group_list, group_get, group_create, group_update, group_delete, grou
 handler_fn participant_list, participant_add, participant_add_by_identifier,
     participant_update, participant_remove, participant_remove_by_identifier, participant_erase;
 /* handler_import.c */
-handler_fn group_bulk_import, group_bulk_import_groups;
+handler_fn group_bulk_import, group_bulk_import_groups, group_bulk_import_oneroster;
 /* handler_event.c */
 handler_fn event_list, event_create, event_get, event_replace, event_remove;
 /* handler_changes.c */

@@ -51,6 +51,20 @@ int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_p
 int pwrite_update(const struct pwrite *m, const struct participant *old,
                   const struct participant *pt, enum pkey *clash);
 
+/* Rewrites group gid's record after participant writes: its
+ * totalParticipants moved by counts->created and counts->removed, and the
+ * notes in changes recorded in the feed (store_group_write). */
+int pwrite_record_group(const struct pwrite *m, uint64_t gid, const struct pwrite_counts *counts,
+                        const struct change_list *changes);
+/* A whole group's participants from an import: pwrite_sync (m->changes is
+ * not used: the group's notes are gathered here), then, when anything
+ * changed, pwrite_record_group.  counts must start at zero (it is this
+ * group's); MDB_KEYEXIST with the
+ * 409 entries in conflicts as pwrite_sync. */
+int pwrite_sync_group(const struct pwrite *m, uint64_t gid,
+                      const struct participant_patch *patches, size_t n, enum pkey match,
+                      bool replace, struct pwrite_counts *counts, struct problem *conflicts);
+
 /* Removes a participant and its index entries. */
 int pwrite_remove(const struct pwrite *m, const struct participant *pt);
 

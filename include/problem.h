@@ -6,7 +6,8 @@
  * form is the one of API.md §1:
  *   {"status":400,"errorCode":"validation_failed","userMessage":"...",
  *    "context":[{"field":"name","message":"is required"}]}
- * Bulk imports add a "line" member to each entry.
+ * Bulk imports add a "line" member to each entry, and a roster import
+ * (several files) a "file" member.
  */
 #ifndef GROUPD_PROBLEM_H
 #define GROUPD_PROBLEM_H
@@ -29,6 +30,7 @@ struct problem {
      * line of the record it checks and "invalid_csv", so the same field
      * checks serve JSON bodies and CSV rows. */
     long line;               /* 0: no line */
+    const char *file;        /* NULL, or the file of an export being checked: adds "file" */
     const char *invalid_code; /* NULL: "validation_failed" */
 };
 

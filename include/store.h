@@ -99,7 +99,12 @@ struct store {
 };
 
 /* The bulk imports, as the store records them. */
-enum store_import { STORE_IMPORT_PARTICIPANTS, STORE_IMPORT_GROUPS, STORE_IMPORT_KINDS };
+enum store_import {
+    STORE_IMPORT_PARTICIPANTS,
+    STORE_IMPORT_GROUPS,
+    STORE_IMPORT_ONEROSTER,
+    STORE_IMPORT_KINDS
+};
 
 /* ---- environment and transactions (store_env.c) ---- */
 

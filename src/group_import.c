@@ -320,25 +320,81 @@ static int find_missing(struct gimport *im, MDB_txn *txn, size_t n_sorted, struc
 
 /* ---- step 5 ---- */
 
-static int locked(struct gimport *im, const struct group *g)
+/* 423 for an import-locked group that a non-admin key would change. */
+static int locked(const struct principal *who, const struct group *g, struct problem *p)
 {
-    if (!g->import_lock || im->who->role >= ROLE_ADMIN)
+    if (!g->import_lock || who->role >= ROLE_ADMIN)
         return 0;
-    problem_set(im->p, 423, "locked",
-                "group %llu is import-locked; only an admin key may change it",
+    problem_set(p, 423, "locked", "group %llu is import-locked; only an admin key may change it",
                 (unsigned long long)g->id);
     return -1;
 }
 
 /* Loads an existing group and its copy as it was. */
-static int load(struct gimport *im, MDB_txn *txn, uint64_t gid, struct group *g, struct group *old)
+static int load(struct store *s, MDB_txn *txn, uint64_t gid, struct group *g, struct group *old)
 {
     struct group_record rec;
-    int rc = store_group_get(im->store, txn, gid, &rec);
+    int rc = store_group_get(s, txn, gid, &rec);
     if (!rc)
         rc = store_group_load(&rec, g);
     if (!rc)
         group_copy(old, g);
+    return rc;
+}
+
+int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who,
+                        uint64_t gid, uint32_t org, const struct group_patch *patch, int64_t now,
+                        enum group_upsert *out, struct problem *p)
+{
+    struct group g, old;
+    int rc;
+    if (!gid) {
+        memset(&g, 0, sizeof g);
+        group_init_new(&g, patch, org, who->top_organisation, who->actor, now);
+        rc = store_next_id(s, txn, &g.id);
+        if (!rc)
+            rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
+        group_free(&g);
+        *out = GROUP_UPSERT_CREATED;
+        return rc;
+    }
+    /* A repeated nightly file changes little: decide that on the stored
+     * form, and parse only the groups that change. */
+    struct group_record rec;
+    rc = store_group_get(s, txn, gid, &rec);
+    *out = GROUP_UPSERT_UNCHANGED;
+    if (!rc && !group_patch_changes_json(patch, rec.json, rec.json_len))
+        return 0;
+    if (!rc)
+        rc = load(s, txn, gid, &g, &old);
+    if (rc)
+        return rc;
+    if (group_patch_apply(&g, patch) && !(rc = locked(who, &old, p))) {
+        g.updated_at = now;
+        snprintf(g.modified_by, sizeof g.modified_by, "%s", who->actor);
+        rc = store_group_write(s, txn, &g, &old, CHANGE_GROUP_UPDATED, NULL, now);
+        *out = GROUP_UPSERT_UPDATED;
+    }
+    group_free(&g);
+    group_free(&old);
+    return rc;
+}
+
+int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who,
+                         uint64_t gid, int64_t now, struct problem *p)
+{
+    struct group g, old;
+    int rc = load(s, txn, gid, &g, &old);
+    if (rc)
+        return rc;
+    if (!g.archived && !(rc = locked(who, &old, p))) {
+        g.archived = true;
+        g.updated_at = now;
+        snprintf(g.modified_by, sizeof g.modified_by, "%s", who->actor);
+        rc = store_group_write(s, txn, &g, &old, CHANGE_GROUP_ARCHIVED, NULL, now);
+    }
+    group_free(&g);
+    group_free(&old);
     return rc;
 }
 
@@ -351,60 +407,14 @@ static int write_row(struct gimport *im, MDB_txn *txn, const struct row *r, int6
     problem_init(&ignore);
     group_patch_from_text(&t, &patch, &ignore);
     problem_free(&ignore);
-    struct group g, old;
-    int rc;
-    if (!r->gid) {
-        memset(&g, 0, sizeof g);
-        group_init_new(&g, &patch, r->org, im->who->top_organisation, im->who->actor, now);
-        rc = store_next_id(im->store, txn, &g.id);
-        if (!rc)
-            rc = store_group_write(im->store, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
-        group_free(&g);
-        group_patch_free(&patch);
-        sum->created += !rc;
-        return rc;
-    }
-    /* A repeated nightly file changes little: decide that on the stored
-     * form, and parse only the groups that change. */
-    struct group_record rec;
-    rc = store_group_get(im->store, txn, r->gid, &rec);
-    if (!rc && !group_patch_changes_json(&patch, rec.json, rec.json_len)) {
-        group_patch_free(&patch);
-        sum->unchanged++;
-        return 0;
-    }
-    if (!rc)
-        rc = load(im, txn, r->gid, &g, &old);
-    if (rc) {
-        group_patch_free(&patch);
-        return rc;
-    }
-    if (!group_patch_apply(&g, &patch)) {
-        sum->unchanged++;
-    } else if (!(rc = locked(im, &old))) {
-        g.updated_at = now;
-        snprintf(g.modified_by, sizeof g.modified_by, "%s", im->who->actor);
-        rc = store_group_write(im->store, txn, &g, &old, CHANGE_GROUP_UPDATED, NULL, now);
-        sum->updated += !rc;
-    }
-    group_free(&g);
-    group_free(&old);
+    enum group_upsert how;
+    int rc = group_import_upsert(im->store, txn, im->who, r->gid, r->org, &patch, now, &how, im->p);
     group_patch_free(&patch);
-    return rc;
-}
-
-static int archive(struct gimport *im, MDB_txn *txn, uint64_t gid, int64_t now)
-{
-    struct group g, old;
-    int rc = load(im, txn, gid, &g, &old);
-    if (rc)
-        return rc;
-    g.archived = true;
-    g.updated_at = now;
-    snprintf(g.modified_by, sizeof g.modified_by, "%s", im->who->actor);
-    rc = store_group_write(im->store, txn, &g, &old, CHANGE_GROUP_ARCHIVED, NULL, now);
-    group_free(&g);
-    group_free(&old);
+    if (!rc) {
+        sum->created += how == GROUP_UPSERT_CREATED;
+        sum->updated += how == GROUP_UPSERT_UPDATED;
+        sum->unchanged += how == GROUP_UPSERT_UNCHANGED;
+    }
     return rc;
 }
 
@@ -435,7 +445,7 @@ static int import_in(struct gimport *im, MDB_txn *txn, size_t n_sorted,
     for (size_t i = 0; i < im->n_rows && !rc; i++)
         rc = write_row(im, txn, &im->rows[i], now, sum);
     for (size_t i = 0; i < missing.n && !rc; i++)
-        rc = archive(im, txn, missing.v[i], now);
+        rc = group_import_archive(im->store, txn, im->who, missing.v[i], now, im->p);
     if (!rc)
         sum->archived = missing.n;
     free(missing.v);

@@ -12,6 +12,8 @@
  *                                [--external] [--replace]
  *   groupctl --db DIR import-groups FILE.csv --top-organisation N [--organisation N]
  *                                [--archive-missing]
+ *   groupctl --db DIR oneroster-import ZIP|DIR --top-organisation N [--organisation N]
+ *                                [--school ID ...] [--roles LIST] [--lock] [--archive-missing]
  *   groupctl --db DIR create-groups FILE.jsonl --top-organisation N
  *   groupctl --db DIR backup DIR
  *   groupctl --db DIR export
@@ -26,10 +28,13 @@
 
 #include "apikey.h"
 #include "clock.h"
+#include "config.h"
 #include "group_import.h"
 #include "group_load.h"
 #include "group_render.h"
 #include "import.h"
+#include "oneroster.h"
+#include "roster_files.h"
 #include "store.h"
 
 static void print_usage(FILE *to)
@@ -44,6 +49,8 @@ static void print_usage(FILE *to)
             "  import FILE.csv --top-organisation N [--organisation N ...] [--external] "
             "[--replace]\n"
             "  import-groups FILE.csv --top-organisation N [--organisation N] [--archive-missing]\n"
+            "  oneroster-import ZIP|DIR --top-organisation N [--organisation N] [--school ID ...]\n"
+            "                   [--roles LIST] [--lock] [--archive-missing]\n"
             "  create-groups FILE.jsonl --top-organisation N\n"
             "  backup DIR\n"
             "  export\n"
@@ -390,6 +397,77 @@ static int import_groups_file(struct store *s, int argc, char **argv)
     return import_outcome(rc, &p, &out, "import-groups");
 }
 
+/* oneroster-import ZIP|DIR: the export as POST /group/bulkImportOneRoster
+ * takes it, bounded by 16 times the default --max-body. */
+static int oneroster_file(struct store *s, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage();
+    struct oneroster_options opt;
+    memset(&opt, 0, sizeof opt);
+    uint32_t top = 0;
+    bool have_top = false, have_org = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--lock") == 0) {
+            opt.lock = true;
+        } else if (strcmp(a, "--archive-missing") == 0) {
+            opt.archive_missing = true;
+        } else if (v && strcmp(a, "--top-organisation") == 0 && parse_u32(v, &top)) {
+            have_top = true;
+            i++;
+        } else if (v && strcmp(a, "--organisation") == 0 && parse_u32(v, &opt.org)) {
+            have_org = true;
+            i++;
+        } else if (v && strcmp(a, "--school") == 0 && opt.n_schools < ONEROSTER_MAX_SCHOOLS) {
+            opt.schools[opt.n_schools++] = v;
+            i++;
+        } else if (v && strcmp(a, "--roles") == 0 && oneroster_roles(v, &opt.roles)) {
+            i++;
+        } else {
+            return usage();
+        }
+    }
+    if (!have_top || !have_org || !opt.org)
+        return usage();
+    struct principal who;
+    memset(&who, 0, sizeof who);
+    who.role = ROLE_ADMIN;
+    who.top_organisation = top;
+    snprintf(who.actor, sizeof who.actor, "groupctl");
+    struct roster_files rf;
+    char why[320];
+    struct stat st;
+    enum roster_files_status got;
+    size_t bound = 16 * CONFIG_DEFAULT_MAX_BODY;
+    if (stat(argv[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+        got = roster_files_from_dir(argv[0], bound, &rf, why, sizeof why);
+    } else {
+        size_t len = 0;
+        char *zip = read_file(argv[0], &len);
+        if (!zip) {
+            fprintf(stderr, "groupctl: %s: %s\n", argv[0], strerror(errno));
+            return 1;
+        }
+        got = roster_files_from_zip(zip, len, bound, &rf, why, sizeof why);
+        free(zip);
+    }
+    if (got != ROSTER_FILES_OK) {
+        fprintf(stderr, "groupctl: %s: %s\n", argv[0], why);
+        return 1;
+    }
+    struct problem p;
+    problem_init(&p);
+    struct oneroster_summary sum;
+    struct buf out = BUF_INIT;
+    int rc = oneroster_import(s, &who, &rf, &opt, &sum, &p);
+    roster_files_free(&rf);
+    if (!rc)
+        oneroster_summary_json(&sum, &out);
+    oneroster_summary_free(&sum);
+    return import_outcome(rc, &p, &out, "oneroster-import");
+}
+
 struct counts {
     unsigned long status[8];
     unsigned long long participants;
@@ -570,6 +648,8 @@ int main(int argc, char **argv)
         rc = create_groups(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import") == 0)
         rc = import_file(&s, argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "oneroster-import") == 0)
+        rc = oneroster_file(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import-groups") == 0)
         rc = import_groups_file(&s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "backup") == 0 && i + 1 < argc) {

@@ -364,25 +364,6 @@ static int cmp_file_order(const void *a, const void *b, void *ctx)
 
 /* ---- step 4: writing ---- */
 
-/* Records a group's participant changes with its new count. */
-static int record_group(struct import *im, const struct pwrite *m, uint64_t gid,
-                        const struct pwrite_counts *counts, const struct change_list *changes)
-{
-    struct group_record rec;
-    struct group g, old;
-    int rc = store_group_get(im->store, m->txn, gid, &rec);
-    if (!rc)
-        rc = store_group_load(&rec, &g);
-    if (rc)
-        return rc;
-    group_copy(&old, &g);
-    g.total_participants = g.total_participants + (uint32_t)counts->created - (uint32_t)counts->removed;
-    rc = store_group_write(im->store, m->txn, &g, &old, 0, changes, m->now);
-    group_free(&g);
-    group_free(&old);
-    return rc;
-}
-
 static int write_group(struct import *im, const struct pwrite *m, const struct slot *slot,
                        const uint32_t *rows, size_t n, struct import_summary *sum,
                        struct problem *conflicts)
@@ -400,11 +381,8 @@ static int write_group(struct import *im, const struct pwrite *m, const struct s
     }
     problem_free(&ignore);
     struct pwrite_counts counts = {0};
-    struct change_list changes = {0};
-    struct pwrite one = *m;
-    one.changes = &changes;
-    int rc = pwrite_sync(&one, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, NULL, &counts,
-                         NULL, conflicts);
+    int rc = pwrite_sync_group(m, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, &counts,
+                               conflicts);
     participant_list_free(patches, n);
     if (rc == MDB_KEYEXIST)
         rc = 0; /* reported in conflicts; the import will be refused */
@@ -413,10 +391,7 @@ static int write_group(struct import *im, const struct pwrite *m, const struct s
         sum->updated += counts.updated;
         sum->unchanged += counts.unchanged;
         sum->removed += counts.removed;
-        if (changes.n)
-            rc = record_group(im, m, slot->gid, &counts, &changes);
     }
-    change_list_free(&changes);
     return rc;
 }
 

@@ -255,7 +255,7 @@ static void render_store(const struct store_figures *f, struct buf *out)
     };
     for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
         gauge(out, gauges[i].name, gauges[i].help, gauges[i].v);
-    static const char *kinds[STORE_IMPORT_KINDS] = {"participants", "groups"};
+    static const char *kinds[STORE_IMPORT_KINDS] = {"participants", "groups", "oneroster"};
     family(out, "groupd_last_import_timestamp_seconds", "gauge",
            "When the last bulk import of that kind committed (0: never).");
     for (int k = 0; k < STORE_IMPORT_KINDS; k++)

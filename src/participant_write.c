@@ -232,3 +232,38 @@ int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_p
     free(dirty);
     return rc ? rc : clashed ? MDB_KEYEXIST : 0;
 }
+
+/* ---- a group's participants, recorded ---- */
+
+int pwrite_record_group(const struct pwrite *m, uint64_t gid, const struct pwrite_counts *counts,
+                        const struct change_list *changes)
+{
+    struct group_record rec;
+    struct group g, old;
+    int rc = store_group_get(m->store, m->txn, gid, &rec);
+    if (!rc)
+        rc = store_group_load(&rec, &g);
+    if (rc)
+        return rc;
+    group_copy(&old, &g);
+    g.total_participants =
+        g.total_participants + (uint32_t)counts->created - (uint32_t)counts->removed;
+    rc = store_group_write(m->store, m->txn, &g, &old, 0, changes, m->now);
+    group_free(&g);
+    group_free(&old);
+    return rc;
+}
+
+int pwrite_sync_group(const struct pwrite *m, uint64_t gid,
+                      const struct participant_patch *patches, size_t n, enum pkey match,
+                      bool replace, struct pwrite_counts *counts, struct problem *conflicts)
+{
+    struct change_list changes = {0};
+    struct pwrite one = *m;
+    one.changes = &changes;
+    int rc = pwrite_sync(&one, gid, patches, n, match, replace, NULL, counts, NULL, conflicts);
+    if (!rc && changes.n)
+        rc = pwrite_record_group(m, gid, counts, &changes);
+    change_list_free(&changes);
+    return rc;
+}

@@ -44,7 +44,11 @@ void problem_add(struct problem *p, int status, const char *code, long line, con
     p->entries++;
     if (p->entries == 1) {
         buf_reset(&p->message);
-        if (line > 0)
+        if (p->file && line > 0)
+            buf_addf(&p->message, "%s line %ld: ", p->file, line);
+        else if (p->file)
+            buf_addf(&p->message, "%s: ", p->file);
+        else if (line > 0)
             buf_addf(&p->message, "line %ld: ", line);
         buf_addf(&p->message, "%s %s", field, text);
     }
@@ -53,6 +57,11 @@ void problem_add(struct problem *p, int status, const char *code, long line, con
     if (p->context.len)
         buf_addc(&p->context, ',');
     buf_addc(&p->context, '{');
+    if (p->file) {
+        buf_adds(&p->context, "\"file\":");
+        buf_add_json_string(&p->context, p->file, strlen(p->file));
+        buf_addc(&p->context, ',');
+    }
     if (line > 0)
         buf_addf(&p->context, "\"line\":%ld,", line);
     buf_adds(&p->context, "\"field\":");

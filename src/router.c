@@ -16,7 +16,7 @@
 
 enum method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
 
-enum body { BODY_NONE, BODY_JSON, BODY_CSV };
+enum body { BODY_NONE, BODY_JSON, BODY_CSV, BODY_ZIP };
 
 struct route {
     const char *pattern[CALL_MAX_SEGMENTS]; /* NULL-terminated; ":x" matches any segment */
@@ -35,6 +35,7 @@ static const struct route routes[] = {
     {{"group"}, M_POST, ROLE_WRITE, BODY_JSON, group_create},
     {{"group", "bulkImportParticipants"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import},
     {{"group", "bulkImportGroups"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import_groups},
+    {{"group", "bulkImportOneRoster"}, M_POST, ROLE_WRITE, BODY_ZIP, group_bulk_import_oneroster},
     {{"group", "participant", "identifier", "externalId"}, M_POST, ROLE_WRITE, BODY_JSON,
      participant_add_by_identifier},
     {{"group", "participant", "identifier", "externalId"}, M_DELETE, ROLE_WRITE, BODY_JSON,
@@ -270,8 +271,16 @@ static size_t dispatch(struct call *c)
                     "the file must be sent as multipart/form-data (field \"file\") or as text/csv");
         return matched;
     }
+    if (route->body == BODY_ZIP && !content_type_is(req->content_type, "application/zip") &&
+        !content_type_is(req->content_type, "application/x-zip-compressed") &&
+        !content_type_is(req->content_type, "multipart/form-data")) {
+        reply_error(c->rep, 415, "unsupported_media_type",
+                    "the export must be sent as application/zip, or as multipart/form-data "
+                    "(field \"file\")");
+        return matched;
+    }
     if (req->body_cut) {
-        reply_error(c->rep, 400, route->body == BODY_CSV ? "invalid_csv" : "invalid_json",
+        reply_error(c->rep, 400, route->body == BODY_JSON ? "invalid_json" : "invalid_csv",
                     "the request body ended before the length it announced; nothing was done");
         return matched;
     }
@@ -308,7 +317,7 @@ bool app_is_batch_write(const struct request *req)
     if (split_path(&c))
         for (size_t i = 0; i < N_ROUTES; i++)
             if ((routes[i].methods & want) && pattern_matches(&routes[i], &c)) {
-                batch = routes[i].body != BODY_CSV;
+                batch = routes[i].body == BODY_JSON || routes[i].body == BODY_NONE;
                 break;
             }
     for (size_t i = 0; i < CALL_MAX_SEGMENTS; i++)

@@ -7,10 +7,10 @@
 
 #include "store_private.h"
 
-static const char *const import_at[STORE_IMPORT_KINDS] = {"last_import_at_participants",
-                                                          "last_import_at_groups"};
-static const char *const import_rows[STORE_IMPORT_KINDS] = {"last_import_rows_participants",
-                                                            "last_import_rows_groups"};
+static const char *const import_at[STORE_IMPORT_KINDS] = {
+    "last_import_at_participants", "last_import_at_groups", "last_import_at_oneroster"};
+static const char *const import_rows[STORE_IMPORT_KINDS] = {
+    "last_import_rows_participants", "last_import_rows_groups", "last_import_rows_oneroster"};
 
 static int entries(MDB_txn *txn, MDB_dbi dbi, uint64_t *n)
 {
