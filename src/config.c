@@ -201,7 +201,7 @@ static void usage(void)
            "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
 }
 
-int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+static int parse_into(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -252,6 +252,14 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t er
         return -1;
     }
     return 0;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = parse_into(cfg, argc, argv, err, errlen);
+    if (rc != 0)
+        config_free(cfg); /* nothing half-read is kept (SIGHUP keeps the running one) */
+    return rc;
 }
 
 void config_free(struct config *cfg)

@@ -184,6 +184,10 @@ static pid_t spawn(struct pool *p, int slot)
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &sa, NULL);
+        /* A master killed outright (SIGKILL) takes its processes along:
+         * they finish what they hold, as at a stop, and end. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0 || getppid() != p->po.master)
+            _exit(1);
         metrics_use_slot(p->metrics, (unsigned)slot, gen);
         liveness_use_slot(p->alive, (unsigned)slot, gen);
         _exit(process_run(p->cfg, &p->po, p->metrics, slot == p->n));
