@@ -584,21 +584,7 @@ static void user_patch(struct roster *r, const struct enr *e, unsigned roles, st
     buf_reset(name);
     if (e->user) {
         const struct ro_table *u = &r->x->t[RO_USERS];
-        size_t gl, fl;
-        const char *given = ro_cell(u, e->user, US_PGIVEN, &gl);
-        if (!gl)
-            given = ro_cell(u, e->user, US_PFIRST, &gl);
-        if (!gl)
-            given = ro_cell(u, e->user, US_GIVEN, &gl);
-        const char *family = ro_cell(u, e->user, US_PFAMILY, &fl);
-        if (!fl)
-            family = ro_cell(u, e->user, US_PLAST, &fl);
-        if (!fl)
-            family = ro_cell(u, e->user, US_FAMILY, &fl);
-        buf_add(name, given, gl);
-        if (gl && fl)
-            buf_addc(name, ' ');
-        buf_add(name, family, fl);
+        ro_user_name(u, e->user, name);
         email = ro_cell(u, e->user, US_EMAIL, &el);
         nm = name->data ? name->data : "";
         nl = name->len;

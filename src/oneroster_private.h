@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "csv.h"
 #include "problem.h"
 #include "roster_files.h"
@@ -61,9 +62,12 @@ struct ro_export {
 };
 
 /* Reads the manifest and every file it names into x.  Problems (each with
- * its file and line) go to p; returns false when there were any, or when
- * the export cannot be read at all (a version other than 1.0-1.2, a file
- * the manifest names but the export lacks). */
+ * its file and line) go to p, and the rows they are in are marked bad.
+ * Returns false when the export cannot be read at all (a version other
+ * than 1.0-1.2, a file the manifest names but the export lacks, a file
+ * that is not UTF-8 text or whose header lacks a required column); with
+ * true, p may still hold row problems: the caller goes on to find the
+ * problems that need the database too, then refuses. */
 bool ro_read(struct roster_files *rf, struct ro_export *x, struct problem *p);
 void ro_free(struct ro_export *x);
 
@@ -71,6 +75,11 @@ void ro_free(struct ro_export *x);
 const char *ro_cell(const struct ro_table *t, const struct ro_row *r, int col, size_t *len);
 /* The row of t whose sourcedId is id[0..len), or NULL. */
 struct ro_row *ro_find(const struct ro_table *t, const char *id, size_t len);
+/* A user's name: the preferred given and family names when the export has
+ * them (1.2: preferredGivenName/preferredFamilyName, or the
+ * preferredFirstName/preferredLastName some exports write), else givenName
+ * and familyName, joined by a space. */
+void ro_user_name(const struct ro_table *u, const struct ro_row *r, struct buf *out);
 /* Whether s[0..len) equals the lower-case word w, ignoring case. */
 bool ro_is(const char *s, size_t len, const char *w);
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "oneroster_private.h"
+#include "participant.h"
 #include "text.h"
 
 struct spec {
@@ -96,7 +97,28 @@ struct reading {
     struct ro_table *t;
     enum ro_kind kind;
     struct problem *p;
+    struct buf name; /* scratch for a user's name */
 };
+
+void ro_user_name(const struct ro_table *u, const struct ro_row *r, struct buf *out)
+{
+    size_t gl, fl;
+    const char *given = ro_cell(u, r, US_PGIVEN, &gl);
+    if (!gl)
+        given = ro_cell(u, r, US_PFIRST, &gl);
+    if (!gl)
+        given = ro_cell(u, r, US_GIVEN, &gl);
+    const char *family = ro_cell(u, r, US_PFAMILY, &fl);
+    if (!fl)
+        family = ro_cell(u, r, US_PLAST, &fl);
+    if (!fl)
+        family = ro_cell(u, r, US_FAMILY, &fl);
+    buf_reset(out);
+    buf_add(out, given, gl);
+    if (gl && fl)
+        buf_addc(out, ' ');
+    buf_add(out, family, fl);
+}
 
 static void row_problem(struct reading *rd, struct ro_row *r, const char *field, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));
@@ -139,11 +161,28 @@ static void check_row(struct reading *rd, struct ro_row *r)
         if (!len)
             row_problem(rd, r, "title", "is required");
         break;
-    case RO_USERS:
+    case RO_USERS: {
         s = ro_cell(t, r, US_ENABLED, &len);
         if (len && !ro_is(s, len, "true") && !ro_is(s, len, "false"))
             row_problem(rd, r, "enabledUser", "must be true or false");
+        /* The participant it would become, checked by a participant's rules. */
+        size_t el, il;
+        const char *email = ro_cell(t, r, US_EMAIL, &el);
+        const char *id = ro_cell(t, r, US_ID, &il);
+        if (!el)
+            break;
+        ro_user_name(t, r, &rd->name);
+        struct participant_text pt = {email, rd->name.data ? rd->name.data : "", id, "",
+                                      el,    rd->name.len,                          il, 0};
+        struct participant_patch patch;
+        size_t before = rd->p->entries;
+        rd->p->line = r->line;
+        participant_patch_from_text(&pt, &patch, rd->p);
+        rd->p->line = 0;
+        participant_patch_free(&patch);
+        r->bad |= rd->p->entries != before;
         break;
+    }
     case RO_ENROLLMENTS:
         ro_cell(t, r, EN_CLASS, &len);
         if (!len)
@@ -288,10 +327,13 @@ struct ro_row *ro_find(const struct ro_table *t, const char *id, size_t len)
     return NULL;
 }
 
-static void read_table(struct ro_table *t, enum ro_kind kind, size_t len, struct problem *p)
+/* Reads one file; false when it cannot be read at all (its text, its
+ * header), as opposed to rows with problems. */
+static bool read_table(struct ro_table *t, enum ro_kind kind, size_t len, struct problem *p)
 {
     p->file = t->file;
-    struct reading rd = {t, kind, p};
+    struct reading rd = {t, kind, p, BUF_INIT};
+    bool readable = false;
     if (text_ok(t, len, p)) {
         const struct spec *sp = &specs[kind];
         struct csv csv;
@@ -305,11 +347,14 @@ static void read_table(struct ro_table *t, enum ro_kind kind, size_t len, struct
                             "is a required column%s", c == 1 ? " in a delta file" : "");
         }
         if (p->entries == before) {
+            readable = true;
             csv_each_record(&csv, add_row, &rd, p);
             index_ids(&rd);
         }
     }
+    buf_free(&rd.name);
     p->file = NULL;
+    return readable;
 }
 
 /* ---- the manifest ---- */
@@ -409,15 +454,16 @@ bool ro_read(struct roster_files *rf, struct ro_export *x, struct problem *p)
                     "is missing: the export has no classes, enrollments or users to import");
         return false;
     }
+    bool readable = true;
     for (int i = 0; i < RO_N_TABLES; i++) {
         struct ro_table *t = &x->t[i];
         if (t->mode == RO_ABSENT)
             continue;
         struct roster_file *f = roster_files_get(rf, files[i]);
         t->data = f->data;
-        read_table(t, (enum ro_kind)i, f->len, p);
+        readable &= read_table(t, (enum ro_kind)i, f->len, p);
     }
-    return !problem_any(p);
+    return readable;
 }
 
 void ro_free(struct ro_export *x)
