@@ -12,14 +12,14 @@ top=$PWD
 secs=${1:-20}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv multipart query path json text email request)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv multipart query path json text email request roster)
 
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build-fuzz
 cd build-fuzz
 [ -f Makefile ] || CC=clang "$top/configure" -q --enable-fuzzing
 make -s -j2 libgroupd.a
-libs=$(pkg-config --libs lmdb json-c libsodium libutf8proc)
+libs=$(pkg-config --libs lmdb json-c libsodium libutf8proc libarchive)
 cflags=$(pkg-config --cflags json-c)
 for h in "${harnesses[@]}"; do
   clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \

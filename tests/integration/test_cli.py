@@ -82,6 +82,27 @@ class UnitTest(unittest.TestCase):
             score = float(re.search(r"Overall exposure level for \S+: ([\d.]+)", r.stdout).group(1))
             self.assertLessEqual(score, 2.0, r.stdout[-2000:])
 
+    def test_the_nightly_oneroster_timer_verifies(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            man8 = os.path.join(d, "man", "man8")
+            os.makedirs(man8)
+            shutil.copy(os.path.join(ROOT, "docs", "man", "groupctl.8"), man8)
+            paths = []
+            for name in ("groupd-oneroster.service", "groupd-oneroster.timer"):
+                shutil.copy(os.path.join(ROOT, "deploy", "systemd", name), d)
+                paths.append(os.path.join(d, name))
+            r = subprocess.run(["systemd-analyze", "verify", *paths], capture_output=True,
+                               text=True, timeout=60, cwd=d,
+                               env=dict(os.environ, MANPATH=os.path.join(d, "man")))
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
+            with open(paths[0]) as f:
+                unit = f.read()
+            # The key stays out of the command line; the export is posted as the API wants it.
+            self.assertIn("--header @/etc/groupd/oneroster.header", unit)
+            self.assertIn("/group/bulkImportOneRoster?", unit)
+            self.assertIn("Content-Type: application/zip", unit)
+
 
 if __name__ == "__main__":
     unittest.main()
