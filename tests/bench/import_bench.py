@@ -63,8 +63,8 @@ class PeakSampler:
                         k, _, v = line.partition(":")
                         if k in ("VmRSS", "RssAnon", "RssFile"):
                             f[k] = int(v.split()[0])
-                if f["VmRSS"] > self.peak[pid][0]:
-                    self.peak[pid] = (f["VmRSS"], f["RssAnon"], f["RssFile"])
+                if f.get("VmRSS", 0) > self.peak[pid][0]:  # a process that ended has none
+                    self.peak[pid] = (f["VmRSS"], f.get("RssAnon", 0), f.get("RssFile", 0))
             time.sleep(0.002)
 
 
