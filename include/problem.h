@@ -12,6 +12,7 @@
 #ifndef GROUPD_PROBLEM_H
 #define GROUPD_PROBLEM_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,13 @@ void problem_set(struct problem *p, int status, const char *code, const char *fm
  * set when none is set yet.  line > 0 adds "line". */
 void problem_add(struct problem *p, int status, const char *code, long line, const char *field,
                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* A validation problem (as problem_invalid) at line `line` of the file
+ * being read, whatever p->line holds. */
+void problem_invalid_at(struct problem *p, long line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void problem_vinvalid_at(struct problem *p, long line, const char *field, const char *fmt,
+                         va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Shorthands for the two common cases. */
 #define problem_invalid(p, field, ...)                                                          \

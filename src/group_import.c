@@ -214,14 +214,10 @@ static void row_problem(struct gimport *im, struct row *r, const char *field, co
 
 static void row_problem(struct gimport *im, struct row *r, const char *field, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    problem_vinvalid_at(im->p, r->line, field, fmt, ap);
     va_end(ap);
-    im->p->line = r->line;
-    problem_invalid(im->p, field, "%s", msg);
-    im->p->line = 0;
     r->bad = true;
 }
 

@@ -126,14 +126,10 @@ static void row_problem(struct reading *rd, struct ro_row *r, const char *field,
 static void row_problem(struct reading *rd, struct ro_row *r, const char *field, const char *fmt,
                         ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    problem_vinvalid_at(rd->p, r->line, field, fmt, ap);
     va_end(ap);
-    rd->p->line = r->line;
-    problem_invalid(rd->p, field, "%s", msg);
-    rd->p->line = 0;
     r->bad = true;
 }
 

@@ -110,3 +110,20 @@ void problem_conflict_participant(struct problem *p, long line, const char *fiel
     p->context.len--;
     buf_addf(&p->context, ",\"id\":%llu}", (unsigned long long)holder);
 }
+
+void problem_vinvalid_at(struct problem *p, long line, const char *field, const char *fmt,
+                         va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    problem_add(p, 400, p->invalid_code ? p->invalid_code : "validation_failed", line, field, "%s",
+                msg);
+}
+
+void problem_invalid_at(struct problem *p, long line, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem_vinvalid_at(p, line, field, fmt, ap);
+    va_end(ap);
+}

@@ -8,42 +8,31 @@ import csv
 import io
 import zipfile
 
-# Column names and order of the CSV binding, per version.
+# Column names and order of the CSV binding: the files 1.1 and 1.2 share, then users.csv,
+# which differs (1.2 moved the role and org columns out and added the preferred names).
+_SHARED = {
+    "academicSessions.csv": ["sourcedId", "status", "dateLastModified", "title", "type",
+                             "startDate", "endDate", "parentSourcedId", "schoolYear"],
+    "classes.csv": ["sourcedId", "status", "dateLastModified", "title", "grades",
+                    "courseSourcedId", "classCode", "classType", "location", "schoolSourcedId",
+                    "termSourcedIds", "subjects", "subjectCodes", "periods"],
+    "courses.csv": ["sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title",
+                    "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes"],
+    "enrollments.csv": ["sourcedId", "status", "dateLastModified", "classSourcedId",
+                        "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
+                        "endDate"],
+}
 COLUMNS = {
-    "1.1": {
-        "academicSessions.csv": ["sourcedId", "status", "dateLastModified", "title", "type",
-                                 "startDate", "endDate", "parentSourcedId", "schoolYear"],
-        "classes.csv": ["sourcedId", "status", "dateLastModified", "title", "grades",
-                        "courseSourcedId", "classCode", "classType", "location",
-                        "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods"],
-        "courses.csv": ["sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title",
-                        "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes"],
-        "enrollments.csv": ["sourcedId", "status", "dateLastModified", "classSourcedId",
-                            "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
-                            "endDate"],
-        "users.csv": ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds",
-                      "role", "username", "userIds", "givenName", "familyName", "middleName",
-                      "identifier", "email", "sms", "phone", "agentSourcedIds", "grades",
-                      "password"],
-    },
-    "1.2": {
-        "academicSessions.csv": ["sourcedId", "status", "dateLastModified", "title", "type",
-                                 "startDate", "endDate", "parentSourcedId", "schoolYear"],
-        "classes.csv": ["sourcedId", "status", "dateLastModified", "title", "grades",
-                        "courseSourcedId", "classCode", "classType", "location",
-                        "schoolSourcedId", "termSourcedIds", "subjects", "subjectCodes", "periods"],
-        "courses.csv": ["sourcedId", "status", "dateLastModified", "schoolYearSourcedId", "title",
-                        "courseCode", "grades", "orgSourcedId", "subjects", "subjectCodes"],
-        "enrollments.csv": ["sourcedId", "status", "dateLastModified", "classSourcedId",
-                            "schoolSourcedId", "userSourcedId", "role", "primary", "beginDate",
-                            "endDate"],
-        "users.csv": ["sourcedId", "status", "dateLastModified", "enabledUser", "username",
-                      "userIds", "givenName", "familyName", "middleName", "identifier", "email",
-                      "sms", "phone", "agentSourcedIds", "grades", "password",
-                      "userMasterIdentifier", "resourceSourcedIds", "preferredGivenName",
-                      "preferredMiddleName", "preferredFamilyName", "primaryOrgSourcedId",
-                      "pronouns", "metadata.district.house"],
-    },
+    "1.1": dict(_SHARED, **{"users.csv": [
+        "sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
+        "username", "userIds", "givenName", "familyName", "middleName", "identifier", "email",
+        "sms", "phone", "agentSourcedIds", "grades", "password"]}),
+    "1.2": dict(_SHARED, **{"users.csv": [
+        "sourcedId", "status", "dateLastModified", "enabledUser", "username", "userIds",
+        "givenName", "familyName", "middleName", "identifier", "email", "sms", "phone",
+        "agentSourcedIds", "grades", "password", "userMasterIdentifier", "resourceSourcedIds",
+        "preferredGivenName", "preferredMiddleName", "preferredFamilyName",
+        "primaryOrgSourcedId", "pronouns", "metadata.district.house"]}),
 }
 
 FILES = ["academicSessions", "categories", "classes", "classResources", "courses",
