@@ -18,6 +18,7 @@ if [ "${1:-}" = --tests ]; then
   packages+=(
     apache2 libapache2-mod-fcgid  # the second supported web server (deploy/apache)
     clang libclang-rt-14-dev  # the libFuzzer harnesses (tests/fuzz)
+    clang-format      # the suite checks that every C file keeps .clang-format's layout
     groff-base man-db # rendering the man pages (docs/man)
     systemd           # systemd-analyze: the unit is verified offline
     prometheus        # promtool check metrics

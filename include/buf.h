@@ -16,12 +16,15 @@
 #include <string.h>
 
 struct buf {
-    char *data;   /* always NUL-terminated when cap > 0 */
+    char *data; /* always NUL-terminated when cap > 0 */
     size_t len;
     size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Makes room for extra more bytes (and the NUL).  The check is inline:
  * every append on the read path makes it. */
@@ -43,7 +46,10 @@ static inline void buf_add(struct buf *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-static inline void buf_adds(struct buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+static inline void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
 
 static inline void buf_addc(struct buf *b, char c)
 {

@@ -14,14 +14,14 @@
 
 struct config {
     char *db;
-    char *listen;  /* NULL: serve the socket on fd 0 */
+    char *listen; /* NULL: serve the socket on fd 0 */
     int workers;
     size_t map_size;
     size_t max_body;
-    char *log;     /* NULL: stderr */
+    char *log; /* NULL: stderr */
     char *config;
     int64_t changes_retain_ms; /* how long the change feed keeps entries */
-    bool writer;   /* with --listen: writes go through the writer process (group commit) */
+    bool writer; /* with --listen: writes go through the writer process (group commit) */
 };
 
 /* The default --workers: twice the CPUs, and no fewer than this. */

@@ -30,10 +30,10 @@ enum group_status { GROUP_ACTIVE = 1, GROUP_ARCHIVED = 2, GROUP_DELETED = 4 };
 
 struct group {
     uint64_t id;
-    char key[37];       /* UUID v4 */
-    char *external_id;  /* NULL when absent */
+    char key[37];      /* UUID v4 */
+    char *external_id; /* NULL when absent */
     char *name;
-    char *description;  /* NULL when absent */
+    char *description; /* NULL when absent */
     uint32_t organisation;
     uint32_t top_organisation;
     char *type;          /* NULL when absent */
@@ -77,8 +77,8 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
 struct group_text {
     const char *external_id, *name, *description, *type, *school_year, *import_lock,
         *import_lock_owner;
-    size_t external_id_len, name_len, description_len, type_len, school_year_len,
-        import_lock_len, import_lock_owner_len;
+    size_t external_id_len, name_len, description_len, type_len, school_year_len, import_lock_len,
+        import_lock_owner_len;
 };
 /* Validates a row into patch with the rules of a JSON body (externalId
  * required; name is the caller's to require for new groups); problems

@@ -47,13 +47,13 @@ enum group_upsert { GROUP_UPSERT_CREATED, GROUP_UPSERT_UPDATED, GROUP_UPSERT_UNC
  * entry).  Returns -1 with 423 in p when a changed group is import-locked
  * and the key is not admin, else 0 or an LMDB code.  Every groups import
  * (the CSV one, the roster one) writes its groups through here. */
-int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who,
-                        uint64_t gid, uint32_t org, const struct group_patch *patch, int64_t now,
+int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
+                        uint32_t org, const struct group_patch *patch, int64_t now,
                         enum group_upsert *out, struct problem *p);
 /* Archives group gid (nothing when it is archived already); -1 with 423 in
  * p as above. */
-int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who,
-                         uint64_t gid, int64_t now, struct problem *p);
+int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
+                         int64_t now, struct problem *p);
 
 /* Appends {"imported": {...}} */
 void group_import_summary_json(const struct group_import_summary *sum, struct buf *out);

@@ -12,7 +12,7 @@
 /* Returns 0 (*created groups written), -1 with the problems in p (bad
  * lines: nothing written; an externalId taken: the batches before it
  * stay, *created says how many) or an LMDB error. */
-int group_load_jsonl(struct store *s, uint32_t top, const char *text, size_t len,
-                     size_t *created, struct problem *p);
+int group_load_jsonl(struct store *s, uint32_t top, const char *text, size_t len, size_t *created,
+                     struct problem *p);
 
 #endif

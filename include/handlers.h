@@ -61,8 +61,8 @@ void reply_buf(struct call *c, struct buf *b);
 /* A write in progress on one group. */
 struct change {
     MDB_txn *txn;
-    struct group g;   /* the new state */
-    struct group old; /* as it was */
+    struct group g;             /* the new state */
+    struct group old;           /* as it was */
     struct change_list changes; /* its participant and event changes so far */
     struct pwrite pw;           /* participant writes; they note into changes */
 };
@@ -104,8 +104,8 @@ void list_head(struct call *c, size_t count, uint64_t limit, uint64_t skip);
 /* handler_group.c */
 handler_fn group_list, group_get, group_create, group_update, group_delete, group_archive;
 /* handler_participant.c */
-handler_fn participant_list, participant_add, participant_add_by_identifier,
-    participant_update, participant_remove, participant_remove_by_identifier, participant_erase;
+handler_fn participant_list, participant_add, participant_add_by_identifier, participant_update,
+    participant_remove, participant_remove_by_identifier, participant_erase;
 /* handler_import.c */
 handler_fn group_bulk_import, group_bulk_import_groups, group_bulk_import_oneroster;
 /* handler_event.c */

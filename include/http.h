@@ -23,15 +23,15 @@
 
 struct request {
     char method[16];
-    struct buf path;         /* after the prefix, still percent-encoded, no query */
-    struct buf prefix;       /* SCRIPT_NAME */
+    struct buf path;   /* after the prefix, still percent-encoded, no query */
+    struct buf prefix; /* SCRIPT_NAME */
     struct buf query_string;
-    char *content_type;      /* NULL when absent */
-    char *api_key;           /* from api-key or Authorization: Bearer; NULL when absent */
+    char *content_type; /* NULL when absent */
+    char *api_key;      /* from api-key or Authorization: Bearer; NULL when absent */
     char *if_none_match;
     struct buf body;
-    bool body_too_large;     /* CONTENT_LENGTH over --max-body: body was drained, not kept */
-    bool body_cut;           /* the body ended before CONTENT_LENGTH: refused (400) */
+    bool body_too_large; /* CONTENT_LENGTH over --max-body: body was drained, not kept */
+    bool body_cut;       /* the body ended before CONTENT_LENGTH: refused (400) */
     char request_id[REQUEST_ID_MAX];
 };
 
@@ -41,12 +41,12 @@ struct reply {
     int status;
     struct buf headers; /* extra header lines, each ending in \r\n */
     struct buf body;
-    reply_sink sink;    /* NULL: everything stays in body */
+    reply_sink sink; /* NULL: everything stays in body */
     void *sink_ctx;
-    bool started;       /* headers have gone to the sink */
-    size_t body_bytes;  /* body bytes produced, sent or not */
+    bool started;             /* headers have gone to the sink */
+    size_t body_bytes;        /* body bytes produced, sent or not */
     const char *content_type; /* NULL: application/json; charset=utf-8 */
-    bool head;          /* a HEAD request: headers only, the body is counted, not sent */
+    bool head;                /* a HEAD request: headers only, the body is counted, not sent */
 };
 
 void request_init(struct request *r);

@@ -14,7 +14,10 @@ struct idset {
     size_t n, cap;
 };
 
-#define IDSET_INIT {NULL, 0, 0}
+#define IDSET_INIT                                                                                 \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void idset_push(struct idset *set, uint64_t id);
 /* Appends n ids stored as 8-byte big-endian integers at ids (an index's

@@ -26,12 +26,12 @@
 #define ONEROSTER_MAX_SCHOOLS 64
 
 struct oneroster_options {
-    uint32_t org;                                  /* the organisation new groups go to */
-    const char *schools[ONEROSTER_MAX_SCHOOLS];    /* ?school=: only these schools' classes */
-    size_t n_schools;                              /* 0: every class */
-    unsigned roles;                                /* oneroster_roles bits; 0: students only */
-    bool lock;                                     /* set importLock on every imported group */
-    bool archive_missing;                          /* archive imported groups a bulk file lacks */
+    uint32_t org;                               /* the organisation new groups go to */
+    const char *schools[ONEROSTER_MAX_SCHOOLS]; /* ?school=: only these schools' classes */
+    size_t n_schools;                           /* 0: every class */
+    unsigned roles;                             /* oneroster_roles bits; 0: students only */
+    bool lock;                                  /* set importLock on every imported group */
+    bool archive_missing;                       /* archive imported groups a bulk file lacks */
 };
 
 struct oneroster_summary {

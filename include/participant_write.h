@@ -61,9 +61,9 @@ int pwrite_record_group(const struct pwrite *m, uint64_t gid, const struct pwrit
  * changed, pwrite_record_group.  counts must start at zero (it is this
  * group's); MDB_KEYEXIST with the
  * 409 entries in conflicts as pwrite_sync. */
-int pwrite_sync_group(const struct pwrite *m, uint64_t gid,
-                      const struct participant_patch *patches, size_t n, enum pkey match,
-                      bool replace, struct pwrite_counts *counts, struct problem *conflicts);
+int pwrite_sync_group(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
+                      size_t n, enum pkey match, bool replace, struct pwrite_counts *counts,
+                      struct problem *conflicts);
 
 /* Removes a participant and its index entries. */
 int pwrite_remove(const struct pwrite *m, const struct participant *pt);

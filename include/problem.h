@@ -22,16 +22,16 @@
 #define PROBLEM_MAX_CONTEXT 1000
 
 struct problem {
-    int status;        /* 0 while nothing is wrong */
-    const char *code;  /* stable errorCode */
+    int status;       /* 0 while nothing is wrong */
+    const char *code; /* stable errorCode */
     struct buf message;
     struct buf context; /* JSON array members, comma-separated, no brackets */
     size_t entries;     /* context entries added (including those past the cap) */
     /* Where validation problems are being found: a CSV import sets the
      * line of the record it checks and "invalid_csv", so the same field
      * checks serve JSON bodies and CSV rows. */
-    long line;               /* 0: no line */
-    const char *file;        /* NULL, or the file of an export being checked: adds "file" */
+    long line;                /* 0: no line */
+    const char *file;         /* NULL, or the file of an export being checked: adds "file" */
     const char *invalid_code; /* NULL: "validation_failed" */
 };
 
@@ -58,10 +58,11 @@ void problem_vinvalid_at(struct problem *p, long line, const char *field, const 
                          va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Shorthands for the two common cases. */
-#define problem_invalid(p, field, ...)                                                          \
+#define problem_invalid(p, field, ...)                                                             \
     problem_add((p), 400, (p)->invalid_code ? (p)->invalid_code : "validation_failed", (p)->line,  \
                 (field), __VA_ARGS__)
-#define problem_bad_query(p, field, ...) problem_add((p), 400, "invalid_query", 0, (field), __VA_ARGS__)
+#define problem_bad_query(p, field, ...)                                                           \
+    problem_add((p), 400, "invalid_query", 0, (field), __VA_ARGS__)
 
 /* A 409 entry naming the group that holds a unique value:
  * {"field":..., "message":..., "id": holder, "status": holder_status}. */
@@ -70,8 +71,7 @@ void problem_conflict(struct problem *p, const char *field, uint64_t holder,
 
 /* A 409 entry naming the participant that holds a unique value:
  * {"field":..., "message":..., "id": holder}.  line > 0 adds "line". */
-void problem_conflict_participant(struct problem *p, long line, const char *field,
-                                  uint64_t holder);
+void problem_conflict_participant(struct problem *p, long line, const char *field, uint64_t holder);
 
 /* Writes the JSON error object. */
 void problem_render(const struct problem *p, struct buf *out);

@@ -47,8 +47,7 @@ const char *query_get(const struct query *q, const char *name, struct problem *p
 
 /* As query_get, for free text that may hold NUL (a search's q): the
  * value and its length; only invalid UTF-8 is a problem. */
-const char *query_get_text(const struct query *q, const char *name, size_t *len,
-                           struct problem *p);
+const char *query_get_text(const struct query *q, const char *name, size_t *len, struct problem *p);
 /* The values of a repeatable parameter in order: start *at at 0; NULL
  * after the last.  One pass over the parameters for all of them. */
 const char *query_next(const struct query *q, const char *name, size_t *at);

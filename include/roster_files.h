@@ -24,9 +24,11 @@
 #include <stddef.h>
 
 /* The files a roster import reads, as OneRoster names them. */
-#define ROSTER_FILE_NAMES                                                                      \
-    {"manifest.csv", "classes.csv", "users.csv", "enrollments.csv", "academicSessions.csv",      \
-     "courses.csv"}
+#define ROSTER_FILE_NAMES                                                                          \
+    {                                                                                              \
+        "manifest.csv", "classes.csv", "users.csv", "enrollments.csv", "academicSessions.csv",     \
+            "courses.csv"                                                                          \
+    }
 #define ROSTER_N_FILES 6
 
 struct roster_file {

@@ -46,9 +46,9 @@
 #define STORE_WRITE_HEADROOM ((size_t)16 << 20)
 /* The part of the map kept for writes that free space (store_write_commit):
  * a 32nd of it, from 256 KiB to 256 MiB. */
-#define STORE_FREE_RESERVE(map)                                                                  \
-    ((map) / 32 < ((size_t)256 << 10)   ? ((size_t)256 << 10)                                    \
-     : (map) / 32 > ((size_t)256 << 20) ? ((size_t)256 << 20)                                    \
+#define STORE_FREE_RESERVE(map)                                                                    \
+    ((map) / 32 < ((size_t)256 << 10)   ? ((size_t)256 << 10)                                      \
+     : (map) / 32 > ((size_t)256 << 20) ? ((size_t)256 << 20)                                      \
                                         : (map) / 32)
 /* How much is allocated at once when the reserved frontier comes near. */
 #define STORE_RESERVE_STEP ((size_t)64 << 20)
@@ -69,33 +69,33 @@ enum store_writes { STORE_WRITES_MAPPED, STORE_WRITES_COPIED };
 /* The handles are the store's own; callers only pass the struct around. */
 struct store {
     MDB_env *env;
-    MDB_dbi meta;         /* counters and the schema version */
-    MDB_dbi groups;       /* group id -> group record */
-    MDB_dbi group_extid;  /* topOrganisation + externalId -> group id */
-    MDB_dbi participants; /* group id + participant id -> participant record */
+    MDB_dbi meta;              /* counters and the schema version */
+    MDB_dbi groups;            /* group id -> group record */
+    MDB_dbi group_extid;       /* topOrganisation + externalId -> group id */
+    MDB_dbi participants;      /* group id + participant id -> participant record */
     MDB_dbi participant_email; /* group id + e-mail key -> participant id */
     MDB_dbi participant_extid; /* group id + externalId -> participant id */
     MDB_dbi email_groups;      /* top + e-mail key -> group ids (DUPSORT) */
-    MDB_dbi apikeys;      /* key id -> key record */
-    MDB_dbi group_order;  /* partition + sort field + sort key + id -> organisation */
-    MDB_dbi group_counts; /* partition -> number of groups */
-    MDB_dbi group_words;  /* top + status + folded word -> group ids (DUPSORT) */
-    MDB_dbi events;       /* group id + event id -> event record */
-    MDB_dbi changes;      /* top + change seq -> feed entry */
-    MDB_txn *rtxn;        /* the worker's reusable read transaction */
-    int64_t retain_ms;    /* the feed's retention, from meta (store_set_retention) */
-    size_t reserved_to;   /* the data file has disk blocks up to here (store_reserve_disk) */
-    uint64_t pruned_txn;  /* the write txn whose writing top was last pruned ... */
-    uint32_t pruned_top;  /* ... and that top: prune once per top per transaction */
-    MDB_txn *batch;       /* the writer's open batch (store_batch_begin), or NULL */
-    bool batch_spoilt;    /* a request gave up in it: it must not be committed */
-    unsigned long batch_mark; /* write calls made when the request in it began */
-    size_t used_at_begin; /* pages in use when the current write began (store_write_begin) */
-    bool may_use_reserve; /* the current write frees space: it may use the reserve */
-    char *dir;            /* as opened, for store_reopen */
+    MDB_dbi apikeys;           /* key id -> key record */
+    MDB_dbi group_order;       /* partition + sort field + sort key + id -> organisation */
+    MDB_dbi group_counts;      /* partition -> number of groups */
+    MDB_dbi group_words;       /* top + status + folded word -> group ids (DUPSORT) */
+    MDB_dbi events;            /* group id + event id -> event record */
+    MDB_dbi changes;           /* top + change seq -> feed entry */
+    MDB_txn *rtxn;             /* the worker's reusable read transaction */
+    int64_t retain_ms;         /* the feed's retention, from meta (store_set_retention) */
+    size_t reserved_to;        /* the data file has disk blocks up to here (store_reserve_disk) */
+    uint64_t pruned_txn;       /* the write txn whose writing top was last pruned ... */
+    uint32_t pruned_top;       /* ... and that top: prune once per top per transaction */
+    MDB_txn *batch;            /* the writer's open batch (store_batch_begin), or NULL */
+    bool batch_spoilt;         /* a request gave up in it: it must not be committed */
+    unsigned long batch_mark;  /* write calls made when the request in it began */
+    size_t used_at_begin;      /* pages in use when the current write began (store_write_begin) */
+    bool may_use_reserve;      /* the current write frees space: it may use the reserve */
+    char *dir;                 /* as opened, for store_reopen */
     size_t map_size;
     enum store_writes writes;
-    char errmsg[160];     /* what failed in store_open */
+    char errmsg[160]; /* what failed in store_open */
 };
 
 /* The bulk imports, as the store records them. */
@@ -276,11 +276,11 @@ int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, int6
 
 struct change_entry {
     uint64_t seq;
-    unsigned type;    /* enum change_type */
+    unsigned type; /* enum change_type */
     uint32_t organisation;
-    uint64_t group;   /* the group (for group.* entries: id == group) */
-    uint64_t id;      /* the object changed */
-    int64_t at;       /* ms since the epoch */
+    uint64_t group; /* the group (for group.* entries: id == group) */
+    uint64_t id;    /* the object changed */
+    int64_t at;     /* ms since the epoch */
 };
 
 /* Calls fn with each entry of top after seq `since`, oldest first, until

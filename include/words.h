@@ -22,7 +22,10 @@ struct words {
     size_t n, cap;
 };
 
-#define WORDS_INIT {BUF_INIT, NULL, 0, 0}
+#define WORDS_INIT                                                                                 \
+    {                                                                                              \
+        BUF_INIT, NULL, 0, 0                                                                       \
+    }
 
 /* Folds s[0..len) (valid UTF-8) and appends its words to w; several
  * texts may be added to one set. */

@@ -7,7 +7,10 @@
 
 #define SECRET_BYTES 32
 
-int apikey_init(void) { return sodium_init() < 0 ? -1 : 0; }
+int apikey_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
 
 static void hash_key(const char *key, unsigned char hash[APIKEY_HASH_LEN])
 {

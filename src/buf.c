@@ -20,9 +20,6 @@ void buf_grow(struct buf *b, size_t extra)
     b->data[b->len] = '\0'; /* a fresh buffer is "" at once */
 }
 
-
-
-
 void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
     /* One pass when the text fits in the room already there. */
@@ -99,7 +96,6 @@ void buf_add_u64(struct buf *b, uint64_t v)
     b->len = (size_t)(u64_digits(b->data + b->len, v) - b->data);
     b->data[b->len] = '\0';
 }
-
 
 /* True when one of the 8 bytes in x may need an escape (below 0x20, '"' or
  * '\\'); false only when none does.  The usual word-at-a-time byte tests:

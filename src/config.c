@@ -23,9 +23,8 @@ enum opt {
     O_COUNT
 };
 
-static const char *const names[O_COUNT] = {"db",  "listen", "workers", "map-size",
-                                           "max-body", "log", "config", "changes-retain",
-                                           "writer"};
+static const char *const names[O_COUNT] = {
+    "db", "listen", "workers", "map-size", "max-body", "log", "config", "changes-retain", "writer"};
 
 static int parse_size(const char *v, size_t min, size_t *out)
 {
@@ -84,7 +83,10 @@ static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t 
 {
     size_t n;
     switch (o) {
-    case O_DB: free(cfg->db); cfg->db = strdup(v); break;
+    case O_DB:
+        free(cfg->db);
+        cfg->db = strdup(v);
+        break;
     case O_LISTEN:
         if (!listen_ok(v)) {
             snprintf(err, errlen,
@@ -96,8 +98,14 @@ static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t 
         free(cfg->listen);
         cfg->listen = strdup(v);
         break;
-    case O_LOG: free(cfg->log); cfg->log = strdup(v); break;
-    case O_CONFIG: free(cfg->config); cfg->config = strdup(v); break;
+    case O_LOG:
+        free(cfg->log);
+        cfg->log = strdup(v);
+        break;
+    case O_CONFIG:
+        free(cfg->config);
+        cfg->config = strdup(v);
+        break;
     case O_WORKERS:
         if (parse_size(v, 1, &n) || n > 256) {
             snprintf(err, errlen, "--workers must be from 1 to 256");
@@ -194,11 +202,12 @@ static int load_file(struct config *cfg, const bool given[O_COUNT], char *err, s
 
 static void usage(void)
 {
-    printf("usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
-           "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
-           "              [--writer on|off] [--log FILE] [--config FILE]\n"
-           "       groupd --help | --version\n"
-           "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
+    printf(
+        "usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
+        "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
+        "              [--writer on|off] [--log FILE] [--config FILE]\n"
+        "       groupd --help | --version\n"
+        "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
 }
 
 static int parse_into(struct config *cfg, int argc, char **argv, char *err, size_t errlen)

@@ -174,11 +174,9 @@ static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long ser
  * replaces it): a request sent now would wait for its successor, so the
  * worker applies it itself, as without a writer.  Once sent, a request is
  * never applied here too: only the writer's answer, or a 503, follows. */
-static size_t handle(struct relay *relay, struct app *app, struct request *req,
-                     struct reply *rep)
+static size_t handle(struct relay *relay, struct app *app, struct request *req, struct reply *rep)
 {
-    if (!relay || !app_is_batch_write(req) ||
-        liveness_silence_ms(app->alive) >= LIVENESS_STALL_MS)
+    if (!relay || !app_is_batch_write(req) || liveness_silence_ms(app->alive) >= LIVENESS_STALL_MS)
         return app_handle(app, req, rep);
     size_t route = 0;
     switch (relay_call(relay, req, rep, &route)) {

@@ -39,9 +39,8 @@ const char *group_status_name(enum group_status s)
 
 /* Reads an optional string member into patch: absent leaves it out, null
  * clears it, a value sets it. */
-static void optional_string(struct json_object *body, const char *name, unsigned bit,
-                            size_t max_cp, char **dst, struct group_patch *patch,
-                            struct problem *p)
+static void optional_string(struct json_object *body, const char *name, unsigned bit, size_t max_cp,
+                            char **dst, struct group_patch *patch, struct problem *p)
 {
     enum jsonin_state st = jsonin_string(body, name, name, 1, max_cp, dst, p);
     if (st == JSONIN_VALUE || st == JSONIN_NULL)
@@ -81,7 +80,10 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
 
     int64_t year;
     switch (jsonin_int(body, "schoolYear", "schoolYear", 1900, 2999, &year, p)) {
-    case JSONIN_VALUE: v->school_year = (int32_t)year; patch->present |= GM_SCHOOL_YEAR; break;
+    case JSONIN_VALUE:
+        v->school_year = (int32_t)year;
+        patch->present |= GM_SCHOOL_YEAR;
+        break;
     case JSONIN_NULL: patch->present |= GM_SCHOOL_YEAR; break;
     default: break;
     }
@@ -92,8 +94,8 @@ bool group_patch_parse(struct json_object *body, bool create, struct group_patch
     }
     struct json_object *integ;
     if (json_object_object_get_ex(body, "integrations", &integ)) {
-        if (!integ || integrations_parse(integ, "integrations", &v->integrations,
-                                         &v->n_integrations, p))
+        if (!integ ||
+            integrations_parse(integ, "integrations", &v->integrations, &v->n_integrations, p))
             patch->present |= GM_INTEGRATIONS;
     }
     return p->entries == before;
@@ -107,8 +109,7 @@ static void text_cell(const char *s, size_t len, const char *field, size_t min_c
         patch->present |= bit;
 }
 
-bool group_patch_from_text(const struct group_text *t, struct group_patch *patch,
-                           struct problem *p)
+bool group_patch_from_text(const struct group_text *t, struct group_patch *patch, struct problem *p)
 {
     memset(patch, 0, sizeof *patch);
     size_t before = p->entries;
@@ -181,14 +182,16 @@ bool group_patch_apply(struct group *g, const struct group_patch *patch)
         !integrations_equal(g->integrations, g->n_integrations, v->integrations,
                             v->n_integrations)) {
         integrations_free(g->integrations, g->n_integrations);
-        integrations_copy(&g->integrations, &g->n_integrations, v->integrations,
-                          v->n_integrations);
+        integrations_copy(&g->integrations, &g->n_integrations, v->integrations, v->n_integrations);
         changed = true;
     }
     return changed;
 }
 
-void group_patch_free(struct group_patch *patch) { group_free(&patch->v); }
+void group_patch_free(struct group_patch *patch)
+{
+    group_free(&patch->v);
+}
 
 static void uuid_v4(char out[37])
 {
@@ -240,10 +243,26 @@ void group_write_json(const struct group *g, struct buf *out)
              updated, g->total_participants);
 }
 
-const char *const group_field_names[GROUP_FIELDS] = {
-    "id", "key", "externalId", "name", "description", "organisation", "topOrganisation",
-    "type", "schoolYear", "archived", "deleted", "status", "importLock", "importLockOwner",
-    "integrations", "createdBy", "modifiedBy", "createdAt", "updatedAt", "totalParticipants"};
+const char *const group_field_names[GROUP_FIELDS] = {"id",
+                                                     "key",
+                                                     "externalId",
+                                                     "name",
+                                                     "description",
+                                                     "organisation",
+                                                     "topOrganisation",
+                                                     "type",
+                                                     "schoolYear",
+                                                     "archived",
+                                                     "deleted",
+                                                     "status",
+                                                     "importLock",
+                                                     "importLockOwner",
+                                                     "integrations",
+                                                     "createdBy",
+                                                     "modifiedBy",
+                                                     "createdAt",
+                                                     "updatedAt",
+                                                     "totalParticipants"};
 
 int group_field_index(const char *name, size_t len)
 {
@@ -277,8 +296,8 @@ bool group_json_select(const char *json, size_t len, uint32_t fields, struct buf
         first = false;
         buf_add_json_string(out, name, strlen(name));
         buf_addc(out, ':');
-        buf_adds(out, json_object_to_json_string_ext(
-                          value, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        buf_adds(out, json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE));
     }
     buf_addc(out, '}');
     json_object_put(o);
@@ -338,7 +357,8 @@ bool group_patch_changes_json(const struct group_patch *patch, const char *json,
     };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
         const char *value = *(char *const *)((const char *)v + strings[i].offset);
-        if ((patch->present & strings[i].bit) && !string_member_is(json, len, strings[i].name, value))
+        if ((patch->present & strings[i].bit) &&
+            !string_member_is(json, len, strings[i].name, value))
             return true;
     }
     struct buf want = BUF_INIT;
@@ -389,8 +409,8 @@ static int64_t parse_iso(const char *s)
         return 0;
     struct tm tm = {0};
     int ms = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &ms) != 7)
         return 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -467,14 +487,16 @@ void group_copy(struct group *dst, const struct group *src)
 
 bool group_equal(const struct group *a, const struct group *b)
 {
-    return a->id == b->id && strcmp(a->key, b->key) == 0 && str_eq(a->external_id, b->external_id) &&
-           str_eq(a->name, b->name) && str_eq(a->description, b->description) &&
-           a->organisation == b->organisation && a->top_organisation == b->top_organisation &&
-           str_eq(a->type, b->type) && a->school_year == b->school_year &&
-           a->archived == b->archived && a->deleted == b->deleted &&
-           a->import_lock == b->import_lock && str_eq(a->import_lock_owner, b->import_lock_owner) &&
+    return a->id == b->id && strcmp(a->key, b->key) == 0 &&
+           str_eq(a->external_id, b->external_id) && str_eq(a->name, b->name) &&
+           str_eq(a->description, b->description) && a->organisation == b->organisation &&
+           a->top_organisation == b->top_organisation && str_eq(a->type, b->type) &&
+           a->school_year == b->school_year && a->archived == b->archived &&
+           a->deleted == b->deleted && a->import_lock == b->import_lock &&
+           str_eq(a->import_lock_owner, b->import_lock_owner) &&
            integrations_equal(a->integrations, a->n_integrations, b->integrations,
-                              b->n_integrations) && strcmp(a->created_by, b->created_by) == 0 &&
+                              b->n_integrations) &&
+           strcmp(a->created_by, b->created_by) == 0 &&
            strcmp(a->modified_by, b->modified_by) == 0 && a->created_at == b->created_at &&
            a->updated_at == b->updated_at && a->total_participants == b->total_participants;
 }

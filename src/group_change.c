@@ -142,7 +142,8 @@ bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool
     }
     group_copy(&ch->old, &ch->g);
     if (ch->g.import_lock && c->who.role < ROLE_ADMIN) {
-        reply_error(c->rep, 423, "locked", "the group is import-locked; only an admin key may change it");
+        reply_error(c->rep, 423, "locked",
+                    "the group is import-locked; only an admin key may change it");
         change_abort(ch);
         return false;
     }

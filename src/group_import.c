@@ -147,7 +147,6 @@ static void add_row(void *ctx, const struct csv_field *f, size_t n, long line)
     r->bad = im->p->entries != before;
 }
 
-
 /* ---- step 2 ---- */
 
 static int cmp_ext(const void *a, const void *b, void *ctx)
@@ -338,8 +337,8 @@ static int load(struct store *s, MDB_txn *txn, uint64_t gid, struct group *g, st
     return rc;
 }
 
-int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who,
-                        uint64_t gid, uint32_t org, const struct group_patch *patch, int64_t now,
+int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
+                        uint32_t org, const struct group_patch *patch, int64_t now,
                         enum group_upsert *out, struct problem *p)
 {
     struct group g, old;
@@ -376,8 +375,8 @@ int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *w
     return rc;
 }
 
-int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who,
-                         uint64_t gid, int64_t now, struct problem *p)
+int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
+                         int64_t now, struct problem *p)
 {
     struct group g, old;
     int rc = load(s, txn, gid, &g, &old);

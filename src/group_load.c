@@ -57,8 +57,9 @@ static void read_line(const char *text, size_t len, struct line *l, struct probl
     problem_free(&syntax);
     group_patch_parse(o, true, &l->patch, p);
     struct json_object *v;
-    if (!json_object_object_get_ex(o, "organisation", &v) || !json_object_is_type(v, json_type_int) ||
-        json_object_get_int64(v) < 1 || json_object_get_int64(v) > UINT32_MAX)
+    if (!json_object_object_get_ex(o, "organisation", &v) ||
+        !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 1 ||
+        json_object_get_int64(v) > UINT32_MAX)
         problem_invalid(p, "organisation", "must be a number from 1 to %u", UINT32_MAX);
     else
         l->org = (uint32_t)json_object_get_int64(v);
@@ -77,8 +78,8 @@ static void read_line(const char *text, size_t len, struct line *l, struct probl
     json_object_put(o);
 }
 
-static int write_one(struct store *s, MDB_txn *txn, const struct line *l, uint32_t top,
-                     int64_t now, struct problem *p)
+static int write_one(struct store *s, MDB_txn *txn, const struct line *l, uint32_t top, int64_t now,
+                     struct problem *p)
 {
     struct group g;
     memset(&g, 0, sizeof g);
@@ -164,8 +165,8 @@ static int one(void *ctx, long no, const char *text, size_t n)
     return rc ? rc : (ld->p->entries >= PROBLEM_MAX_CONTEXT ? -1 : 0);
 }
 
-int group_load_jsonl(struct store *s, uint32_t top, const char *text, size_t len,
-                     size_t *created, struct problem *p)
+int group_load_jsonl(struct store *s, uint32_t top, const char *text, size_t len, size_t *created,
+                     struct problem *p)
 {
     struct load ld = {s, top, p, false, NULL, 0, 0, clock_now_ms()};
     p->invalid_code = "invalid_line";

@@ -481,7 +481,6 @@ static int count_group(void *ctx, const struct group_record *r)
     return 0;
 }
 
-
 /* create-groups FILE.jsonl --top-organisation N */
 static int create_groups(struct store *s, int argc, char **argv)
 {
@@ -525,8 +524,7 @@ static int db_stats(struct store *s)
         MDB_stat st;
         rc = mdb_stat(txn, dbs[i].dbi, &st);
         if (!rc)
-            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries,
-                   dbs[i].name,
+            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries, dbs[i].name,
                    st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
     }
     store_read_end(s);

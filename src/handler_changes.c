@@ -31,7 +31,7 @@ struct page {
     bool have_tail;
     char tail[96];
     char at[ISO_TIME_LEN + 1]; /* tail_at, formatted */
-    size_t tail_len, at_from; /* at_from: where `,"at"` starts in tail */
+    size_t tail_len, at_from;  /* at_from: where `,"at"` starts in tail */
 };
 
 static void build_tail(struct page *pg, const struct change_entry *e)

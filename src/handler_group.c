@@ -107,8 +107,8 @@ static bool apply_participants(struct call *c, struct change *ch, const struct g
     struct pwrite_counts counts = {0};
     struct problem p;
     problem_init(&p);
-    int rc = pwrite_sync(&ch->pw, ch->g.id, b->parts, b->n_parts, match, !create,
-                         "participants", &counts, NULL, &p);
+    int rc = pwrite_sync(&ch->pw, ch->g.id, b->parts, b->n_parts, match, !create, "participants",
+                         &counts, NULL, &p);
     bool failed = change_members_failed(c, ch, rc, &p);
     problem_free(&p);
     if (failed)
@@ -139,8 +139,9 @@ void group_create(struct call *c)
         if (c->who.n_orgs == 1)
             org = c->who.orgs[0];
         else
-            problem_bad_query(&p, "organisation",
-                              "is required: this key is not restricted to exactly one organisation");
+            problem_bad_query(
+                &p, "organisation",
+                "is required: this key is not restricted to exactly one organisation");
     }
     if (problem_any(&p)) {
         group_body_free(&body);
@@ -161,8 +162,7 @@ void group_create(struct call *c)
         return;
     }
     struct group *g = &ch.g;
-    group_init_new(g, &body.patch, (uint32_t)org, c->who.top_organisation, c->who.actor,
-                   ch.pw.now);
+    group_init_new(g, &body.patch, (uint32_t)org, c->who.top_organisation, c->who.actor, ch.pw.now);
     int rc = store_next_id(c->store, ch.txn, &g->id);
     if (rc) {
         group_body_free(&body);

@@ -105,8 +105,9 @@ static void parse_sort(const char *v, struct list *l, struct problem *p)
             return;
         }
     }
-    problem_bad_query(p, "sort", "must be one of id, name, createdAt, updatedAt, externalId, "
-                                 "optionally with a leading -");
+    problem_bad_query(p, "sort",
+                      "must be one of id, name, createdAt, updatedAt, externalId, "
+                      "optionally with a leading -");
 }
 
 static void parse_fields(const char *v, struct list *l, struct problem *p)
@@ -309,8 +310,8 @@ static int gather(struct list *l, struct idset *out)
     int rc = 0;
     if (l->external_id) {
         uint64_t id;
-        rc = store_group_by_extid(c->store, c->rtxn, top, l->external_id,
-                                  strlen(l->external_id), &id);
+        rc = store_group_by_extid(c->store, c->rtxn, top, l->external_id, strlen(l->external_id),
+                                  &id);
         if (!rc)
             idset_push(&next, id);
         else if (rc == MDB_NOTFOUND)
@@ -318,8 +319,8 @@ static int gather(struct list *l, struct idset *out)
         narrow(out, &have, &next);
     }
     if (!rc && l->email) {
-        rc = store_email_groups(c->store, c->rtxn, top, l->email, strlen(l->email), push_gid,
-                                &next);
+        rc =
+            store_email_groups(c->store, c->rtxn, top, l->email, strlen(l->email), push_gid, &next);
         narrow(out, &have, &next);
     }
     if (l->q.n > 1)
@@ -348,8 +349,8 @@ static int compare_hits(const void *pa, const void *pb, void *ctx)
 {
     const struct hits *h = ctx;
     const struct hit *a = pa, *b = pb;
-    return sort_cmp(h->l, h->keys.data + a->key_off, a->key_len, a->id,
-                    h->keys.data + b->key_off, b->key_len, b->id);
+    return sort_cmp(h->l, h->keys.data + a->key_off, a->key_len, a->id, h->keys.data + b->key_off,
+                    b->key_len, b->id);
 }
 
 static int plan_candidates(struct list *l)
@@ -359,8 +360,8 @@ static int plan_candidates(struct list *l)
     int rc = gather(l, &ids);
     if (rc)
         return rc;
-    bool index_decides = l->q.n && !l->email && !l->external_id && !l->have_org &&
-                         !l->restricted && !l->type && !l->school_year;
+    bool index_decides = l->q.n && !l->email && !l->external_id && !l->have_org && !l->restricted &&
+                         !l->type && !l->school_year;
     if (index_decides && l->sort == GROUP_SORT_ID) {
         size_t n = ids.n;
         list_head(c, n, l->limit, l->skip);
@@ -397,8 +398,8 @@ static int plan_candidates(struct list *l)
         if (h.n > 1 && (l->sort != GROUP_SORT_ID || l->descending))
             qsort_r(h.v, h.n, sizeof *h.v, compare_hits, &h);
         list_head(c, h.n, l->limit, l->skip);
-        size_t end = l->limit == 0 ? h.n
-                                   : (size_t)(l->skip + l->limit < h.n ? l->skip + l->limit : h.n);
+        size_t end =
+            l->limit == 0 ? h.n : (size_t)(l->skip + l->limit < h.n ? l->skip + l->limit : h.n);
         for (size_t i = (size_t)l->skip; i < end && !rc; i++)
             rc = emit_id(l, h.v[i].id);
     }
@@ -417,8 +418,7 @@ struct merge {
     const struct list *l;
 };
 
-static int entry_cmp(const struct list *l, const struct order_entry *a,
-                     const struct order_entry *b)
+static int entry_cmp(const struct list *l, const struct order_entry *a, const struct order_entry *b)
 {
     return sort_cmp(l, a->sort_key, a->sort_key_len, a->id, b->sort_key, b->sort_key_len, b->id);
 }
@@ -432,9 +432,9 @@ static int merge_open(struct merge *m, struct list *l)
         if (!(l->statuses & status_bits[i]))
             continue;
         struct order_walk **w = &m->walks[m->n];
-        int rc = order_walk_open(w, c->store, c->rtxn, c->who.top_organisation,
-                                 l->have_org ? &l->org : NULL, status_bits[i], l->sort,
-                                 l->descending);
+        int rc =
+            order_walk_open(w, c->store, c->rtxn, c->who.top_organisation,
+                            l->have_org ? &l->org : NULL, status_bits[i], l->sort, l->descending);
         if (rc)
             order_walk_close(*w);
         if (!rc) {

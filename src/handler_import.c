@@ -24,8 +24,8 @@ static void body_csv(struct call *c, char **csv, size_t *len, struct problem *p)
     *csv = c->req->body.data;
     *len = c->req->body.len;
     if (!problem_any(p) && content_type_is(c->req->content_type, "multipart/form-data")) {
-        const char *why = multipart_find(c->req->content_type, c->req->body.data,
-                                         c->req->body.len, "file", csv, len);
+        const char *why = multipart_find(c->req->content_type, c->req->body.data, c->req->body.len,
+                                         "file", csv, len);
         if (why)
             problem_add(p, 400, "invalid_csv", 0, "file", "%s", why);
     }

@@ -33,8 +33,8 @@ static char *identifier_string(struct json_object *obj, const char *member, cons
 static void reply_removed(struct call *c, struct change *ch, const struct participant *pt)
 {
     struct buf out = BUF_INIT;
-    buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
-             (unsigned long long)pt->id, (unsigned long long)pt->group);
+    buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}", (unsigned long long)pt->id,
+             (unsigned long long)pt->group);
     change_finish(c, ch, &out);
 }
 
@@ -245,8 +245,9 @@ static int find_identified(struct call *c, MDB_txn *txn, uint64_t gid, const str
     uint64_t pid = who->id;
     int rc = 0;
     if (who->kind != BY_ID)
-        rc = store_participant_find(c->store, txn, gid, who->kind == BY_EMAIL ? PKEY_EMAIL : PKEY_EXTID,
-                                    who->value, strlen(who->value), &pid);
+        rc = store_participant_find(c->store, txn, gid,
+                                    who->kind == BY_EMAIL ? PKEY_EMAIL : PKEY_EXTID, who->value,
+                                    strlen(who->value), &pid);
     return rc ? rc : store_participant_get(c->store, txn, gid, pid, out);
 }
 
@@ -481,8 +482,8 @@ static int erase_from(struct call *c, const struct pwrite *m, uint64_t gid, cons
     group_free(&old);
     if (!rc)
         buf_addf(out, "%s{\"id\":\"%llu\",\"group\":\"%llu\"}",
-                 out->data[out->len - 1] == '[' ? "" : ",",
-                 (unsigned long long)pid, (unsigned long long)gid);
+                 out->data[out->len - 1] == '[' ? "" : ",", (unsigned long long)pid,
+                 (unsigned long long)gid);
     return rc;
 }
 

@@ -37,4 +37,7 @@ void service_metrics(struct call *c)
 extern const char openapi_json[];
 extern const size_t openapi_json_len;
 
-void service_openapi(struct call *c) { reply_write(c->rep, openapi_json, openapi_json_len); }
+void service_openapi(struct call *c)
+{
+    reply_write(c->rep, openapi_json, openapi_json_len);
+}

@@ -80,9 +80,9 @@ static const char *cell_s(const struct import *im, const struct row *r, enum col
 static struct participant_text row_text(const struct import *im, const struct row *r)
 {
     struct participant_text t = {
-        cell_s(im, r, COL_EMAIL), cell_s(im, r, COL_NAME), cell_s(im, r, COL_EXTID),
-        cell_s(im, r, COL_LABELS), r->cell[COL_EMAIL].len, r->cell[COL_NAME].len,
-        r->cell[COL_EXTID].len, r->cell[COL_LABELS].len,
+        cell_s(im, r, COL_EMAIL),  cell_s(im, r, COL_NAME), cell_s(im, r, COL_EXTID),
+        cell_s(im, r, COL_LABELS), r->cell[COL_EMAIL].len,  r->cell[COL_NAME].len,
+        r->cell[COL_EXTID].len,    r->cell[COL_LABELS].len,
     };
     return t;
 }
@@ -144,7 +144,6 @@ static void add_row(void *ctx, const struct csv_field *f, size_t n, long line)
     im->p->line = 0;
     r->bad = im->p->entries != before;
 }
-
 
 /* ---- step 2: groups and repeats ---- */
 
@@ -259,14 +258,16 @@ static int cmp_sort_key(const struct by_key *k, const struct row *x, const struc
 static int cmp_key(const void *a, const void *b, void *ctx)
 {
     const struct by_key *k = ctx;
-    const struct row *x = &k->im->rows[*(const uint32_t *)a], *y = &k->im->rows[*(const uint32_t *)b];
+    const struct row *x = &k->im->rows[*(const uint32_t *)a],
+                     *y = &k->im->rows[*(const uint32_t *)b];
     int c = cmp_sort_key(k, x, y);
     return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
 /* Appends a row's full key: the e-mail's comparison form, computed again
  * as step 1 did, or the trimmed externalId. */
-static void add_full_key(const struct import *im, const struct row *r, enum column col, struct buf *out)
+static void add_full_key(const struct import *im, const struct row *r, enum column col,
+                         struct buf *out)
 {
     if (col == COL_EXTID) {
         size_t len;
@@ -315,8 +316,8 @@ static void report_run(struct import *im, enum column col, const uint32_t *rows,
     }
     qsort_r(rk, n, sizeof *rk, cmp_run_key, keys.data);
     for (size_t i = 1; i < n; i++) {
-        if (!rk[i].len || cmp_bytes(keys.data + rk[i - 1].off, rk[i - 1].len,
-                                    keys.data + rk[i].off, rk[i].len) != 0)
+        if (!rk[i].len || cmp_bytes(keys.data + rk[i - 1].off, rk[i - 1].len, keys.data + rk[i].off,
+                                    rk[i].len) != 0)
             continue;
         im->p->line = rk[i].line;
         problem_invalid(im->p, column_names[col], "repeats line %u for the same group",
@@ -398,8 +399,8 @@ static int write_group(struct import *im, const struct pwrite *m, const struct s
 static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum,
                      struct problem *conflicts)
 {
-    struct pwrite m = {im->store, txn, im->who->top_organisation, im->who->actor, clock_now_ms(),
-                       NULL};
+    struct pwrite m = {im->store,      txn, im->who->top_organisation, im->who->actor,
+                       clock_now_ms(), NULL};
     /* order is by group, then file order (check_groups). */
     int rc = 0;
     for (size_t i = 0; i < im->n_rows && !rc;) {

@@ -33,7 +33,10 @@ static int hex4(const char *s)
  * whether we are inside a string. */
 enum raw { RAW_OK, RAW_QUOTE, RAW_LITERAL, RAW_FRACTION, RAW_CONTROL, RAW_SURROGATE };
 
-static bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static bool is_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* Outside strings: a run of letters must be true, false or null. */
 static bool literal_ok(const char *s, size_t n)
@@ -57,8 +60,8 @@ static enum raw raw_scan(const char *s, size_t len)
                 while (i + n < len && is_letter(s[i + n]))
                     n++;
                 /* An exponent's e belongs to a number: a digit comes before it. */
-                bool exponent = n == 1 && (c == 'e' || c == 'E') && i > 0 && s[i - 1] >= '0' &&
-                                s[i - 1] <= '9';
+                bool exponent =
+                    n == 1 && (c == 'e' || c == 'E') && i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9';
                 if (!exponent && !literal_ok(s + i, n))
                     return RAW_LITERAL;
                 i += n - 1;
@@ -153,19 +156,24 @@ struct json_object *jsonin_parse(const char *body, size_t len, struct problem *p
         problem_set(p, 400, "invalid_json", "the request body is not valid JSON: %s at byte %zu",
                     json_tokener_error_desc(err), end);
     } else if (end != len) {
-        problem_set(p, 400, "invalid_json", "unexpected data after the JSON value at byte %zu", end);
+        problem_set(p, 400, "invalid_json", "unexpected data after the JSON value at byte %zu",
+                    end);
     } else if ((raw = raw_scan(body, len)) == RAW_QUOTE) {
-        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: strings must use "
-                                            "double quotes");
+        problem_set(p, 400, "invalid_json",
+                    "the request body is not valid JSON: strings must use "
+                    "double quotes");
     } else if (raw == RAW_LITERAL) {
-        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: the only literals "
-                                            "are true, false and null (no NaN or Infinity)");
+        problem_set(p, 400, "invalid_json",
+                    "the request body is not valid JSON: the only literals "
+                    "are true, false and null (no NaN or Infinity)");
     } else if (raw == RAW_FRACTION) {
-        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: a decimal point "
-                                            "must be followed by digits");
+        problem_set(p, 400, "invalid_json",
+                    "the request body is not valid JSON: a decimal point "
+                    "must be followed by digits");
     } else if (raw == RAW_CONTROL) {
-        problem_set(p, 400, "invalid_json", "the request body is not valid JSON: control "
-                                            "characters in strings must be escaped");
+        problem_set(p, 400, "invalid_json",
+                    "the request body is not valid JSON: control "
+                    "characters in strings must be escaped");
     } else if (raw == RAW_SURROGATE) {
         problem_set(p, 400, "validation_failed", "a string holds an unpaired surrogate escape");
     } else if (!json_object_is_type(obj, json_type_object)) {
@@ -192,7 +200,8 @@ bool jsonin_check_text(const char *s, size_t len, const char *field, size_t min_
     s = text_trim(s, &len);
     size_t cps = text_codepoints(s, len);
     if (cps < min_cp) {
-        problem_invalid(p, field, min_cp == 1 ? "must not be empty" : "must be at least %zu characters",
+        problem_invalid(p, field,
+                        min_cp == 1 ? "must not be empty" : "must be at least %zu characters",
                         min_cp);
         return false;
     }

@@ -10,7 +10,7 @@
 struct liveness {
     size_t bytes;
     unsigned n_slots;
-    _Atomic int64_t beat_us; /* the writer's last beat, CLOCK_MONOTONIC */
+    _Atomic int64_t beat_us;  /* the writer's last beat, CLOCK_MONOTONIC */
     _Atomic unsigned ready[]; /* per slot: the generation that became ready */
 };
 
@@ -60,7 +60,10 @@ void liveness_beat(struct liveness *l)
         atomic_store_explicit(&l->beat_us, clock_mono_us(), memory_order_relaxed);
 }
 
-void liveness_expect_beat(struct liveness *l) { liveness_beat(l); }
+void liveness_expect_beat(struct liveness *l)
+{
+    liveness_beat(l);
+}
 
 int64_t liveness_silence_ms(const struct liveness *l)
 {

@@ -56,7 +56,10 @@ void log_request(const char *method, const char *path, int status, size_t bytes,
         log_flush();
 }
 
-bool log_pending(void) { return pending.len > 0; }
+bool log_pending(void)
+{
+    return pending.len > 0;
+}
 
 void log_flush(void)
 {

@@ -62,10 +62,10 @@ bool oneroster_roles(const char *list, unsigned *bits)
 struct klass {
     const char *id;
     size_t id_len;
-    struct ro_row *row;    /* its classes.csv row, or NULL */
-    uint64_t gid;          /* its group, 0 while there is none */
-    bool locked;           /* the group was import-locked before this import */
-    size_t first, n;       /* its enrollments: enr[first .. first + n) */
+    struct ro_row *row; /* its classes.csv row, or NULL */
+    uint64_t gid;       /* its group, 0 while there is none */
+    bool locked;        /* the group was import-locked before this import */
+    size_t first, n;    /* its enrollments: enr[first .. first + n) */
 };
 
 /* One enrollment to apply. */
@@ -248,8 +248,8 @@ static struct klass *add_class(struct roster *r, const char *id, size_t len, str
 static int resolve_group(struct roster *r, struct klass *k, const char *field)
 {
     uint64_t gid;
-    int rc = store_group_by_extid(r->store, r->txn, r->who->top_organisation, k->id, k->id_len,
-                                  &gid);
+    int rc =
+        store_group_by_extid(r->store, r->txn, r->who->top_organisation, k->id, k->id_len, &gid);
     if (rc == MDB_NOTFOUND)
         return 0;
     struct group_record rec;
@@ -258,11 +258,14 @@ static int resolve_group(struct roster *r, struct klass *k, const char *field)
     if (rc)
         return rc;
     if (!principal_covers(r->who, rec.organisation) || rec.organisation != r->opt->org)
-        problem_invalid(r->p, field, "names class %.*s, whose group %llu belongs to organisation %u",
+        problem_invalid(r->p, field,
+                        "names class %.*s, whose group %llu belongs to organisation %u",
                         (int)k->id_len, k->id, (unsigned long long)gid, rec.organisation);
     else if (rec.flags & GROUP_FLAG_DELETED)
-        problem_invalid(r->p, field, "names class %.*s, whose group %llu is deleted: restore or "
-                        "purge it first", (int)k->id_len, k->id, (unsigned long long)gid);
+        problem_invalid(r->p, field,
+                        "names class %.*s, whose group %llu is deleted: restore or "
+                        "purge it first",
+                        (int)k->id_len, k->id, (unsigned long long)gid);
     k->gid = gid;
     k->locked = (rec.flags & GROUP_FLAG_IMPORT_LOCK) != 0;
     return 0;
@@ -603,8 +606,8 @@ static void user_patch(struct roster *r, const struct enr *e, unsigned roles, st
             buf_addc(labels, '|');
         buf_adds(labels, ro_role_name(bit));
     }
-    struct participant_text pt = {email,       nm, e->user_id, labels->data ? labels->data : "",
-                                  el,          nl, e->user_len, labels->len};
+    struct participant_text pt = {email, nm, e->user_id,  labels->data ? labels->data : "",
+                                  el,    nl, e->user_len, labels->len};
     at_row(r, e->user ? RO_USERS : RO_ENROLLMENTS, e->user ? e->user : e->row);
     participant_patch_from_text(&pt, out, r->p);
     no_row(r);
@@ -655,8 +658,8 @@ static int write_members(struct roster *r, const struct pwrite *m, struct klass 
         size_t j = i;
         unsigned roles = 0;
         bool active = false;
-        for (; j < k->first + k->n && cmp_bytes(r->e[j].user_id, r->e[j].user_len, e->user_id,
-                                                e->user_len) == 0;
+        for (; j < k->first + k->n &&
+               cmp_bytes(r->e[j].user_id, r->e[j].user_len, e->user_id, e->user_len) == 0;
              j++) {
             if (r->e[j].row->status == RO_ACTIVE) {
                 roles |= r->e[j].role;
@@ -838,4 +841,7 @@ void oneroster_summary_json(const struct oneroster_summary *sum, struct buf *out
     buf_adds(out, "]}");
 }
 
-void oneroster_summary_free(struct oneroster_summary *sum) { buf_free(&sum->skipped_list); }
+void oneroster_summary_free(struct oneroster_summary *sum)
+{
+    buf_free(&sum->skipped_list);
+}

@@ -49,15 +49,25 @@ enum ro_kind { RO_CLASSES, RO_USERS, RO_ENROLLMENTS, RO_SESSIONS, RO_COURSES, RO
 /* The columns read from each file; sourcedId is always column 0 and status
  * column 1.  The names are those of the OneRoster 1.1 and 1.2 CSV binding. */
 enum { CL_ID, CL_STATUS, CL_TITLE, CL_COURSE, CL_TYPE, CL_SCHOOL, CL_TERMS };
-enum { US_ID, US_STATUS, US_ENABLED, US_GIVEN, US_FAMILY, US_EMAIL, US_PGIVEN, US_PFAMILY,
-       US_PFIRST, US_PLAST };
+enum {
+    US_ID,
+    US_STATUS,
+    US_ENABLED,
+    US_GIVEN,
+    US_FAMILY,
+    US_EMAIL,
+    US_PGIVEN,
+    US_PFAMILY,
+    US_PFIRST,
+    US_PLAST
+};
 enum { EN_ID, EN_STATUS, EN_CLASS, EN_SCHOOL, EN_USER, EN_ROLE };
 enum { SE_ID, SE_STATUS, SE_YEAR };
 enum { CO_ID, CO_STATUS, CO_TITLE };
 
 struct ro_export {
-    char version[8];        /* "1.0" when there is no manifest */
-    char system_name[256];  /* the manifest's source.systemName, or "" */
+    char version[8];       /* "1.0" when there is no manifest */
+    char system_name[256]; /* the manifest's source.systemName, or "" */
     struct ro_table t[RO_N_TABLES];
 };
 

@@ -57,8 +57,9 @@ static const struct spec specs[RO_N_TABLES] = {
 };
 
 static const char *const roles[] = {
-    "student",  "teacher",  "administrator",         "aide",      "guardian",
-    "parent",   "proctor",  "relative",              "districtAdministrator",
+    "student",   "teacher",           "administrator",
+    "aide",      "guardian",          "parent",
+    "proctor",   "relative",          "districtAdministrator",
     "principal", "siteAdministrator", "systemAdministrator",
 };
 #define N_ROLES (sizeof roles / sizeof roles[0])
@@ -168,8 +169,8 @@ static void check_row(struct reading *rd, struct ro_row *r)
         if (!el)
             break;
         ro_user_name(t, r, &rd->name);
-        struct participant_text pt = {email, rd->name.data ? rd->name.data : "", id, "",
-                                      el,    rd->name.len,                          il, 0};
+        struct participant_text pt = {
+            email, rd->name.data ? rd->name.data : "", id, "", el, rd->name.len, il, 0};
         struct participant_patch patch;
         size_t before = rd->p->entries;
         rd->p->line = r->line;
@@ -188,8 +189,10 @@ static void check_row(struct reading *rd, struct ro_row *r)
             row_problem(rd, r, "userSourcedId", "is required");
         s = ro_cell(t, r, EN_ROLE, &len);
         if (!ro_role_bit(s, len))
-            row_problem(rd, r, "role", "must be one of OneRoster's roles (student, teacher, ...), "
-                        "not \"%.*s\"", (int)(len > 64 ? 64 : len), s);
+            row_problem(rd, r, "role",
+                        "must be one of OneRoster's roles (student, teacher, ...), "
+                        "not \"%.*s\"",
+                        (int)(len > 64 ? 64 : len), s);
         break;
     case RO_SESSIONS: {
         s = ro_cell(t, r, SE_YEAR, &len);
@@ -248,8 +251,7 @@ static bool text_ok(struct ro_table *t, size_t len, struct problem *p)
         const char *nl = memchr(t->data + at, '\n', len - at);
         size_t end = nl ? (size_t)(nl - t->data) : len;
         if (!text_valid_utf8(t->data + at, end - at)) {
-            problem_add(p, 400, "invalid_csv", line_of(t->data, at), "file",
-                        "is not valid UTF-8");
+            problem_add(p, 400, "invalid_csv", line_of(t->data, at), "file", "is not valid UTF-8");
             return false;
         }
         at = end + 1;
@@ -339,8 +341,8 @@ static bool read_table(struct ro_table *t, enum ro_kind kind, size_t len, struct
         for (int c = 1; c < sp->n_cols && p->entries == before; c++) {
             bool needed = (sp->required >> c & 1) || (c == 1 && t->mode == RO_DELTA);
             if (needed && t->col_of[c] < 0)
-                problem_add(p, 400, "invalid_csv", 1, sp->cols[c],
-                            "is a required column%s", c == 1 ? " in a delta file" : "");
+                problem_add(p, 400, "invalid_csv", 1, sp->cols[c], "is a required column%s",
+                            c == 1 ? " in a delta file" : "");
         }
         if (p->entries == before) {
             readable = true;

@@ -118,8 +118,8 @@ bool participant_patch_parse(struct json_object *obj, const char *prefix, unsign
     if (given && val) {
         if (!json_object_is_type(val, json_type_string))
             problem_invalid(p, f, "must be a string");
-        else if (check_email(json_object_get_string(val),
-                             (size_t)json_object_get_string_len(val), f, &v->email, p))
+        else if (check_email(json_object_get_string(val), (size_t)json_object_get_string_len(val),
+                             f, &v->email, p))
             patch->present |= PM_EMAIL;
     } else if (given) {
         problem_invalid(p, f, "is required and cannot be null");
@@ -131,7 +131,10 @@ bool participant_patch_parse(struct json_object *obj, const char *prefix, unsign
     field_name(f, sizeof f, prefix, "name");
     switch (jsonin_string(obj, "name", f, 0, PARTICIPANT_NAME_MAX, &v->name, p)) {
     case JSONIN_VALUE: patch->present |= PM_NAME; break;
-    case JSONIN_NULL: v->name = xstrdup(""); patch->present |= PM_NAME; break;
+    case JSONIN_NULL:
+        v->name = xstrdup("");
+        patch->present |= PM_NAME;
+        break;
     default: break;
     }
 
@@ -156,7 +159,6 @@ bool participant_patch_parse(struct json_object *obj, const char *prefix, unsign
             patch->present |= PM_INTEGRATIONS;
     return p->entries == before;
 }
-
 
 bool participant_patch_from_text(const struct participant_text *t, struct participant_patch *patch,
                                  struct problem *p)
@@ -262,7 +264,10 @@ bool participant_patch_apply(struct participant *pt, const struct participant_pa
     return changed;
 }
 
-void participant_patch_free(struct participant_patch *patch) { participant_free(&patch->v); }
+void participant_patch_free(struct participant_patch *patch)
+{
+    participant_free(&patch->v);
+}
 
 static bool plain(const char *s)
 {
@@ -394,7 +399,8 @@ static void check_repeats(const struct participant_patch *v, size_t n, const cha
             if (!s)
                 continue;
             k[m].index = i;
-            k[m].key = (const char *)(uintptr_t)folded.len; /* an offset until folded stops moving */
+            k[m].key =
+                (const char *)(uintptr_t)folded.len; /* an offset until folded stops moving */
             if (pass == 0)
                 email_key(s, strlen(s), &folded);
             else

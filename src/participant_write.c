@@ -60,8 +60,8 @@ int pwrite_update(const struct pwrite *m, const struct participant *old,
 
 int pwrite_remove(const struct pwrite *m, const struct participant *pt)
 {
-    int rc = store_participant_index(m->store, m->txn, m->top, pt, PKEY_EMAIL | PKEY_EXTID, false,
-                                     NULL);
+    int rc =
+        store_participant_index(m->store, m->txn, m->top, pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
     if (!rc)
         rc = store_participant_del(m->store, m->txn, pt->group, pt->id);
     if (!rc)
@@ -254,9 +254,9 @@ int pwrite_record_group(const struct pwrite *m, uint64_t gid, const struct pwrit
     return rc;
 }
 
-int pwrite_sync_group(const struct pwrite *m, uint64_t gid,
-                      const struct participant_patch *patches, size_t n, enum pkey match,
-                      bool replace, struct pwrite_counts *counts, struct problem *conflicts)
+int pwrite_sync_group(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
+                      size_t n, enum pkey match, bool replace, struct pwrite_counts *counts,
+                      struct problem *conflicts)
 {
     struct change_list changes = {0};
     struct pwrite one = *m;

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-void problem_init(struct problem *p) { memset(p, 0, sizeof *p); }
+void problem_init(struct problem *p)
+{
+    memset(p, 0, sizeof *p);
+}
 
 void problem_free(struct problem *p)
 {
@@ -13,7 +16,10 @@ void problem_free(struct problem *p)
     buf_free(&p->context);
 }
 
-bool problem_any(const struct problem *p) { return p->status != 0; }
+bool problem_any(const struct problem *p)
+{
+    return p->status != 0;
+}
 
 void problem_set(struct problem *p, int status, const char *code, const char *fmt, ...)
 {

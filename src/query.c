@@ -86,7 +86,6 @@ void query_free(struct query *q)
     q->count = 0;
 }
 
-
 static const struct query_param *nth(const struct query *q, const char *name, size_t k)
 {
     for (size_t i = 0; i < q->count; i++)
@@ -119,8 +118,7 @@ const char *query_get(const struct query *q, const char *name, struct problem *p
     return qp->value;
 }
 
-const char *query_get_text(const struct query *q, const char *name, size_t *len,
-                           struct problem *p)
+const char *query_get_text(const struct query *q, const char *name, size_t *len, struct problem *p)
 {
     const struct query_param *qp = nth(q, name, 0);
     if (!qp)

@@ -8,7 +8,10 @@
 
 #include "http.h"
 
-void request_init(struct request *r) { memset(r, 0, sizeof *r); }
+void request_init(struct request *r)
+{
+    memset(r, 0, sizeof *r);
+}
 
 void request_free(struct request *r)
 {
@@ -98,7 +101,10 @@ void reply_write(struct reply *r, const char *data, size_t len)
     }
 }
 
-void reply_writes(struct reply *r, const char *s) { reply_write(r, s, strlen(s)); }
+void reply_writes(struct reply *r, const char *s)
+{
+    reply_write(r, s, strlen(s));
+}
 
 void reply_take(struct reply *r, struct buf *b)
 {

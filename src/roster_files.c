@@ -27,7 +27,8 @@ static const char *const wanted[ROSTER_N_FILES] = ROSTER_FILE_NAMES;
 #define MAX_ENTRIES 10000
 #define CHUNK 65536
 
-static void say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void say(char *err, size_t errlen, const char *fmt, ...)
 {

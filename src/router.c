@@ -36,9 +36,15 @@ static const struct route routes[] = {
     {{"group", "bulkImportParticipants"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import},
     {{"group", "bulkImportGroups"}, M_POST, ROLE_WRITE, BODY_CSV, group_bulk_import_groups},
     {{"group", "bulkImportOneRoster"}, M_POST, ROLE_WRITE, BODY_ZIP, group_bulk_import_oneroster},
-    {{"group", "participant", "identifier", "externalId"}, M_POST, ROLE_WRITE, BODY_JSON,
+    {{"group", "participant", "identifier", "externalId"},
+     M_POST,
+     ROLE_WRITE,
+     BODY_JSON,
      participant_add_by_identifier},
-    {{"group", "participant", "identifier", "externalId"}, M_DELETE, ROLE_WRITE, BODY_JSON,
+    {{"group", "participant", "identifier", "externalId"},
+     M_DELETE,
+     ROLE_WRITE,
+     BODY_JSON,
      participant_remove_by_identifier},
     {{"participant"}, M_DELETE, ROLE_ADMIN, BODY_NONE, participant_erase},
     {{"group", ":id", "archive"}, M_POST, ROLE_WRITE, BODY_NONE, group_archive},
@@ -94,8 +100,8 @@ static unsigned method_bit(const char *m)
     static const struct {
         const char *name;
         unsigned bit;
-    } names[] = {{"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH},
-                 {"DELETE", M_DELETE}};
+    } names[] = {
+        {"GET", M_GET}, {"POST", M_POST}, {"PUT", M_PUT}, {"PATCH", M_PATCH}, {"DELETE", M_DELETE}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(m, names[i].name) == 0)
             return names[i].bit;
@@ -164,7 +170,10 @@ static bool pattern_matches(const struct route *r, const struct call *c)
     return true;
 }
 
-static bool is_json(const char *ct) { return content_type_is(ct, "application/json"); }
+static bool is_json(const char *ct)
+{
+    return content_type_is(ct, "application/json");
+}
 
 void call_store_error(struct call *c, const char *what, int rc)
 {

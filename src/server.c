@@ -156,12 +156,12 @@ struct pool {
     const struct config *cfg;
     struct proc_opts po;
     struct metrics *metrics;
-    pid_t pid[MAX_WORKERS + 1]; /* 0: the slot waits for due[] */
-    unsigned gen[MAX_WORKERS + 1]; /* the process's generation: which metrics slot it has */
-    time_t due[MAX_WORKERS + 1];      /* when a waiting slot is tried again */
-    unsigned fails[MAX_WORKERS + 1];  /* failed starts in a row */
-    int n;      /* workers */
-    int slots;  /* n, and one more with a writer */
+    pid_t pid[MAX_WORKERS + 1];      /* 0: the slot waits for due[] */
+    unsigned gen[MAX_WORKERS + 1];   /* the process's generation: which metrics slot it has */
+    time_t due[MAX_WORKERS + 1];     /* when a waiting slot is tried again */
+    unsigned fails[MAX_WORKERS + 1]; /* failed starts in a row */
+    int n;                           /* workers */
+    int slots;                       /* n, and one more with a writer */
     unsigned long restarts;
     struct liveness *alive;
 };
@@ -229,8 +229,8 @@ static void reap(struct pool *p)
         if (liveness_was_ready(p->alive, (unsigned)slot, p->gen[slot])) {
             p->fails[slot] = 0;
             p->due[slot] = now;
-            log_message("%s %d ended (%s %d); starting another", slot_name(p, slot), (int)pid,
-                        how, code);
+            log_message("%s %d ended (%s %d); starting another", slot_name(p, slot), (int)pid, how,
+                        code);
             continue;
         }
         unsigned f = p->fails[slot]++;
@@ -358,8 +358,8 @@ static void watch_writer(struct pool *p)
     int64_t silent = liveness_silence_ms(p->alive);
     if (silent < LIVENESS_STALL_MS)
         return;
-    log_message("writer %d made no progress for %lld ms; killing it and starting another",
-                (int)w, (long long)silent);
+    log_message("writer %d made no progress for %lld ms; killing it and starting another", (int)w,
+                (long long)silent);
     kill(w, SIGKILL);
     liveness_expect_beat(p->alive); /* one kill per stall */
 }
@@ -369,8 +369,8 @@ static void watch_writer(struct pool *p)
 struct listener {
     int fd;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "": TCP */
-    dev_t dev;  /* the socket file this master made, so that it removes */
-    ino_t ino;  /* only its own at the end */
+    dev_t dev; /* the socket file this master made, so that it removes */
+    ino_t ino; /* only its own at the end */
 };
 
 /* A socket file at path that someone still listens on: a second groupd
@@ -457,12 +457,12 @@ static void reload_config(struct config *cur, int argc, char **argv)
                     err);
         return;
     }
-#define KEEP_STR(f, opt)                                                                        \
-    if ((next.f == NULL) != (cur->f == NULL) || (next.f && strcmp(next.f, cur->f) != 0))        \
-        log_message("SIGHUP: " opt " changes only at a restart; keeping %s",                    \
-                    cur->f ? cur->f : "(none)");                                                 \
-    free(next.f);                                                                               \
-    next.f = cur->f;                                                                            \
+#define KEEP_STR(f, opt)                                                                           \
+    if ((next.f == NULL) != (cur->f == NULL) || (next.f && strcmp(next.f, cur->f) != 0))           \
+        log_message("SIGHUP: " opt " changes only at a restart; keeping %s",                       \
+                    cur->f ? cur->f : "(none)");                                                   \
+    free(next.f);                                                                                  \
+    next.f = cur->f;                                                                               \
     cur->f = NULL;
     KEEP_STR(db, "--db")
     KEEP_STR(listen, "--listen")

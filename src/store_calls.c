@@ -11,7 +11,10 @@
 
 static unsigned long calls;
 
-unsigned long store_write_calls(void) { return calls; }
+unsigned long store_write_calls(void)
+{
+    return calls;
+}
 
 #ifdef GROUPD_FAULTS
 static long countdown; /* 0: unarmed; 1: the next call fails */
@@ -23,7 +26,10 @@ void store_fault_arm(long n, int rc)
     fail_with = rc;
 }
 
-bool store_fault_fired(void) { return countdown < 0; }
+bool store_fault_fired(void)
+{
+    return countdown < 0;
+}
 
 static bool fire(void)
 {
@@ -34,10 +40,10 @@ static bool fire(void)
     countdown = -1; /* fired: nothing more fails until re-armed */
     return true;
 }
-#define FAULT(rc)                                                                          \
-    do {                                                                                   \
-        if (fire())                                                                        \
-            return (rc);                                                                   \
+#define FAULT(rc)                                                                                  \
+    do {                                                                                           \
+        if (fire())                                                                                \
+            return (rc);                                                                           \
     } while (0)
 #else
 #define FAULT(rc) ((void)0)

@@ -14,8 +14,8 @@
  * Events and the feed imply no index entries; they are checked against
  * what they name: every event belongs to a group, and every feed entry
  * record decodes, lies after its tenant's pruned mark and the tenant's
- * previous record and within change_seq and the tenant's list revision, and the last kept entry of a live group is
- * that group's rev (the write door stamps both in one transaction).
+ * previous record and within change_seq and the tenant's list revision, and the last kept entry of
+ * a live group is that group's rev (the write door stamps both in one transaction).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,8 +154,7 @@ static int collect_group(void *ctx, const struct group_record *r)
     struct group_walk w = {k, r->top_organisation, 0};
     int rc = store_participant_each(k->s, k->txn, r->id, count_participant, &w);
     if (rc == MDB_CORRUPTED) {
-        differ(k, "participants: a record of group %llu cannot be read",
-               (unsigned long long)r->id);
+        differ(k, "participants: a record of group %llu cannot be read", (unsigned long long)r->id);
         rc = 0;
     }
     k->participants_seen += w.count;

@@ -171,8 +171,7 @@ static int migrate_2_to_3(struct store *s, MDB_txn *txn)
     if (!rc)
         rc = store_group_each(s, txn, reindex_group, &x);
     if (rc) {
-        snprintf(s->errmsg, sizeof s->errmsg, "building the group indexes: %s",
-                 mdb_strerror(rc));
+        snprintf(s->errmsg, sizeof s->errmsg, "building the group indexes: %s", mdb_strerror(rc));
         return rc;
     }
     return put_version(s, txn, 3);
@@ -181,7 +180,10 @@ static int migrate_2_to_3(struct store *s, MDB_txn *txn)
 /* Version 3 -> 4: events and the change feed (lmdb-schema/events.md,
  * changes.md).  open_dbs has created both databases, empty: nothing
  * before this version recorded changes, so the feed starts here. */
-static int migrate_3_to_4(struct store *s, MDB_txn *txn) { return put_version(s, txn, 4); }
+static int migrate_3_to_4(struct store *s, MDB_txn *txn)
+{
+    return put_version(s, txn, 4);
+}
 
 /* A new database gets the current schema version; an older one is
  * migrated step by step inside this first transaction; a newer one is
@@ -353,7 +355,8 @@ int store_reopen(struct store *s)
 int store_read_begin(struct store *s, MDB_txn **txn)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        int rc = s->rtxn ? mdb_txn_renew(s->rtxn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
+        int rc =
+            s->rtxn ? mdb_txn_renew(s->rtxn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
         if (rc == MDB_MAP_RESIZED) {
             if (s->rtxn) {
                 mdb_txn_abort(s->rtxn);
@@ -414,8 +417,8 @@ int store_reserve_disk(struct store *s, size_t bytes)
         s->reserved_to = (size_t)hole;
         return 0;
     }
-    size_t step = from + STORE_RESERVE_STEP < info.me_mapsize ? from + STORE_RESERVE_STEP
-                                                              : info.me_mapsize;
+    size_t step =
+        from + STORE_RESERVE_STEP < info.me_mapsize ? from + STORE_RESERVE_STEP : info.me_mapsize;
     size_t to = step > want ? step : want;
     if (fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0 &&
         (errno != ENOSPC || (to = want, fallocate(fd, 0, (off_t)from, (off_t)(to - from)) != 0))) {
@@ -432,7 +435,8 @@ int store_reserve_disk(struct store *s, size_t bytes)
  * Each mdb_stat reads the database's record in the transaction: no walk. */
 static int used_pages(struct store *s, MDB_txn *txn, size_t *out, size_t *psize)
 {
-    MDB_dbi all[2 + N_DBS] = {0, 1}; /* FREE_DBI and MAIN_DBI (lmdb.h's mdb_stat tool reads them too) */
+    MDB_dbi all[2 + N_DBS] = {
+        0, 1}; /* FREE_DBI and MAIN_DBI (lmdb.h's mdb_stat tool reads them too) */
     for (size_t i = 0; i < N_DBS; i++)
         all[2 + i] = *dbi_of(s, i);
     size_t n = 2;
@@ -450,7 +454,10 @@ static int used_pages(struct store *s, MDB_txn *txn, size_t *out, size_t *psize)
     return 0;
 }
 
-void store_may_use_reserve(struct store *s, bool may) { s->may_use_reserve = may; }
+void store_may_use_reserve(struct store *s, bool may)
+{
+    s->may_use_reserve = may;
+}
 
 /* The reserve for writes that free space: a write that grew the pages in
  * use past the map less STORE_FREE_RESERVE is refused as "database full",
@@ -627,7 +634,10 @@ int store_batch_begin(struct store *s, size_t reserve)
     return 0;
 }
 
-bool store_batch_spoilt(const struct store *s) { return s->batch_spoilt; }
+bool store_batch_spoilt(const struct store *s)
+{
+    return s->batch_spoilt;
+}
 
 int store_batch_commit(struct store *s)
 {

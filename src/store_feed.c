@@ -137,8 +137,9 @@ static int seek(MDB_cursor *cur, uint32_t top, uint64_t from, MDB_val *key, MDB_
         memcmp(key->mv_data, k, STORE_FEED_KEY_LEN) == 0)
         return 0;
     /* The record before may hold `from` in its run. */
-    int prev = rc == 0 ? mdb_cursor_get(cur, key, val, MDB_PREV)
-                       : rc == MDB_NOTFOUND ? mdb_cursor_get(cur, key, val, MDB_LAST) : rc;
+    int prev = rc == 0              ? mdb_cursor_get(cur, key, val, MDB_PREV)
+               : rc == MDB_NOTFOUND ? mdb_cursor_get(cur, key, val, MDB_LAST)
+                                    : rc;
     if (prev && prev != MDB_NOTFOUND)
         return prev;
     struct feed_record r;

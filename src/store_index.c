@@ -66,8 +66,7 @@ void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *o
 {
     size_t start = out->len;
     switch (f) {
-    case GROUP_SORT_ID:
-        return;
+    case GROUP_SORT_ID: return;
     case GROUP_SORT_NAME:
         /* The folded form first, then the bytes: "names compare by their
          * folded form, then by bytes" is then plain key order. */
@@ -81,9 +80,7 @@ void store_sort_key(const struct group_keys *k, enum group_sort f, struct buf *o
         buf_add_be64(out, (uint64_t)t ^ ((uint64_t)1 << 63)); /* signed order */
         break;
     }
-    case GROUP_SORT_EXTID:
-        buf_add(out, k->ext ? k->ext : "", k->ext_len);
-        break;
+    case GROUP_SORT_EXTID: buf_add(out, k->ext ? k->ext : "", k->ext_len); break;
     }
     if (out->len - start > SORT_KEY_MAX)
         out->len = start + SORT_KEY_MAX;
@@ -284,8 +281,9 @@ static int words_update(struct store *s, MDB_txn *txn, const struct group *old,
         store_group_words(old, &ow);
     if (new)
         store_group_words(new, &nw);
-    bool same_place = old && new && old->top_organisation == new->top_organisation &&
-                      group_status(old) == group_status(new);
+    bool same_place =
+        old && new &&
+        old->top_organisation == new->top_organisation &&group_status(old) == group_status(new);
     int rc = 0;
     if (old)
         rc = words_apply(s, txn, old->top_organisation, group_status(old), old->id, &ow,
@@ -369,8 +367,7 @@ int group_index(struct store *s, MDB_txn *txn, const struct group *old, const st
     if (new)
         nk = group_keys_of(new);
     int rc = order_update(s, txn, old ? &ok : NULL, new ? &nk : NULL);
-    bool same_partition = old && new && ok.top == nk.top && ok.org == nk.org &&
-                          ok.status == nk.status;
+    bool same_partition = old && new &&ok.top == nk.top &&ok.org == nk.org &&ok.status == nk.status;
     if (!rc && old && !same_partition)
         rc = count_add(s, txn, &ok, -1);
     if (!rc && new && !same_partition)

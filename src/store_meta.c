@@ -30,7 +30,10 @@ static int bump(struct store *s, MDB_txn *txn, const char *name, uint64_t n, uin
     return rc;
 }
 
-int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id) { return store_reserve_ids(s, txn, 1, id); }
+int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id)
+{
+    return store_reserve_ids(s, txn, 1, id);
+}
 
 int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first)
 {

@@ -262,8 +262,7 @@ static int index_one(MDB_txn *txn, MDB_dbi dbi, struct buf *k, const void *v, bo
 }
 
 int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
-                            const struct participant *pt, unsigned keys, bool add,
-                            enum pkey *clash)
+                            const struct participant *pt, unsigned keys, bool add, enum pkey *clash)
 {
     unsigned char pid[8], gid[8];
     be64_put(pid, pt->id);

@@ -12,12 +12,15 @@ static bool is_word_char(utf8proc_int32_t cp)
     if (cp < 0x80)
         return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
     switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
-        return true;
-    default:
-        return false;
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO: return true;
+    default: return false;
     }
 }
 
@@ -65,8 +68,7 @@ bool words_match(const struct words *query, const struct words *text)
         size_t ql = query->v[q].len;
         bool found = false;
         for (size_t t = 0; t < text->n && !found; t++)
-            found = text->v[t].len >= ql &&
-                    memcmp(text->folded.data + text->v[t].off, qs, ql) == 0;
+            found = text->v[t].len >= ql && memcmp(text->folded.data + text->v[t].off, qs, ql) == 0;
         if (!found)
             return false;
     }
@@ -77,7 +79,8 @@ static int word_order(const void *pa, const void *pb, void *ctx)
 {
     const struct words *w = ctx;
     const struct word *a = pa, *b = pb;
-    int r = memcmp(w->folded.data + a->off, w->folded.data + b->off, a->len < b->len ? a->len : b->len);
+    int r =
+        memcmp(w->folded.data + a->off, w->folded.data + b->off, a->len < b->len ? a->len : b->len);
     return r ? r : (a->len > b->len) - (a->len < b->len);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as a newcomer and CI run it, on one build made with
 # AddressSanitizer + UndefinedBehaviorSanitizer (out of tree, in build-san/):
+#   0. every C file formatted as .clang-format says (clang-format --dry-run);
 #   1. the Check unit tests, fault injection included (every write under every
 #      failing store write call, tests/unit/check_faults.c);
 #   2. the integration suite: that same groupd behind a real nginx (and Apache
@@ -17,6 +18,9 @@ deploy/install-deps.sh --tests
 mkdir -p build-san
 cd build-san
 [ -f Makefile ] || "$top/configure" -q --enable-sanitizers --enable-fault-injection
+
+echo "== format: every C file as .clang-format says"
+(cd "$top" && git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror)
 
 echo "== unit tests (Check) under ASan + UBSan"
 make -s -j2 check VERBOSE=1 UBSAN_OPTIONS=print_stacktrace=1

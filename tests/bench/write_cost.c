@@ -239,8 +239,9 @@ static void disk(const char *dir, int n)
             flush_pages(fd, pages, i);
         double t = now() - t0;
         char what[64];
-        snprintf(what, sizeof what, pages == 1 ? "disk: 1 page + fdatasync"
-                                               : "disk: %d scattered pages + fdatasync", pages);
+        snprintf(what, sizeof what,
+                 pages == 1 ? "disk: 1 page + fdatasync" : "disk: %d scattered pages + fdatasync",
+                 pages);
         report_disk(what, n, t);
     }
     close(fd);

@@ -49,7 +49,8 @@ static void fresh_db(void)
     }
     /* In memory when there is a tmpfs: every commit flushes, and a flush
      * to disk would make the harness wait on the disk, not on groupd. */
-    snprintf(dir, sizeof dir, "%s/groupd-fuzz-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    snprintf(dir, sizeof dir, "%s/groupd-fuzz-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(dir) || store_open(&db, dir, 64 << 20) != 0)
         abort();
     add_key(0, 100, ROLE_ADMIN, 0);
@@ -77,6 +78,5 @@ static void fuzz_db_init(void)
     fresh_db();
     atexit(cleanup);
 }
-
 
 #endif

@@ -68,7 +68,8 @@ static struct result call(const char *method, const char *uri, const char *key, 
 }
 
 #define JSON "application/json"
-#define CODE(r, c) ck_assert_msg(strstr((r).body, "\"errorCode\":\"" c "\""), "%d %s", (r).status, (r).body)
+#define CODE(r, c)                                                                                 \
+    ck_assert_msg(strstr((r).body, "\"errorCode\":\"" c "\""), "%d %s", (r).status, (r).body)
 
 START_TEST(order_of_checks)
 {
@@ -95,7 +96,8 @@ START_TEST(order_of_checks)
     CODE(r, "invalid_json");
     r = call("POST", "/group/999", writer, "application/json; charset=utf-8", "{}", false);
     ck_assert_int_eq(r.status, 404);
-    r = call("POST", "/group?organisation=102", writer, JSON, "{}", false); /* 400 before scope 403 */
+    r = call("POST", "/group?organisation=102", writer, JSON, "{}",
+             false); /* 400 before scope 403 */
     ck_assert_int_eq(r.status, 400);
     r = call("POST", "/group?organisation=102", writer, JSON, "{\"name\":\"a\"}", false);
     ck_assert_int_eq(r.status, 403);
@@ -107,8 +109,8 @@ START_TEST(lock_before_conflict)
     struct result r = call("POST", "/group?organisation=101", admin, JSON,
                            "{\"name\":\"a\",\"externalId\":\"A\",\"importLock\":true}", false);
     ck_assert_int_eq(r.status, 200);
-    r = call("POST", "/group?organisation=101", admin, JSON, "{\"name\":\"b\",\"externalId\":\"B\"}",
-             false);
+    r = call("POST", "/group?organisation=101", admin, JSON,
+             "{\"name\":\"b\",\"externalId\":\"B\"}", false);
     ck_assert_int_eq(r.status, 200);
     r = call("POST", "/group/A", writer, JSON, "{\"externalId\":\"B\"}", false);
     ck_assert_int_eq(r.status, 423);
@@ -120,11 +122,12 @@ END_TEST
 
 START_TEST(no_op_update_keeps_updated_at)
 {
-    struct result a = call("POST", "/group", writer, JSON, "{\"name\":\"a\",\"type\":\"class\"}", false);
+    struct result a =
+        call("POST", "/group", writer, JSON, "{\"name\":\"a\",\"type\":\"class\"}", false);
     ck_assert_int_eq(a.status, 200);
     ck_assert_ptr_nonnull(strstr(a.body, "\"organisation\":101")); /* the key's only organisation */
-    struct result b = call("PATCH", "/group/1", writer, JSON, "{\"name\":\" a \",\"type\":\"class\"}",
-                           false);
+    struct result b =
+        call("PATCH", "/group/1", writer, JSON, "{\"name\":\" a \",\"type\":\"class\"}", false);
     ck_assert_int_eq(b.status, 200);
     ck_assert_str_eq(a.body, b.body);
     struct result c = call("PUT", "/group/1", writer, JSON, "{\"type\":null}", false);
@@ -141,7 +144,8 @@ START_TEST(other_tenants_do_not_exist)
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(call("GET", "/group/1", other_top, NULL, NULL, false).status, 404);
     ck_assert_int_eq(call("GET", "/group/T", other_top, NULL, NULL, false).status, 404);
-    ck_assert_int_eq(call("DELETE", "/group/1?purge=true", other_top, NULL, NULL, false).status, 404);
+    ck_assert_int_eq(call("DELETE", "/group/1?purge=true", other_top, NULL, NULL, false).status,
+                     404);
     r = call("GET", "/group", other_top, NULL, NULL, false);
     ck_assert_ptr_nonnull(strstr(r.body, "\"count\":0"));
     ck_assert_int_eq(call("GET", "/group/1", admin, NULL, NULL, false).status, 200);
@@ -164,29 +168,41 @@ START_TEST(kept_word_sets_follow_every_change)
     char body[128];
     for (int i = 0; i < 3; i++) {
         snprintf(body, sizeof body, "{\"name\":\"Excursie %d\",\"externalId\":\"x%d\"}", i, i);
-        ck_assert_int_eq(call("POST", "/group?organisation=101", admin, JSON, body, false).status, 200);
+        ck_assert_int_eq(call("POST", "/group?organisation=101", admin, JSON, body, false).status,
+                         200);
     }
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
     /* Another tenant writes: this one's set stays right. */
-    ck_assert_int_eq(call("POST", "/group?organisation=201", other_top, JSON, "{\"name\":\"Expo\"}", false).status, 200);
+    ck_assert_int_eq(
+        call("POST", "/group?organisation=201", other_top, JSON, "{\"name\":\"Expo\"}", false)
+            .status,
+        200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", other_top, NULL, NULL, false)), 1);
     /* Create, rename, archive, delete, purge: each shows at once. */
-    ck_assert_int_eq(call("POST", "/group?organisation=101", admin, JSON, "{\"name\":\"Examen\"}", false).status, 200);
+    ck_assert_int_eq(
+        call("POST", "/group?organisation=101", admin, JSON, "{\"name\":\"Examen\"}", false).status,
+        200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 4);
-    ck_assert_int_eq(call("PATCH", "/group/x0", admin, JSON, "{\"name\":\"Stage\"}", false).status, 200);
+    ck_assert_int_eq(call("PATCH", "/group/x0", admin, JSON, "{\"name\":\"Stage\"}", false).status,
+                     200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 3);
     ck_assert_int_eq(call("POST", "/group/x1/archive", admin, NULL, NULL, false).status, 200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 2);
-    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=archived", reader, NULL, NULL, false)), 1);
+    ck_assert_int_eq(
+        count_of(call("GET", "/group?q=ex&status=archived", reader, NULL, NULL, false)), 1);
     ck_assert_int_eq(call("DELETE", "/group/x2", admin, NULL, NULL, false).status, 200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 1);
-    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)), 1);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)),
+                     1);
     ck_assert_int_eq(call("DELETE", "/group/x2?purge=true", admin, NULL, NULL, false).status, 200);
-    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)), 0);
+    ck_assert_int_eq(count_of(call("GET", "/group?q=ex&status=deleted", reader, NULL, NULL, false)),
+                     0);
     /* A key restricted to organisation 101 filters the kept set too. */
-    ck_assert_int_eq(call("POST", "/group?organisation=102", admin, JSON, "{\"name\":\"Extra\"}", false).status, 200);
+    ck_assert_int_eq(
+        call("POST", "/group?organisation=102", admin, JSON, "{\"name\":\"Extra\"}", false).status,
+        200);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", reader, NULL, NULL, false)), 2);
     ck_assert_int_eq(count_of(call("GET", "/group?q=ex", writer, NULL, NULL, false)), 1);
     word_cache_clear();

@@ -18,9 +18,16 @@ static void reference(int64_t ms, char out[64])
 
 START_TEST(iso_format_agrees_with_gmtime)
 {
-    int64_t fixed[] = {0, 999, 1000, 86399999, 86400000, 951782400000 /* 2000-02-29 */,
-                       4107542399999 /* 2100-02-28T23:59:59.999 */, 4107542400000,
-                       253402300799999 /* 9999-12-31T23:59:59.999 */, 1617880221123};
+    int64_t fixed[] = {0,
+                       999,
+                       1000,
+                       86399999,
+                       86400000,
+                       951782400000 /* 2000-02-29 */,
+                       4107542399999 /* 2100-02-28T23:59:59.999 */,
+                       4107542400000,
+                       253402300799999 /* 9999-12-31T23:59:59.999 */,
+                       1617880221123};
     char got[ISO_TIME_LEN + 1], want[64];
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         clock_format_iso(fixed[i], got);
@@ -41,8 +48,17 @@ END_TEST
  * must all still give the right text. */
 START_TEST(kept_instants_give_the_same_text)
 {
-    const int64_t seq[] = {1617880221123, 1617880221124, 1617880221123, 1617880221124, 0,
-                           1617880221123, 0, 253402300799999, 0, 0, 1617880221124};
+    const int64_t seq[] = {1617880221123,
+                           1617880221124,
+                           1617880221123,
+                           1617880221124,
+                           0,
+                           1617880221123,
+                           0,
+                           253402300799999,
+                           0,
+                           0,
+                           1617880221124};
     char got[ISO_TIME_LEN + 1], want[64];
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
         clock_format_iso(seq[i], got);

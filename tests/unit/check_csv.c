@@ -35,7 +35,7 @@ static void read_all(const char *text, char *out, size_t size)
     free(data);
 }
 
-#define EXPECT(text, want)                                                                          \
+#define EXPECT(text, want)                                                                         \
     do {                                                                                           \
         char got[2048];                                                                            \
         read_all((text), got, sizeof got);                                                         \
@@ -54,7 +54,7 @@ END_TEST
 START_TEST(quoted_fields)
 {
     EXPECT("\"a,b\",\"say \"\"hi\"\"\"\n", "@1:a,b|say \"hi\"");
-    EXPECT("x\n\"\"\n", "@1:x\n@2:");                 /* an empty quoted field */
+    EXPECT("x\n\"\"\n", "@1:x\n@2:");                                   /* an empty quoted field */
     EXPECT("\"line1\nline2\",z\nnext\n", "@1:line1\nline2|z\n@3:next"); /* line numbers follow */
     EXPECT("\"a\r\nb\"\r\nc\r\n", "@1:a\r\nb\n@3:c");
 }
@@ -73,7 +73,9 @@ END_TEST
 
 START_TEST(bom_and_blank_lines)
 {
-    EXPECT("\xef\xbb\xbf" "a,b\n\n1,2\n\r\n\n3,4\n", "@1:a|b\n@3:1|2\n@6:3|4");
+    EXPECT("\xef\xbb\xbf"
+           "a,b\n\n1,2\n\r\n\n3,4\n",
+           "@1:a|b\n@3:1|2\n@6:3|4");
 }
 END_TEST
 

@@ -34,12 +34,12 @@ START_TEST(invalid_addresses)
     char local[80];
     memset(local, 'l', 65);
     strcpy(local + 65, "@x.nl");
-    INVALID(local);                   /* local part over 64 bytes */
+    INVALID(local); /* local part over 64 bytes */
     char big[300];
     memset(big, 'd', 260);
     memcpy(big, "a@", 2);
     strcpy(big + 260, ".nl");
-    INVALID(big);                     /* over 254 bytes */
+    INVALID(big); /* over 254 bytes */
 }
 END_TEST
 

@@ -40,8 +40,7 @@ struct result {
     struct buf body;
 };
 
-static struct result call(const char *method, const char *uri, const char *ctype,
-                          const char *body)
+static struct result call(const char *method, const char *uri, const char *ctype, const char *body)
 {
     struct request req;
     request_init(&req);
@@ -107,8 +106,8 @@ static void snapshot(struct buf *out)
  * 2, ... the N-th write call fails with MDB_MAP_FULL, then (the same N)
  * with EIO; each must answer 503 / 500 and change nothing.  The first N the
  * operation does not reach, it runs whole and must succeed. */
-static void under_faults(const char *method, const char *uri, const char *ctype,
-                         const char *body, int ok_status)
+static void under_faults(const char *method, const char *uri, const char *ctype, const char *body,
+                         int ok_status)
 {
     static const struct {
         int rc, status;
@@ -135,8 +134,8 @@ static void under_faults(const char *method, const char *uri, const char *ctype,
                 snapshot(&after);
                 ck_assert_msg(after.len == before.len &&
                                   memcmp(after.data, before.data, after.len) == 0,
-                              "%s %s: write call %ld failing with %d changed the database",
-                              method, uri, n, faults[f].rc);
+                              "%s %s: write call %ld failing with %d changed the database", method,
+                              uri, n, faults[f].rc);
                 struct result h = call("GET", "/health", NULL, NULL);
                 ck_assert_int_eq(h.status, 200);
                 buf_free(&h.body);
@@ -157,10 +156,11 @@ START_TEST(every_write_survives_every_failing_write_call)
                  "{\"name\":\"G\",\"externalId\":\"g1\",\"participants\":[{\"email\":\"a@x.nl\"},"
                  "{\"email\":\"b@x.nl\",\"externalId\":\"s2\"}]}",
                  200);
-    under_faults("POST", "/group/g1", JSON,
-                 "{\"name\":\"G2\",\"participants\":[{\"email\":\"b@x.nl\"},{\"email\":\"c@x.nl\"}]}",
+    under_faults(
+        "POST", "/group/g1", JSON,
+        "{\"name\":\"G2\",\"participants\":[{\"email\":\"b@x.nl\"},{\"email\":\"c@x.nl\"}]}", 200);
+    under_faults("POST", "/group/g1/participant", JSON, "{\"email\":\"d@x.nl\",\"name\":\"D\"}",
                  200);
-    under_faults("POST", "/group/g1/participant", JSON, "{\"email\":\"d@x.nl\",\"name\":\"D\"}", 200);
     under_faults("PUT", "/group/g1/participant", JSON,
                  "{\"identifier\":{\"email\":\"d@x.nl\"},\"data\":{\"name\":\"Dee\"}}", 200);
     under_faults("POST", "/group/g1/event", JSON,
@@ -179,7 +179,8 @@ END_TEST
 
 START_TEST(event_writes_survive_every_failing_write_call)
 {
-    struct result r = call("POST", "/group?organisation=101", JSON, "{\"name\":\"E\",\"externalId\":\"e1\"}");
+    struct result r =
+        call("POST", "/group?organisation=101", JSON, "{\"name\":\"E\",\"externalId\":\"e1\"}");
     ck_assert_int_eq(r.status, 200);
     buf_free(&r.body);
     r = call("POST", "/group/e1/event", JSON, "{\"tutors\":[\"t\"]}");
@@ -200,7 +201,8 @@ END_TEST
  * fault fires once), every request succeeds, each change exactly once. */
 START_TEST(a_batch_survives_every_failing_write_call)
 {
-    struct result r = call("POST", "/group?organisation=101", JSON, "{\"name\":\"P\",\"externalId\":\"p\"}");
+    struct result r =
+        call("POST", "/group?organisation=101", JSON, "{\"name\":\"P\",\"externalId\":\"p\"}");
     ck_assert_int_eq(r.status, 200);
     buf_free(&r.body);
     bool commit_failed = false, reran = false, done = false;
@@ -219,7 +221,8 @@ START_TEST(a_batch_survives_every_failing_write_call)
             if (add)
                 snprintf(body[j], sizeof body[j], "{\"email\":\"p%ld@x.nl\"}", n);
             else
-                snprintf(body[j], sizeof body[j], "{\"name\":\"B\",\"externalId\":\"b%ld-%d\"}", n, j);
+                snprintf(body[j], sizeof body[j], "{\"name\":\"B\",\"externalId\":\"b%ld-%d\"}", n,
+                         j);
             buf_adds(&req[j].body, body[j]);
             req[j].api_key = strdup(admin);
             req[j].content_type = strdup(JSON);
@@ -246,7 +249,8 @@ START_TEST(a_batch_survives_every_failing_write_call)
             ck_assert_uint_eq(st.batches, 1);
             done = true;
         } else if (unavailable == N_REQ) {
-            ck_assert_msg(after.len == before.len && memcmp(after.data, before.data, after.len) == 0,
+            ck_assert_msg(after.len == before.len &&
+                              memcmp(after.data, before.data, after.len) == 0,
                           "write call %ld: a failed batch changed the database", n);
             commit_failed = true;
         } else {

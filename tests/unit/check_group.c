@@ -122,14 +122,23 @@ END_TEST
  * patch to the model, member by member. */
 START_TEST(patch_changes_json_agrees_with_apply)
 {
-    static const char *const bodies[] = {
-        "{\"name\":\"Groep \\\"A\\\"\"}", "{\"name\":\"other\"}",
-        "{\"description\":\"d \\u00e9\"}", "{\"description\":\"\"}",
-        "{\"type\":\"class\"}", "{\"type\":\"course\"}", "{\"type\":null}",
-        "{\"schoolYear\":2025}", "{\"schoolYear\":2026}", "{\"schoolYear\":null}",
-        "{\"importLock\":true}", "{\"importLock\":false}",
-        "{\"importLockOwner\":\"SIS\"}", "{\"importLockOwner\":null}",
-        "{\"externalId\":\"e,\\\"type\\\":1\"}", "{\"externalId\":\"x\"}", "{}"};
+    static const char *const bodies[] = {"{\"name\":\"Groep \\\"A\\\"\"}",
+                                         "{\"name\":\"other\"}",
+                                         "{\"description\":\"d \\u00e9\"}",
+                                         "{\"description\":\"\"}",
+                                         "{\"type\":\"class\"}",
+                                         "{\"type\":\"course\"}",
+                                         "{\"type\":null}",
+                                         "{\"schoolYear\":2025}",
+                                         "{\"schoolYear\":2026}",
+                                         "{\"schoolYear\":null}",
+                                         "{\"importLock\":true}",
+                                         "{\"importLock\":false}",
+                                         "{\"importLockOwner\":\"SIS\"}",
+                                         "{\"importLockOwner\":null}",
+                                         "{\"externalId\":\"e,\\\"type\\\":1\"}",
+                                         "{\"externalId\":\"x\"}",
+                                         "{}"};
     struct group_patch base;
     struct problem p;
     problem_init(&p);

@@ -237,7 +237,6 @@ START_TEST(idsets_take_big_endian_postings)
 }
 END_TEST
 
-
 START_TEST(version_2_migration_builds_the_indexes)
 {
     five();

@@ -38,18 +38,22 @@ END_TEST
  * is refused as invalid_json, and every form that is JSON still parses. */
 START_TEST(strict_json_only)
 {
-    static const char *const bad[] = {
-        "{\"a\":NaN}",        "{\"a\":Infinity}",   "{\"a\":-Infinity}", "{\"a\":nan}",
-        "{/*c*/\"a\":1}",     "{\"a\":1}//x",       "{\"a\":1,}",        "{\"a\":[1,]}",
-        "{a:1}",               "{'a':1}",             "{\"a\":'x'}",       "{\"a\":1.}",
-        "{\"a\":.5}",         "{\"a\":+1}",         "{\"a\":01}",        "{\"a\":\"t\tb\"}",
-        "{\"a\":\"l\nf\"}", "{\"a\":tRue}",       "{\"a\":undefined}"};
+    static const char *const bad[] = {"{\"a\":NaN}",      "{\"a\":Infinity}", "{\"a\":-Infinity}",
+                                      "{\"a\":nan}",      "{/*c*/\"a\":1}",   "{\"a\":1}//x",
+                                      "{\"a\":1,}",       "{\"a\":[1,]}",     "{a:1}",
+                                      "{'a':1}",          "{\"a\":'x'}",      "{\"a\":1.}",
+                                      "{\"a\":.5}",       "{\"a\":+1}",       "{\"a\":01}",
+                                      "{\"a\":\"t\tb\"}", "{\"a\":\"l\nf\"}", "{\"a\":tRue}",
+                                      "{\"a\":undefined}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(strcmp(parse_error(bad[i]), "invalid_json") == 0, "%s: %s", bad[i],
                       parse_error(bad[i]));
-    static const char *const good[] = {
-        "{\"a\":1e5}", "{\"a\":-1.5E-3}", "{\"a\":[true,false,null]}", "{\"e\":\"NaN\"}",
-        "{\"a\":0.25, \"b\" : { \"c\" : [ ] }}", "{\"a\":\"\\t\\n\"}"};
+    static const char *const good[] = {"{\"a\":1e5}",
+                                       "{\"a\":-1.5E-3}",
+                                       "{\"a\":[true,false,null]}",
+                                       "{\"e\":\"NaN\"}",
+                                       "{\"a\":0.25, \"b\" : { \"c\" : [ ] }}",
+                                       "{\"a\":\"\\t\\n\"}"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         ck_assert_msg(strcmp(parse_error(good[i]), "ok") == 0, "%s: %s", good[i],
                       parse_error(good[i]));

@@ -41,8 +41,8 @@ START_TEST(quoted_boundary_and_dashes_inside_content)
                        "x\r\n--a'b not the boundary line\r\n--a'bc\r\n"
                        "--a'b c--\r\n";
     char out[128];
-    ck_assert_ptr_null(find("multipart/form-data; charset=utf-8; boundary=\"a'b c\"", body, out,
-                            sizeof out));
+    ck_assert_ptr_null(
+        find("multipart/form-data; charset=utf-8; boundary=\"a'b c\"", body, out, sizeof out));
     ck_assert_str_eq(out, "x\r\n--a'b not the boundary line\r\n--a'bc");
 }
 END_TEST
@@ -62,7 +62,8 @@ START_TEST(errors)
     const char *ok = "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n--B--\r\n";
     ck_assert_ptr_nonnull(find("multipart/form-data", ok, out, sizeof out)); /* no boundary */
     ck_assert_ptr_nonnull(find("multipart/form-data; boundary=C", ok, out, sizeof out));
-    const char *other = "--B\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\nx\r\n--B--\r\n";
+    const char *other =
+        "--B\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\nx\r\n--B--\r\n";
     ck_assert_ptr_nonnull(find("multipart/form-data; boundary=B", other, out, sizeof out));
     const char *unclosed = "--B\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx\r\n";
     ck_assert_ptr_nonnull(find("multipart/form-data; boundary=B", unclosed, out, sizeof out));

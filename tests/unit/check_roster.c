@@ -168,7 +168,8 @@ START_TEST(the_manifest_says_the_version_and_how_each_file_is_sent)
     problem_free(&p);
 
     problem_init(&p);
-    files_of(&rf, "propertyName,value\noneroster.version,1.2\nfile.classes,bulk\nfile.users,delta\n",
+    files_of(&rf,
+             "propertyName,value\noneroster.version,1.2\nfile.classes,bulk\nfile.users,delta\n",
              CLASSES, NULL, NULL);
     ck_assert(!ro_read(&rf, &x, &p));
     ck_assert_ptr_nonnull(strstr(p.context.data, "\"field\":\"file.users\""));
@@ -198,8 +199,7 @@ START_TEST(rows_are_found_by_sourced_id_and_checked)
     problem_init(&p);
     /* A BOM, CRLF, headers in another case and order, an extension column, a quoted title
      * with a comma and a line end, a repeated sourcedId, a bad status and a bad year. */
-    files_of(&rf,
-             "propertyName,value\r\noneroster.version,1.1\r\nfile.classes,delta\r\n",
+    files_of(&rf, "propertyName,value\r\noneroster.version,1.1\r\nfile.classes,delta\r\n",
              "\xef\xbb\xbfTITLE,SourcedID,status,metadata.x,courseSourcedId,classType,"
              "schoolSourcedId,termSourcedIds\r\n"
              "\"Maths, \"\"A\"\"\r\nline 2\",c-2,active,1,crs,scheduled,sch,t-1\r\n"

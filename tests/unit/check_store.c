@@ -149,7 +149,6 @@ START_TEST(counters_never_repeat)
 }
 END_TEST
 
-
 START_TEST(version_1_migrates_to_current_and_newer_is_refused)
 {
     testdb_set_version(1);
@@ -269,7 +268,6 @@ START_TEST(release_map_unmaps_pages_and_keeps_uncommitted_writes)
     ck_assert_uint_eq(id, 400);
 }
 END_TEST
-
 
 /* ---- the change feed and events ---- */
 
@@ -404,7 +402,8 @@ START_TEST(feed_prunes_old_entries_a_bounded_number_per_write)
     for (uint64_t id = 1; id <= 40; id++) {
         struct group g;
         make_group(&g, id, 100, NULL);
-        ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, 100), 0);
+        ck_assert_int_eq(store_group_write(&tdb, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, 100),
+                         0);
         group_free(&g);
     }
     ck_assert_int_eq(store_write_commit(txn), 0);
@@ -468,11 +467,12 @@ START_TEST(events_round_trip_and_go_with_their_group)
     store_read_end(&tdb);
     struct buf json = BUF_INIT;
     event_write_json(&ev, &json);
-    ck_assert_str_eq(json.data,
-                     "{\"id\":9,\"group\":7,\"title\":\"Werkcollege\",\"day\":3,\"startTime\":\"09:30\","
-                     "\"endTime\":\"11:30\",\"weeks\":[8,53],\"tutors\":[\"esunxx\"],"
-                     "\"location\":{\"name\":\"CS1.04\"},\"createdAt\":\"2021-04-08T11:10:21.000Z\","
-                     "\"updatedAt\":\"2021-04-08T11:10:21.000Z\"}");
+    ck_assert_str_eq(
+        json.data,
+        "{\"id\":9,\"group\":7,\"title\":\"Werkcollege\",\"day\":3,\"startTime\":\"09:30\","
+        "\"endTime\":\"11:30\",\"weeks\":[8,53],\"tutors\":[\"esunxx\"],"
+        "\"location\":{\"name\":\"CS1.04\"},\"createdAt\":\"2021-04-08T11:10:21.000Z\","
+        "\"updatedAt\":\"2021-04-08T11:10:21.000Z\"}");
     buf_free(&json);
     ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
     ck_assert_int_eq(store_group_purge(&tdb, txn, &g, 1617880222000), 0);

@@ -16,12 +16,12 @@ START_TEST(utf8_validity)
 {
     ck_assert(VALID("plain ascii"));
     ck_assert(VALID("Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80"));
-    ck_assert(!VALID("\xc0\xaf"));             /* overlong '/' */
-    ck_assert(!VALID("\xed\xa0\x80"));         /* U+D800 encoded */
-    ck_assert(!VALID("\xf4\x90\x80\x80"));     /* above U+10FFFF */
-    ck_assert(!VALID("\xc3"));                 /* truncated */
+    ck_assert(!VALID("\xc0\xaf"));         /* overlong '/' */
+    ck_assert(!VALID("\xed\xa0\x80"));     /* U+D800 encoded */
+    ck_assert(!VALID("\xf4\x90\x80\x80")); /* above U+10FFFF */
+    ck_assert(!VALID("\xc3"));             /* truncated */
     ck_assert(!VALID("\xff"));
-    ck_assert(!VALID("a\x80"));                /* lone continuation */
+    ck_assert(!VALID("a\x80")); /* lone continuation */
 }
 END_TEST
 
@@ -66,10 +66,10 @@ static void assert_fold(const char *in, const char *want)
 
 START_TEST(fold_case_accents_compat)
 {
-    assert_fold("\xc3\x89\x63onomie", "economie");   /* Économie */
-    assert_fold("Stra\xc3\x9f\x65", "strasse");      /* Straße */
+    assert_fold("\xc3\x89\x63onomie", "economie");     /* Économie */
+    assert_fold("Stra\xc3\x9f\x65", "strasse");        /* Straße */
     assert_fold("\xc3\x85ngstr\xc3\xb6m", "angstrom"); /* Ångström */
-    assert_fold("\xef\xac\x81le", "file");           /* ﬁ ligature (compatibility) */
+    assert_fold("\xef\xac\x81le", "file");             /* ﬁ ligature (compatibility) */
     assert_fold("ECO-2025", "eco-2025");
 }
 END_TEST
@@ -159,9 +159,10 @@ START_TEST(ascii_folds_as_utf8proc_folds)
         struct buf got = BUF_INIT;
         ck_assert(text_fold(s, len, &got));
         utf8proc_uint8_t *want = NULL;
-        utf8proc_ssize_t wn = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &want,
-                                           UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
-                                               UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
+        utf8proc_ssize_t wn =
+            utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &want,
+                         UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD |
+                             UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
         ck_assert_int_ge(wn, 0);
         ck_assert_uint_eq(got.len, (size_t)wn);
         ck_assert(memcmp(got.data ? got.data : "", want, got.len) == 0);
@@ -177,8 +178,12 @@ START_TEST(hex_digits_with_a_minimum_width)
         uint64_t v;
         int width;
         const char *want;
-    } cases[] = {{0, 1, "0"},        {0xabc, 1, "abc"}, {5, 2, "05"}, {0x1f, 2, "1f"},
-                 {0x123, 2, "123"}, {1, 16, "0000000000000001"},
+    } cases[] = {{0, 1, "0"},
+                 {0xabc, 1, "abc"},
+                 {5, 2, "05"},
+                 {0x1f, 2, "1f"},
+                 {0x123, 2, "123"},
+                 {1, 16, "0000000000000001"},
                  {UINT64_MAX, 1, "ffffffffffffffff"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[17];

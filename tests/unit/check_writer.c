@@ -88,8 +88,8 @@ static void apply(struct batch *b)
 static void expect_statuses(const struct batch *b, const int *want)
 {
     for (size_t i = 0; i < b->n; i++)
-        ck_assert_msg(b->it[i].rep.status == want[i], "request %zu: %d %s", i,
-                      b->it[i].rep.status, b->it[i].rep.body.data);
+        ck_assert_msg(b->it[i].rep.status == want[i], "request %zu: %d %s", i, b->it[i].rep.status,
+                      b->it[i].rep.body.data);
 }
 
 static void batch_free(struct batch *b)
@@ -286,7 +286,11 @@ START_TEST(requests_and_replies_cross_the_wire_whole)
     ck_assert_uint_eq(back.body_bytes, back.body.len);
 
     /* A frame cut short is an error, a close before any frame is WIRE_EOF. */
-    ck_assert_int_eq(write(sv[1], "\0\0\0\x10" "abc", 7), 7);
+    ck_assert_int_eq(write(sv[1],
+                           "\0\0\0\x10"
+                           "abc",
+                           7),
+                     7);
     close(sv[1]);
     reply_reset(&back);
     ck_assert_int_eq(wire_recv_reply(sv[0], &back, &route, &ctype, 1000), EPROTO);

@@ -32,7 +32,10 @@ static inline void testdb_open_sized(size_t map_size)
     testdb_open_as(map_size, STORE_WRITES_MAPPED);
 }
 
-static inline void testdb_setup(void) { testdb_open_sized(0); }
+static inline void testdb_setup(void)
+{
+    testdb_open_sized(0);
+}
 
 static inline void testdb_teardown(void)
 {
