@@ -134,12 +134,17 @@ class MetricsTest(unittest.TestCase):
         r = self.s.request("POST", "/group/bulkImportGroups", k,
                            raw=b"externalId,name,organisation\nm-3,three,101\n", ctype="text/csv")
         self.assertEqual(r.status, 200, r)
+        from oneroster_export import small_export
+        r = self.s.request("POST", "/group/bulkImportOneRoster?organisation=101", k,
+                           raw=small_export().to_zip(), ctype="application/zip")
+        self.assertEqual(r.status, 200, r)
         m = parse(self.scrape())
-        self.assertEqual(value(m, "groupd_participants"), 6)
-        self.assertEqual(value(m, "groupd_groups"), 3)
+        self.assertEqual(value(m, "groupd_participants"), 10)
+        self.assertEqual(value(m, "groupd_groups"), 5)
         rows = {k2[1]: v for k2, v in m.items() if k2[0] == "groupd_last_import_rows"}
         self.assertEqual(rows, {frozenset({("import", "participants")}): 3,
-                                frozenset({("import", "groups")}): 1})
+                                frozenset({("import", "groups")}): 1,
+                                frozenset({("import", "oneroster")}): 5})
         at = [v for k2, v in m.items() if k2[0] == "groupd_last_import_timestamp_seconds"]
         import time
         for v in at:
