@@ -6,7 +6,7 @@
  * schema version) is documented in lmdb-schema/.  Nothing above this
  * layer touches a cursor or an index key; the store's own internals
  * (index maintenance, partitions, sort keys, record codecs, the feed's
- * layout) are in src/store_private.h.  Functions return 0 or an LMDB
+ * layout) are in src/store/store_private.h.  Functions return 0 or an LMDB
  * return code (MDB_NOTFOUND, MDB_KEYEXIST, MDB_MAP_FULL, ...); the HTTP
  * layer maps those to statuses in one place (reply_store_error).
  *
@@ -16,7 +16,7 @@
  * (store_write_begin / store_write_commit / store_write_abort), so a
  * request that fails changes nothing and an acknowledged one is on disk:
  * store_write_commit returns only when the commit's data and meta pages
- * are flushed (the meta flush outside the write lock, see store_env.c).
+ * are flushed (the meta flush outside the write lock, see store/store_txn.c).
  *
  * One door for writes: every change to a group, its participants or its
  * events is recorded by store_group_write or store_group_purge
@@ -42,7 +42,7 @@
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
- * page (see store_env.c on MDB_WRITEMAP). */
+ * page (see store/store_disk.c on MDB_WRITEMAP). */
 #define STORE_WRITE_HEADROOM ((size_t)16 << 20)
 /* The part of the map kept for writes that free space (store_write_commit):
  * a 32nd of it, from 256 KiB to 256 MiB. */
@@ -106,7 +106,8 @@ enum store_import {
     STORE_IMPORT_KINDS
 };
 
-/* ---- environment and transactions (store_env.c) ---- */
+/* ---- environment and transactions (src/store/: store_open.c, store_txn.c, store_disk.c,
+ * store_batch.c) ---- */
 
 /* Opens (creating if needed) the database in directory dir, creates the
  * named databases and checks or writes the schema version.  Must be called
@@ -167,7 +168,7 @@ int store_import_begin(struct store *s, size_t reserve, MDB_txn **txn);
 /* Records the import (kind, rows, now: for /metrics) and commits it. */
 int store_import_commit(struct store *s, MDB_txn *txn, enum store_import kind, uint64_t rows);
 /* Unmaps the database pages this process has touched, without losing any
- * (they stay in the page cache; see store_env.c).  A long write calls it
+ * (they stay in the page cache; see store/store_disk.c).  A long write calls it
  * now and then so the worker's resident memory does not grow with it. */
 int store_release_map(struct store *s);
 

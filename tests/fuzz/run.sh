@@ -23,7 +23,7 @@ libs=$(pkg-config --libs lmdb json-c libsodium libutf8proc libarchive)
 cflags=$(pkg-config --cflags json-c)
 for h in "${harnesses[@]}"; do
   clang -std=c11 -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -Wall -Wextra -Werror -I"$top/include" -I"$top/src" $cflags \
+    -fno-sanitize-recover=undefined -Wall -Wextra -Werror -I"$top/include" -I"$top/src" -I"$top/src/store" $cflags \
     -o "fuzz_$h" "$top/tests/fuzz/fuzz_$h.c" libgroupd.a $libs -lfcgi
 done
 

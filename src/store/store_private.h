@@ -2,13 +2,23 @@
  * store_private.h — the store's internals, shared by the store_*.c files
  * only (handlers, the import and groupctl see include/store.h).
  *
- * The floors, each calling only the ones below it:
+ * The floors, each calling only the ones below it (no two files call each
+ * other):
+ *   store_check.c   groupctl check: reads every floor
  *   store_write.c   the one door for writes: seqs, feed, rev, indexes
+ *   store_open.c, store_migrate.c   opening the environment; the schema
+ *                   version and the migrations (they rebuild indexes)
+ *   store_batch.c   the writer's group-commit batch, the import transaction
+ *   store_figures.c the figures of /metrics and the imports' notes
  *   store_group.c, store_index.c, store_participant.c, store_event.c,
- *   store_feed.c    one file per named database family
- *   store_codec.c   key and record bytes (no LMDB calls)
- *   store_meta.c, store_env.c   counters; the environment
- * store_check.c reads every floor to compare indexes with records.
+ *   store_owned.c, store_feed.c, store_apikey.c, store_meta.c
+ *                   one file per named database family
+ *   store_txn.c     read and write transactions, the durable commit, the
+ *                   map's reserve for deletes
+ *   store_disk.c    disk blocks ahead of the last page, the mapping, usage
+ *   store_codec.c   key and record bytes, change type names (no LMDB calls)
+ *   store_databases.c, store_calls.c   the named databases and their
+ *                   handles; every write call counted (and failable)
  */
 #ifndef GROUPD_STORE_PRIVATE_H
 #define GROUPD_STORE_PRIVATE_H
@@ -23,6 +33,30 @@
 #define mdb_cursor_put store_call_cursor_put
 #define mdb_cursor_del store_call_cursor_del
 #define mdb_txn_commit store_call_commit
+
+/* ---- the named databases (store_databases.c) ---- */
+
+/* Opens (creating) every named database in txn, a write transaction;
+ * errmsg says which failed. */
+int store_dbs_open(struct store *s, MDB_txn *txn);
+/* Opens every named database in txn without creating any: MDB_NOTFOUND
+ * when one is missing (an older schema). */
+int store_dbs_find(struct store *s, MDB_txn *txn);
+
+/* ---- schema and migrations (store_migrate.c) ---- */
+
+/* In the first write transaction: writes the current schema version into
+ * a new database, migrates an older one step by step, refuses a newer one
+ * (MDB_INCOMPATIBLE); errmsg says why. */
+int store_migrate(struct store *s, MDB_txn *txn);
+
+/* ---- transactions (store_txn.c) ---- */
+
+/* The store whose open batch txn is, or NULL. */
+struct store *store_batch_of(MDB_txn *txn);
+/* Commits txn and flushes its meta page outside the write lock
+ * (lmdb-schema/README.md "Durability"); 0 means durable. */
+int store_commit_durably(MDB_txn *txn);
 
 /* ---- key and record bytes (store_codec.c) ---- */
 

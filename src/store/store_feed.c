@@ -23,33 +23,6 @@
 #include "buf.h"
 #include "store_private.h"
 
-static const char *const type_names[CHANGE_TYPE_MAX + 1] = {
-    NULL,
-    "group.created",
-    "group.updated",
-    "group.archived",
-    "group.unarchived",
-    "group.deleted",
-    "group.restored",
-    "group.purged",
-    "participant.added",
-    "participant.updated",
-    "participant.removed",
-    "event.created",
-    "event.updated",
-    "event.removed",
-};
-
-const char *change_type_name(unsigned type)
-{
-    return type <= CHANGE_TYPE_MAX ? type_names[type] : NULL;
-}
-
-bool change_type_in_group(unsigned type)
-{
-    return type >= CHANGE_PARTICIPANT_ADDED && type <= CHANGE_TYPE_MAX;
-}
-
 static void pruned_name(uint32_t top, unsigned char name[15])
 {
     memcpy(name, "feed_pruned", 11);

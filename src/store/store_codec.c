@@ -199,3 +199,32 @@ int store_feed_next(struct feed_record *r, struct change_entry *e)
         return MDB_CORRUPTED;
     return 0;
 }
+
+/* ---- change types ---- */
+
+static const char *const type_names[CHANGE_TYPE_MAX + 1] = {
+    NULL,
+    "group.created",
+    "group.updated",
+    "group.archived",
+    "group.unarchived",
+    "group.deleted",
+    "group.restored",
+    "group.purged",
+    "participant.added",
+    "participant.updated",
+    "participant.removed",
+    "event.created",
+    "event.updated",
+    "event.removed",
+};
+
+const char *change_type_name(unsigned type)
+{
+    return type <= CHANGE_TYPE_MAX ? type_names[type] : NULL;
+}
+
+bool change_type_in_group(unsigned type)
+{
+    return type >= CHANGE_PARTICIPANT_ADDED && type <= CHANGE_TYPE_MAX;
+}
