@@ -12,6 +12,22 @@ from oneroster_export import Export, make_zip, manifest, rows_to_csv, small_expo
 from test_participants import multipart
 
 
+def forge_size(zip_bytes, name, size):
+    """The zip with entry name's uncompressed size set to size in its local header and in the
+    central directory (a zip bomb that lies about what it inflates to)."""
+    import struct
+    body = bytearray(zip_bytes)
+    for sig, name_at, size_at in ((b"PK\x03\x04", 26, 22), (b"PK\x01\x02", 28, 24)):
+        i = body.find(sig)
+        while i >= 0:
+            n = struct.unpack_from("<H", body, i + name_at)[0]
+            start = i + (30 if sig == b"PK\x03\x04" else 46)
+            if bytes(body[start:start + n]) == name.encode():
+                struct.pack_into("<I", body, i + size_at, size)
+            i = body.find(sig, i + 4)
+    return bytes(body)
+
+
 class OneRosterTest(unittest.TestCase):
     top = 900
 
@@ -259,6 +275,13 @@ class OneRosterTest(unittest.TestCase):
                           ctype="application/zip")
             self.assertEqual((r.status, r.json["errorCode"]), (413, "payload_too_large"), r)
             self.assertIn("16777216", r.json["userMessage"])
+            # A forged header (users.csv says 1,000 bytes, holds 40 MiB) is stopped by the
+            # read loop at the bound, not by the declaration.
+            forged = forge_size(make_zip(dict(files, **{"users.csv": b"\n" * (40 << 20)})),
+                                "users.csv", 1000)
+            r = s.request("POST", "/group/bulkImportOneRoster?organisation=101", key, raw=forged,
+                          ctype="application/zip")
+            self.assertEqual((r.status, r.json["errorCode"]), (413, "payload_too_large"), r)
             self.assertEqual(workers(s.groupd.pid), before)
             # The worker's peak memory stayed near the bound, not near the 80 MiB.
             for pid in before:
