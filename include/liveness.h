@@ -12,7 +12,9 @@
  *   (src/server.c), so a worker killed by the OOM killer or an operator,
  *   however soon after its start, leaves no gap in the pool.
  * - When the writer last made progress (its heartbeat): the writer beats
- *   every time it wakes and before each request it applies.  The master
+ *   every time it wakes, before each request it applies, and every 1024
+ *   write calls of a long one (store_on_progress), so a group created with
+ *   tens of thousands of participants is not taken for a stall.  The master
  *   kills a writer whose heartbeat is older than LIVENESS_STALL_MS and
  *   starts another; the workers waiting on it answer 503 (the killed
  *   transaction is never committed) instead of waiting longer than the web

@@ -131,6 +131,11 @@ int store_write_begin(struct store *s, MDB_txn **txn);
  * (EIO from the flush) means the change may or may not survive a crash:
  * the caller must not acknowledge it. */
 int store_write_commit(MDB_txn *txn);
+/* Calls fn(ctx) every 1024 write calls of this process (store_calls.c):
+ * a write that takes long (a group created with tens of thousands of
+ * participants) shows that it makes progress (the writer's heartbeat,
+ * include/liveness.h).  NULL stops it. */
+void store_on_progress(void (*fn)(void *ctx), void *ctx);
 /* Whether the writes that follow free space (the DELETEs, set by the
  * router): such a write may use the part of the map kept for it
  * (STORE_FREE_RESERVE); any other write that would grow the pages in use

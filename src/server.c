@@ -353,7 +353,8 @@ static void stop_all(struct pool *p)
 static void watch_writer(struct pool *p)
 {
     pid_t w = p->slots > p->n ? p->pid[p->n] : 0;
-    if (!w)
+    /* Silence before it is ready (opening the database) is no stall. */
+    if (!w || !liveness_was_ready(p->alive, (unsigned)p->n, p->gen[p->n]))
         return;
     int64_t silent = liveness_silence_ms(p->alive);
     if (silent < LIVENESS_STALL_MS)

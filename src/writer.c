@@ -133,8 +133,14 @@ static int serve_batch(struct clients *c, struct app *app)
     return writer_give_back(app->store, carried) < 0 ? -1 : 0;
 }
 
+static void beat(void *alive)
+{
+    liveness_beat(alive);
+}
+
 int writer_serve(int listen_fd, struct app *app, int stop_fd)
 {
+    store_on_progress(beat, app->alive);
     int fl = fcntl(listen_fd, F_GETFL);
     if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         log_message("writer: cannot make its socket non-blocking: %s", strerror(errno));
@@ -176,6 +182,7 @@ int writer_serve(int listen_fd, struct app *app, int stop_fd)
         rc = serve_batch(&c, app);
     for (size_t i = c.n; i >= 1; i--)
         drop(&c, i);
+    store_on_progress(NULL, NULL);
     log_flush();
     return rc;
 }

@@ -10,10 +10,25 @@
 #include "store_calls.h"
 
 static unsigned long calls;
+static void (*progress)(void *ctx);
+static void *progress_ctx;
 
 unsigned long store_write_calls(void)
 {
     return calls;
+}
+
+void store_on_progress(void (*fn)(void *ctx), void *ctx)
+{
+    progress = fn;
+    progress_ctx = ctx;
+}
+
+/* Counts a write call; every STORE_PROGRESS_CALLS, tells the watcher. */
+static void count(void)
+{
+    if ((++calls & (STORE_PROGRESS_CALLS - 1)) == 0 && progress)
+        progress(progress_ctx);
 }
 
 #ifdef GROUPD_FAULTS
@@ -51,28 +66,28 @@ static bool fire(void)
 
 int store_call_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned flags)
 {
-    calls++;
+    count();
     FAULT(fail_with);
     return mdb_put(txn, dbi, key, data, flags);
 }
 
 int store_call_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data)
 {
-    calls++;
+    count();
     FAULT(fail_with);
     return mdb_del(txn, dbi, key, data);
 }
 
 int store_call_cursor_put(MDB_cursor *cur, MDB_val *key, MDB_val *data, unsigned flags)
 {
-    calls++;
+    count();
     FAULT(fail_with);
     return mdb_cursor_put(cur, key, data, flags);
 }
 
 int store_call_cursor_del(MDB_cursor *cur, unsigned flags)
 {
-    calls++;
+    count();
     FAULT(fail_with);
     return mdb_cursor_del(cur, flags);
 }

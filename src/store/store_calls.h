@@ -19,6 +19,10 @@
 /* Puts and deletes attempted by this process so far (failed ones too). */
 unsigned long store_write_calls(void);
 
+/* How often store_on_progress's function is called (a power of two). */
+#define STORE_PROGRESS_CALLS 1024
+void store_on_progress(void (*fn)(void *ctx), void *ctx);
+
 #ifdef GROUPD_FAULTS
 /* The n-th store write call from now (1: the next) returns rc instead of
  * writing; n = 0 disarms.  Commits count as write calls here. */
