@@ -1,9 +1,12 @@
 /*
  * apikey.h — API keys: making them, recognising them, and who they speak for.
  *
- * A key reads "gdk_<id>_<secret>": the id (decimal, the same number as in
- * "key-<id>", the string in createdBy) and 32 random bytes from libsodium
- * in unpadded base64url.  The store holds only a BLAKE2b-256 hash of the
+ * A key reads "gdk_<top>_<id>_<secret>": its topOrganisation (so a router
+ * places a request on its tenant's shard without knowing the secret,
+ * API.md §9), its id (decimal, the same number as in "key-<id>", the
+ * string in createdBy) and 32 random bytes from libsodium in unpadded
+ * base64url.  Keys made before tenants were named read "gdk_<id>_<secret>"
+ * and keep working.  The store holds only a BLAKE2b-256 hash of the
  * whole string.  Because the secret has 256 bits of entropy a fast hash is
  * enough (no password stretching is needed), and the id lets us fetch the
  * one record to compare against, so the comparison itself is constant
@@ -31,8 +34,12 @@ struct principal {
 /* Must be called once per process before any other function here. */
 int apikey_init(void);
 
-/* Makes a new key string for id and its hash. */
-void apikey_generate(uint32_t id, char key[APIKEY_STRING_MAX], unsigned char hash[APIKEY_HASH_LEN]);
+/* Makes a new key string for key id of topOrganisation top, and its hash. */
+void apikey_generate(uint32_t top, uint32_t id, char key[APIKEY_STRING_MAX],
+                     unsigned char hash[APIKEY_HASH_LEN]);
+/* The topOrganisation a key of the current form names (false for an older
+ * key or a malformed one); nothing is checked against the store. */
+bool apikey_tenant(const char *key, uint32_t *top);
 
 /* Looks the key up and fills who.  Returns 0, or MDB_NOTFOUND for a
  * malformed, unknown, revoked or mismatching key, or another store code. */

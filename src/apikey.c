@@ -17,7 +17,8 @@ static void hash_key(const char *key, unsigned char hash[APIKEY_HASH_LEN])
     crypto_generichash(hash, APIKEY_HASH_LEN, (const unsigned char *)key, strlen(key), NULL, 0);
 }
 
-void apikey_generate(uint32_t id, char key[APIKEY_STRING_MAX], unsigned char hash[APIKEY_HASH_LEN])
+void apikey_generate(uint32_t top, uint32_t id, char key[APIKEY_STRING_MAX],
+                     unsigned char hash[APIKEY_HASH_LEN])
 {
     unsigned char secret[SECRET_BYTES];
     char b64[sodium_base64_ENCODED_LEN(SECRET_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
@@ -25,42 +26,70 @@ void apikey_generate(uint32_t id, char key[APIKEY_STRING_MAX], unsigned char has
     sodium_bin2base64(b64, sizeof b64, secret, sizeof secret,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(secret, sizeof secret);
-    snprintf(key, APIKEY_STRING_MAX, "gdk_%u_%s", id, b64);
+    snprintf(key, APIKEY_STRING_MAX, "gdk_%u_%u_%s", top, id, b64);
     hash_key(key, hash);
 }
 
-/* Reads the id out of "gdk_<id>_<secret>"; false when the shape is wrong. */
-static bool parse_id(const char *key, uint32_t *id)
+/* A decimal number from 1 to UINT32_MAX (no leading zero) followed by '_'
+ * and something more; the number and what follows the '_', or NULL. */
+static const char *number_then(const char *p, uint32_t *v)
 {
-    if (strncmp(key, "gdk_", 4) != 0 || strlen(key) >= APIKEY_STRING_MAX)
-        return false;
-    uint64_t v = 0;
-    const char *p = key + 4;
+    uint64_t n = 0;
     if (*p < '1' || *p > '9')
-        return false;
+        return NULL;
     for (; *p >= '0' && *p <= '9'; p++) {
-        v = v * 10 + (uint64_t)(*p - '0');
-        if (v > UINT32_MAX)
-            return false;
+        n = n * 10 + (uint64_t)(*p - '0');
+        if (n > UINT32_MAX)
+            return NULL;
     }
     if (*p != '_' || p[1] == '\0')
-        return false;
-    *id = (uint32_t)v;
-    return true;
+        return NULL;
+    *v = (uint32_t)n;
+    return p + 1;
+}
+
+bool apikey_tenant(const char *key, uint32_t *top)
+{
+    uint32_t id;
+    const char *rest = key && strncmp(key, "gdk_", 4) == 0 ? number_then(key + 4, top) : NULL;
+    return rest && number_then(rest, &id) != NULL;
+}
+
+/* The record a key string names, when its hash matches: 0, or MDB_NOTFOUND. */
+static int match(struct store *s, MDB_txn *txn, uint32_t id, bool top_given, uint32_t top,
+                 const unsigned char hash[APIKEY_HASH_LEN], struct apikey_record *rec)
+{
+    int rc = store_key_get(s, txn, id, rec);
+    if (rc)
+        return rc;
+    if ((top_given && rec->top_organisation != top) ||
+        sodium_memcmp(hash, rec->hash, APIKEY_HASH_LEN) != 0)
+        return MDB_NOTFOUND;
+    return 0;
 }
 
 int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct principal *who)
 {
-    uint32_t id;
-    if (!key || !parse_id(key, &id))
+    if (!key || strncmp(key, "gdk_", 4) != 0 || strlen(key) >= APIKEY_STRING_MAX)
         return MDB_NOTFOUND;
-    struct apikey_record rec;
-    int rc = store_key_get(s, txn, id, &rec);
-    if (rc)
-        return rc;
+    /* "gdk_<top>_<id>_<secret>", or the older "gdk_<id>_<secret>": a
+     * secret (base64url) may itself begin with digits and '_', so both
+     * readings are tried; the hash of the whole string decides. */
     unsigned char hash[APIKEY_HASH_LEN];
     hash_key(key, hash);
-    if (sodium_memcmp(hash, rec.hash, APIKEY_HASH_LEN) != 0 || rec.revoked)
+    struct apikey_record rec;
+    uint32_t first, second;
+    const char *rest = number_then(key + 4, &first);
+    if (!rest)
+        return MDB_NOTFOUND;
+    int rc = MDB_NOTFOUND;
+    if (number_then(rest, &second))
+        rc = match(s, txn, second, true, first, hash, &rec);
+    if (rc == MDB_NOTFOUND)
+        rc = match(s, txn, first, false, 0, hash, &rec);
+    if (rc)
+        return rc;
+    if (rec.revoked)
         return MDB_NOTFOUND;
     who->key_id = rec.id;
     memcpy(who->actor, "key-", 4);

@@ -146,7 +146,7 @@ static int key_create(struct store *s, int argc, char **argv)
     rc = store_key_next_id(s, txn, &k.id);
     if (!rc) {
         k.created_at = clock_now_ms();
-        apikey_generate(k.id, key, k.hash);
+        apikey_generate(k.top_organisation, k.id, key, k.hash);
         rc = store_key_put(s, txn, &k);
     }
     if (rc) {

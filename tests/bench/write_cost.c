@@ -294,7 +294,7 @@ int main(int argc, char **argv)
         return 1;
     k.role = ROLE_ADMIN;
     k.top_organisation = 100;
-    apikey_generate(k.id, key, k.hash);
+    apikey_generate(k.top_organisation, k.id, key, k.hash);
     if (store_key_put(&s, txn, &k) || store_write_commit(txn))
         return 1;
     struct app app = {&s, NULL, NULL};

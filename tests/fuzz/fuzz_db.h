@@ -33,7 +33,7 @@ static void add_key(int i, uint32_t top, enum role role, uint32_t org)
         k.n_orgs = 1;
         k.orgs[0] = org;
     }
-    apikey_generate(k.id, keys[i], k.hash);
+    apikey_generate(k.top_organisation, k.id, keys[i], k.hash);
     if (store_key_put(&db, txn, &k) || store_write_commit(txn))
         abort();
 }

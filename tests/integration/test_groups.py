@@ -18,7 +18,7 @@ class GroupsTest(unittest.TestCase):
         cls.reader = s.key(100, "read")
         cls.other = s.key(200, "admin")                   # another institution
         cls.revoked = s.key(100, "admin")
-        key_id = "key-" + cls.revoked.split("_")[1]
+        key_id = "key-" + cls.revoked.split("_")[2]  # gdk_<top>_<id>_<secret>
         s.groupctl("key", "revoke", key_id)
 
     @classmethod

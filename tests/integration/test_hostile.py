@@ -157,8 +157,8 @@ class HostileTest(unittest.TestCase):
         self.assertIn("GET /group 401", log)  # the requests were logged ...
         self.assertNotIn(secret, log)  # ... without what they carried
         self.assertNotIn(self.admin, log)
-        # The secret is all after "gdk_<id>_" (base64url: it may hold "_" itself).
-        self.assertNotIn(self.admin.split("_", 2)[2], log)
+        # The secret is all after "gdk_<top>_<id>_" (base64url: it may hold "_" itself).
+        self.assertNotIn(self.admin.split("_", 3)[3], log)
         self.assertNotIn("wrongwrongwrong", log)
 
 

@@ -1,5 +1,6 @@
 /* Unit tests for apikey.c: generation, authentication, revocation, scope. */
 #include <check.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "testdb.h"
@@ -26,8 +27,11 @@ START_TEST(good_key_authenticates)
 {
     char key[APIKEY_STRING_MAX];
     store_key(key, false);
-    ck_assert_int_eq(strncmp(key, "gdk_1_", 6), 0);
-    ck_assert_uint_eq(strlen(key), 6 + 43);
+    ck_assert_int_eq(strncmp(key, "gdk_100_1_", 10), 0);
+    ck_assert_uint_eq(strlen(key), 10 + 43);
+    uint32_t top = 0;
+    ck_assert(apikey_tenant(key, &top));
+    ck_assert_uint_eq(top, 100);
     struct principal who;
     ck_assert_int_eq(auth(key, &who), 0);
     ck_assert_str_eq(who.actor, "key-1");
@@ -54,10 +58,51 @@ START_TEST(wrong_malformed_and_revoked_keys_fail)
     ck_assert_int_eq(auth("gdk_01_x", &who), MDB_NOTFOUND);
     ck_assert_int_eq(auth("gdk_99999999999_x", &who), MDB_NOTFOUND);
     ck_assert_int_eq(auth("", &who), MDB_NOTFOUND);
-    /* The key of one id does not open another id's record. */
+    /* The key of one id does not open another id's record, nor names another tenant. */
     char swapped[APIKEY_STRING_MAX];
-    snprintf(swapped, sizeof swapped, "gdk_2_%s", key + 6);
+    snprintf(swapped, sizeof swapped, "gdk_100_2_%s", key + 10);
     ck_assert_int_eq(auth(swapped, &who), MDB_NOTFOUND);
+    snprintf(swapped, sizeof swapped, "gdk_101_1_%s", key + 10);
+    ck_assert_int_eq(auth(swapped, &who), MDB_NOTFOUND);
+    snprintf(swapped, sizeof swapped, "gdk_1_%s", key + 10);
+    ck_assert_int_eq(auth(swapped, &who), MDB_NOTFOUND);
+}
+END_TEST
+
+/* A key of the older form, "gdk_<id>_<secret>", stored as groupd made it then. */
+static void store_old_key(const char *key)
+{
+    MDB_txn *txn;
+    struct apikey_record k;
+    memset(&k, 0, sizeof k);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_key_next_id(&tdb, txn, &k.id), 0);
+    k.role = ROLE_READ;
+    k.top_organisation = 200;
+    crypto_generichash(k.hash, APIKEY_HASH_LEN, (const unsigned char *)key, strlen(key), NULL, 0);
+    ck_assert_int_eq(store_key_put(&tdb, txn, &k), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+}
+
+START_TEST(keys_of_the_older_form_keep_working)
+{
+    store_old_key("gdk_1_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd");
+    /* A secret may begin with digits and '_': it still reads as the older form. */
+    store_old_key("gdk_2_7_bCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd");
+    struct principal who;
+    ck_assert_int_eq(auth("gdk_1_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd", &who), 0);
+    ck_assert_uint_eq(who.top_organisation, 200);
+    ck_assert_str_eq(who.actor, "key-1");
+    ck_assert_int_eq(auth("gdk_2_7_bCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcd", &who), 0);
+    ck_assert_str_eq(who.actor, "key-2");
+    ck_assert_int_eq(auth("gdk_1_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcX", &who), MDB_NOTFOUND);
+    uint32_t top;
+    ck_assert(!apikey_tenant("gdk_1_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-", &top));
+    /* New keys of the same database name their tenant. */
+    char key[APIKEY_STRING_MAX];
+    store_key(key, false);
+    ck_assert_int_eq(strncmp(key, "gdk_100_3_", 10), 0);
+    ck_assert_int_eq(auth(key, &who), 0);
 }
 END_TEST
 
@@ -66,8 +111,8 @@ START_TEST(keys_are_random)
     char a[APIKEY_STRING_MAX], b[APIKEY_STRING_MAX];
     unsigned char ha[APIKEY_HASH_LEN], hb[APIKEY_HASH_LEN];
     ck_assert_int_eq(apikey_init(), 0);
-    apikey_generate(1, a, ha);
-    apikey_generate(1, b, hb);
+    apikey_generate(100, 1, a, ha);
+    apikey_generate(100, 1, b, hb);
     ck_assert_str_ne(a, b);
     ck_assert_int_ne(memcmp(ha, hb, APIKEY_HASH_LEN), 0);
 }
@@ -81,6 +126,7 @@ int main(void)
     tcase_add_test(tc, good_key_authenticates);
     tcase_add_test(tc, wrong_malformed_and_revoked_keys_fail);
     tcase_add_test(tc, keys_are_random);
+    tcase_add_test(tc, keys_of_the_older_form_keep_working);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

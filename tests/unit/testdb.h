@@ -63,7 +63,7 @@ static inline char *testdb_add_key(uint32_t top, enum role role, size_t n_orgs,
     k.revoked = revoked;
     char *key = malloc(APIKEY_STRING_MAX);
     ck_assert_ptr_nonnull(key);
-    apikey_generate(k.id, key, k.hash);
+    apikey_generate(k.top_organisation, k.id, key, k.hash);
     ck_assert_int_eq(store_key_put(&tdb, txn, &k), 0);
     ck_assert_int_eq(store_write_commit(txn), 0);
     return key;
