@@ -1,0 +1,160 @@
+"""Integration test: deploy/nginx/shards/ routes each request to its tenant's shard (API.md §9).
+
+Two groupd instances, each with a database of its own, on unix sockets, and one real nginx
+with the shipped configuration files (their paths rewritten into a temporary directory).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from harness import GROUPCTL, GROUPD, NGINX, PARAMS, children, free_port, http_request, stop_pid, wait_for
+
+SHARDS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "deploy", "nginx", "shards")
+
+
+class ShardRoutingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="groupd-shards-")
+        os.chmod(cls.dir, 0o755)
+        cls.procs = []
+        cls.nginx = None
+        try:
+            cls.start()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start(cls):
+        d = cls.dir
+        cls.db = {}
+        for n in (1, 2):
+            cls.db[n] = os.path.join(d, f"db{n}")
+            sock = os.path.join(d, f"groupd-{n}.sock")
+            p = subprocess.Popen([GROUPD, "--db", cls.db[n], "--listen", "unix:" + sock,
+                                  "--workers", "2", "--log", os.path.join(d, f"groupd-{n}.log")],
+                                 stdin=subprocess.DEVNULL)
+            cls.procs.append(p)
+            assert wait_for(lambda: os.path.exists(sock) and len(children(p.pid)) >= 2, 10)
+        # The shipped files, with their /run and /etc paths moved here.
+        paths = {"/run/groupd-1/groupd.sock": os.path.join(d, "groupd-1.sock"),
+                 "/run/groupd-2/groupd.sock": os.path.join(d, "groupd-2.sock"),
+                 "/etc/groupd/hosts.map": os.path.join(d, "hosts.map"),
+                 "/etc/groupd/tenants.map": os.path.join(d, "tenants.map"),
+                 "/etc/groupd/groupd_fastcgi_params": PARAMS,
+                 "/usr/share/groupd/docs/": os.path.join(d, "docs") + "/"}
+        cls.port = free_port()
+        for name in ("groupd-shards.conf", "groupd-site.conf", "hosts.map", "tenants.map"):
+            with open(os.path.join(SHARDS, name)) as f:
+                text = f.read()
+            for old, new in paths.items():
+                text = text.replace(old, new)
+            text = text.replace("listen 80;", f"listen 127.0.0.1:{cls.port};")
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        tmp = os.path.join(d, "tmp")
+        os.makedirs(tmp)
+        os.chmod(tmp, 0o777)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  include {d}/groupd-shards.conf;
+  include {d}/groupd-site.conf;
+}}
+""")
+        subprocess.run([NGINX, "-c", conf, "-p", d], check=True, timeout=30, capture_output=True)
+        pidfile = os.path.join(d, "nginx.pid")
+        assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip())
+        cls.nginx = int(open(pidfile).read())
+        # Tenant 100 lives on shard 1, tenant 200 on shard 2 (tenants.map).
+        cls.key100 = cls.key(1, 100)
+        cls.key200 = cls.key(2, 200)
+
+    @classmethod
+    def key(cls, shard, top):
+        r = subprocess.run([GROUPCTL, "--db", cls.db[shard], "key", "create", "--top-organisation",
+                            str(top), "--role", "admin"], capture_output=True, text=True, timeout=60,
+                           check=True)
+        return r.stdout.splitlines()[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.nginx:
+            stop_pid(cls.nginx, signal.SIGQUIT)
+        for p in cls.procs:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def req(self, method, path, key=None, body=None, headers=None, bearer=False):
+        return http_request(self.port, method, path, key, body, headers=headers, bearer=bearer)
+
+    def externals(self, shard, top):
+        r = subprocess.run([GROUPCTL, "--db", self.db[shard], "export"], capture_output=True,
+                           text=True, timeout=60, check=True)
+        import json
+        return sorted(json.loads(line)["externalId"] for line in r.stdout.splitlines()
+                      if json.loads(line)["topOrganisation"] == top)
+
+    def test_each_tenant_reaches_its_own_shard(self):
+        r = self.req("POST", "/group?organisation=101", self.key100, {"name": "a", "externalId": "on-1"})
+        self.assertEqual(r.status, 200, r)
+        r = self.req("POST", "/group?organisation=201", self.key200, {"name": "b", "externalId": "on-2"},
+                     bearer=True)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.externals(1, 100), ["on-1"])
+        self.assertEqual(self.externals(2, 200), ["on-2"])
+        self.assertEqual(self.externals(1, 200), [])
+        # Each key reads its tenant back through the same router.
+        self.assertEqual(self.req("GET", "/group/on-2", self.key200).status, 200)
+        self.assertEqual(self.req("GET", "/group/on-1", self.key100, bearer=True).status, 200)
+
+    def shard_of(self, r):
+        """Which shard answered: X-Request-Id begins with the worker's pid in hex."""
+        pid = int(r.header("x-request-id").split("-")[0], 16)
+        return next(n for n, p in enumerate(self.procs, 1) if pid in children(p.pid))
+
+    def test_a_host_of_its_own_and_requests_without_a_tenant(self):
+        # No key, but the institution's host: its shard answers (401, as it asks for a key).
+        r = self.req("GET", "/group", headers={"Host": "uni-b.groups.example.edu"})
+        self.assertEqual((r.status, self.shard_of(r)), (401, 2))
+        r = self.req("GET", "/health", headers={"Host": "uni-b.groups.example.edu"})
+        self.assertEqual((r.status, self.shard_of(r)), (200, 2))
+        # The key's tenant wins over the host's.
+        r = self.req("GET", "/group", self.key100, headers={"Host": "uni-b.groups.example.edu"})
+        self.assertEqual((r.status, self.shard_of(r)), (200, 1))
+        # A key of the older form names no tenant: the default shard, where such keys live.
+        r = self.req("GET", "/group", "gdk_1_" + "x" * 43)
+        self.assertEqual((r.status, self.shard_of(r)), (401, 1))
+        r = self.req("GET", "/health")
+        self.assertEqual((r.status, self.shard_of(r)), (200, 1))
+
+    def test_each_shard_is_scraped_on_its_own(self):
+        import http.client
+        for n in (1, 2):
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            c.request("GET", f"/groupd_shard_{n}/metrics")
+            r = c.getresponse()
+            body = r.read().decode()
+            c.close()
+            self.assertEqual(r.status, 200, body[:300])
+            self.assertIn("groupd_groups", body)
+            pid = int(r.getheader("X-Request-Id").split("-")[0], 16)
+            self.assertIn(pid, children(self.procs[n - 1].pid))
+
+
+if __name__ == "__main__":
+    unittest.main()
