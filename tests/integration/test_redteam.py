@@ -138,18 +138,17 @@ class StopTest(unittest.TestCase):
             for t in ts:
                 t.start()
             wait_for(lambda: len(acked) > 100, 30)
-            t0 = time.monotonic()
             s.groupd.send_signal(signal.SIGTERM)
-            s.groupd.wait(timeout=60)
-            took = time.monotonic() - t0
+            s.groupd.wait(timeout=120)  # a hang guard; the bound itself is the log's below
             stop.set()
             for t in ts:
                 t.join(timeout=60)
             self.assertEqual(s.groupd.returncode, 0)
             log = s.read_log()
-            # Within the unit's TimeoutStopSec (40 s), without killing anyone.
-            self.assertLess(took, 40, log)
+            # Every process ended by itself, inside its deadline (20 s for the workers, then
+            # 10 s for the writer: within the unit's TimeoutStopSec of 40 s); none was killed.
             self.assertNotIn("did not stop", log)
+            self.assertIn("stopped", log)
             # Only nginx's own answers once groupd is gone (no socket): 502.
             self.assertEqual(sorted({o for o in other if isinstance(o, int)} - {502}), [])
             # Every acknowledged write is there.
@@ -328,12 +327,9 @@ class StalledWriterTest(unittest.TestCase):
             master = s.groupd.pid
             victim = writer(master)
             os.kill(victim, signal.SIGSTOP)
-            t0 = time.monotonic()
             r = s.request("POST", "/group?organisation=101", key, {"name": "held", "externalId": "held-1"})
-            waited = time.monotonic() - t0
+            # groupd's own answer (nginx would have given 504 at its 60 s read timeout).
             self.assertIn(r.status, (200, 503), r)
-            # Answered before nginx's 60 s read timeout would have made it a 504.
-            self.assertLess(waited, 60)
             self.assertTrue(wait_for(lambda: writer(master) not in (None, victim), 30))
             self.assertIn(f"writer {victim} made no progress", s.read_log())
             got = s.request("GET", "/group/held-1", key).status
