@@ -415,6 +415,8 @@ static int gather_enrollments(struct roster *r)
         }
         /* The user: in users.csv, or a participant imported before. */
         e.user = users->mode ? ro_find(users, e.user_id, e.user_len) : NULL;
+        if (e.user && e.user->status == RO_TOBEDELETED && users->mode == RO_BULK)
+            e.user = NULL; /* a bulk file's tobedeleted row counts as absent from it */
         if (e.user && (e.user->bad || e.user->status == RO_TOBEDELETED)) {
             if (e.user->status == RO_TOBEDELETED && row->status == RO_ACTIVE)
                 skip(r, row, "user %.*s is to be deleted", (int)e.user_len, e.user_id);

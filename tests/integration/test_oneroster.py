@@ -197,6 +197,22 @@ class OneRosterTest(unittest.TestCase):
         self.assertEqual(self.group("cls-1")["status"], "archived")
         self.assertEqual(self.s.groupctl("check").returncode, 0)
 
+    def test_a_tobedeleted_user_in_a_bulk_file_counts_as_absent(self):
+        self.ok(small_export().to_zip())
+        x = small_export()
+        # u-2 is marked tobedeleted in this bulk users.csv, but still enrolled in cls-1: the
+        # row counts as absent, so u-2 is the participant imported before, and stays.
+        for u in x.rows["users.csv"]:
+            if u["sourcedId"] == "u-2":
+                u["status"] = "tobedeleted"
+        out = self.ok(x.to_zip())["imported"]
+        self.assertEqual(out["participants"]["removed"], 0)
+        self.assertIn("u-2", [m[0] for m in self.members("cls-1")])
+        # An enrollment of a user neither in the file (as active) nor imported before is refused.
+        x.enroll("e-9", "cls-1", "u-404")
+        r = self.bad(x.to_zip(), field="userSourcedId", file="enrollments.csv")
+        self.assertIn("u-404", r.json["userMessage"])
+
     def test_schools_split_a_district_export(self):
         x = small_export()
         x.klass("cls-7", "Other school", school="sch-2")
