@@ -47,13 +47,17 @@ bool query_flag(struct call *c, const char *name, struct problem *p);
 enum pkey query_match(struct call *c, struct problem *p);
 
 /* Finds the group a path segment names, or replies 404 / 500 and returns
- * false.  A digits-only segment names the group with that internal id
- * when the caller may see it (its topOrganisation and, for a restricted
- * key, its organisations; any status); otherwise the segment is an
- * externalId of the caller's topOrganisation.  A group the caller may not
- * see does not exist for it: 404, whichever way it was named. */
+ * false: the one place that answers "no such group".  A digits-only
+ * segment names the group with that internal id when the caller may see it
+ * (its topOrganisation and, for a restricted key, its organisations);
+ * otherwise the segment is an externalId of the caller's topOrganisation.
+ * A group the caller may not see, or whose status is not among `statuses`
+ * (enum group_status bits), does not exist for it: 404, whichever way it
+ * was named. */
+#define GROUP_ANY_STATUS (GROUP_ACTIVE | GROUP_ARCHIVED | GROUP_DELETED)
+#define GROUP_NOT_DELETED (GROUP_ACTIVE | GROUP_ARCHIVED)
 bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
-                struct group_record *rec);
+                unsigned statuses, struct group_record *rec);
 
 /* Sends b as the reply body and frees it. */
 void reply_buf(struct call *c, struct buf *b);

@@ -72,9 +72,11 @@ static int find_group(struct call *c, MDB_txn *txn, const struct buf *seg, bool 
 }
 
 bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool external,
-                struct group_record *rec)
+                unsigned statuses, struct group_record *rec)
 {
     int rc = find_group(c, txn, seg, external, rec);
+    if (rc == 0 && !(group_record_status(rec) & statuses))
+        rc = MDB_NOTFOUND;
     if (rc == MDB_NOTFOUND)
         reply_error(c->rep, 404, "not_found", "no such group");
     else if (rc)
@@ -125,12 +127,8 @@ bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool
     if (!change_open(c, ch))
         return false;
     struct group_record rec;
-    if (!group_find(c, ch->txn, seg, external, &rec)) {
-        change_abort(ch);
-        return false;
-    }
-    if (!allow_deleted && (rec.flags & GROUP_FLAG_DELETED)) {
-        reply_error(c->rep, 404, "not_found", "no such group");
+    unsigned statuses = GROUP_ACTIVE | GROUP_ARCHIVED | (allow_deleted ? GROUP_DELETED : 0);
+    if (!group_find(c, ch->txn, seg, external, statuses, &rec)) {
         change_abort(ch);
         return false;
     }

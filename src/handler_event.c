@@ -87,13 +87,7 @@ static int list_one(void *ctx, const struct event *ev)
 /* Finds the (not deleted) group of a read; false when answered. */
 static bool find_readable(struct call *c, bool external, struct group_record *rec)
 {
-    if (!group_find(c, c->rtxn, &c->seg[1], external, rec))
-        return false;
-    if (rec->flags & GROUP_FLAG_DELETED) {
-        reply_error(c->rep, 404, "not_found", "no such group");
-        return false;
-    }
-    return true;
+    return group_find(c, c->rtxn, &c->seg[1], external, GROUP_NOT_DELETED, rec);
 }
 
 /* GET /group/:id/event */

@@ -32,12 +32,8 @@ void group_get(struct call *c)
     }
     problem_free(&p);
     struct group_record rec;
-    if (!group_find(c, c->rtxn, &c->seg[1], external, &rec))
+    if (!group_find(c, c->rtxn, &c->seg[1], external, allowed, &rec))
         return;
-    if (!(group_record_status(&rec) & allowed)) {
-        reply_error(c->rep, 404, "not_found", "no such group");
-        return;
-    }
     /* rev is the change sequence of the last change to the group or to
      * any of its participants: the ETag follows both. */
     char etag[48], *at = etag;
@@ -215,7 +211,7 @@ static void group_purge(struct call *c, bool external)
         return;
     }
     struct group_record rec;
-    if (!group_find(c, txn, &c->seg[1], external, &rec)) {
+    if (!group_find(c, txn, &c->seg[1], external, GROUP_ANY_STATUS, &rec)) {
         store_write_abort(txn);
         return;
     }

@@ -93,10 +93,8 @@ void participant_list(struct call *c)
         words_add(&l.query, q, q_len);
     struct group_record rec;
     int rc;
-    if (group_find(c, c->rtxn, &c->seg[1], external, &rec)) {
-        if (rec.flags & GROUP_FLAG_DELETED) {
-            reply_error(c->rep, 404, "not_found", "no such group");
-        } else if ((rc = store_participant_each(c->store, c->rtxn, rec.id, list_one, &l))) {
+    if (group_find(c, c->rtxn, &c->seg[1], external, GROUP_NOT_DELETED, &rec)) {
+        if ((rc = store_participant_each(c->store, c->rtxn, rec.id, list_one, &l))) {
             call_store_error(c, "listing participants", rc);
         } else {
             list_head(c, l.count, l.limit, l.skip);
