@@ -99,7 +99,7 @@ struct roster {
     size_t n_scope;
     bool have_scope;
     struct known *known; /* their participants, by externalId (sorted) */
-    size_t n_known;
+    size_t n_known, cap_known;
     bool have_known;
 };
 
@@ -169,10 +169,12 @@ static int collect_known(void *ctx, const struct participant *pt)
     struct roster *r = ctx;
     if (!pt->external_id)
         return 0;
-    struct known *k = realloc(r->known, (r->n_known + 1) * sizeof *k);
-    if (!k)
-        abort();
-    r->known = k;
+    if (r->n_known == r->cap_known) {
+        r->cap_known = r->cap_known ? 2 * r->cap_known : 1024;
+        r->known = realloc(r->known, r->cap_known * sizeof *r->known);
+        if (!r->known)
+            abort();
+    }
     r->known[r->n_known++] =
         (struct known){xstrdup(pt->external_id), xstrdup(pt->email), xstrdup(pt->name)};
     return 0;

@@ -45,7 +45,7 @@ size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]
     return N_DBS;
 }
 
-static int open_dbs(struct store *s, MDB_txn *txn)
+int store_dbs_open(struct store *s, MDB_txn *txn)
 {
     for (size_t i = 0; i < N_DBS; i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE | dbs[i].flags, dbi_of(s, i));
@@ -56,11 +56,6 @@ static int open_dbs(struct store *s, MDB_txn *txn)
         }
     }
     return 0;
-}
-
-int store_dbs_open(struct store *s, MDB_txn *txn)
-{
-    return open_dbs(s, txn);
 }
 
 int store_dbs_find(struct store *s, MDB_txn *txn)

@@ -23,7 +23,7 @@ static int put_version(struct store *s, MDB_txn *txn, uint32_t version)
     return rc;
 }
 
-/* Version 1 -> 2: the participant index databases appeared (open_dbs has
+/* Version 1 -> 2: the participant index databases appeared (store_dbs_open has
  * created them) and participant records became binary.  Version 1 had no
  * endpoint that wrote participants, so there is no data to move; a
  * participant record in a version 1 database would be a corruption. */
@@ -75,7 +75,7 @@ static int migrate_2_to_3(struct store *s, MDB_txn *txn)
 }
 
 /* Version 3 -> 4: events and the change feed (lmdb-schema/events.md,
- * changes.md).  open_dbs has created both databases, empty: nothing
+ * changes.md).  store_dbs_open has created both databases, empty: nothing
  * before this version recorded changes, so the feed starts here. */
 static int migrate_3_to_4(struct store *s, MDB_txn *txn)
 {
