@@ -45,6 +45,8 @@ bool event_parse(struct json_object *body, struct event *ev, struct problem *p);
 void event_write_json(const struct event *ev, struct buf *out);
 /* Same values (ids and times included). */
 bool event_equal(const struct event *a, const struct event *b);
+/* A deep copy of src (free it with event_free). */
+void event_copy(struct event *dst, const struct event *src);
 void event_free(struct event *ev);
 
 #endif

@@ -18,6 +18,7 @@
 #include "apikey.h"
 #include "problem.h"
 #include "store.h"
+#include "store_answer.h"
 
 struct group_import_options {
     bool have_org;        /* `organisation` given: the default for rows without one */
@@ -54,6 +55,22 @@ int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *w
  * p as above. */
 int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
                          int64_t now, struct problem *p);
+
+/* Every import writes as its key, at the import's time. */
+void import_writer(const struct principal *who, int64_t now, struct store_writer *w);
+/* An import's step from a store operation's result: 0; -1 with the
+ * answer in p (423 naming a locked group, the 409 conflicts under their
+ * CSV lines); or the LMDB code of a failure (handler_import answers it). */
+int import_result(const struct store_result *r, struct problem *p);
+
+/* One group's participants from an import (store_sync_participants):
+ * 0 with *counts; 0 with the 409 entries added to conflicts (the caller
+ * goes on, to report every clash, then refuses the import); otherwise as
+ * import_result. */
+int import_participants(struct store *s, MDB_txn *txn, const struct store_writer *w, uint64_t gid,
+                        const struct participant_patch *parts, size_t n, enum pkey match,
+                        bool replace, struct store_counts *counts, struct problem *conflicts,
+                        struct problem *p);
 
 /* Appends {"imported": {...}} */
 void group_import_summary_json(const struct group_import_summary *sum, struct buf *out);

@@ -11,8 +11,8 @@
 
 #include "apikey.h"
 #include "app.h"
-#include "participant_write.h"
 #include "query.h"
+#include "store_answer.h"
 
 #define CALL_MAX_SEGMENTS 8
 
@@ -62,38 +62,29 @@ bool group_find(struct call *c, MDB_txn *txn, const struct buf *seg, bool extern
 /* Sends b as the reply body and frees it. */
 void reply_buf(struct call *c, struct buf *b);
 
-/* A write in progress on one group. */
-struct change {
-    MDB_txn *txn;
-    struct group g;             /* the new state */
-    struct group old;           /* as it was */
-    struct change_list changes; /* its participant and event changes so far */
-    struct pwrite pw;           /* participant writes; they note into changes */
-};
+/* ---- writing through the store's operations (group_change.c) ---- */
 
+/* The caller as the store's operations know it (its top, organisations,
+ * role and actor, and now). */
+void call_writer(const struct call *c, struct store_writer *w);
+/* How the path's group segment names a group, for the statuses given (0:
+ * active or archived). */
+struct store_name call_group_name(const struct buf *seg, bool external, unsigned statuses);
 /* Opens the write transaction (false: 500/503 replied). */
-bool change_open(struct call *c, struct change *ch);
-/* change_open, then loads the group seg names: 404 as group_find, 404
- * for a deleted group unless allow_deleted, 423 for an import-locked group
- * and a non-admin key.  On false the reply is made and nothing is open. */
-bool change_begin(struct call *c, struct change *ch, const struct buf *seg, bool external,
-                  bool allow_deleted);
-void change_abort(struct change *ch);
-/* Records the change through store_group_write when there is one: the
- * group is new, its own members changed (which stamps updatedAt and
- * modifiedBy) or `changes` holds participant or event changes.  409 when
- * its externalId is taken.  On false the reply is made and the change
- * aborted. */
-bool change_save(struct call *c, struct change *ch, bool create);
-/* Commits; false when that failed (replied).  Nothing is open after it. */
-bool change_end(struct call *c, struct change *ch);
-/* Commits and replies with out (consumed), or replies the failure. */
-void change_finish(struct call *c, struct change *ch, struct buf *out);
-/* change_save, then replies with the full group and commits. */
-void change_commit(struct call *c, struct change *ch, bool create);
-/* After pwrite_sync/update: false when rc is 0; else aborts and replies
- * (MDB_KEYEXIST: the 409 collected in p; otherwise a store error). */
-bool change_members_failed(struct call *c, struct change *ch, int rc, struct problem *p);
+bool call_write_begin(struct call *c, MDB_txn **txn);
+/* Ends an operation: when r's status is not STORE_OK, aborts and answers
+ * it (call_store_answer); otherwise commits and replies with out, or
+ * answers the failed commit.  Consumes out; true when it committed. */
+bool call_write_end(struct call *c, MDB_txn *txn, const struct store_result *r, struct buf *out,
+                    const char *field, bool list);
+
+/* ---- what a store status means in HTTP (store_answer.c): the one place ---- */
+
+/* Answers a result whose status is not STORE_OK: 404 for a group,
+ * participant or event that is not there, 423 for a lock, 409 for the
+ * conflicts (store_conflict_problems), 503 for a full database, 500
+ * (logged with r->what and r->rc) for anything else. */
+void call_store_answer(struct call *c, const struct store_result *r, const char *field, bool list);
 
 /* ---- list paging shared by the list endpoints (list_page.c) ---- */
 

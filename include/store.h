@@ -6,9 +6,11 @@
  * schema version) is documented in lmdb-schema/.  Nothing above this
  * layer touches a cursor or an index key; the store's own internals
  * (index maintenance, partitions, sort keys, record codecs, the feed's
- * layout) are in src/store/store_private.h.  Functions return 0 or an LMDB
- * return code (MDB_NOTFOUND, MDB_KEYEXIST, MDB_MAP_FULL, ...); the HTTP
- * layer maps those to statuses in one place (reply_store_error).
+ * layout) are in src/store/store_private.h.  Writes are the write
+ * operations below ("write operations"), one call per operation of the
+ * API, each returning a store status that the HTTP layer maps to an answer
+ * in one place (src/store_answer.c).  Reads return 0 or an LMDB code
+ * (MDB_NOTFOUND when there is nothing).
  *
  * Transactions: a worker holds one read-only transaction that it renews
  * per request and resets before it blocks in accept (store_read_begin /
@@ -18,11 +20,12 @@
  * store_write_commit returns only when the commit's data and meta pages
  * are flushed (the meta flush outside the write lock, see store/store_txn.c).
  *
- * One door for writes: every change to a group, its participants or its
- * events is recorded by store_group_write or store_group_purge
- * (store_write.c).  That call takes the change sequence numbers, appends
- * the change feed entries, stamps the group record's rev and the tenant's
- * list revision; nothing else writes a group record or the feed.
+ * One door for writes: inside the store, every operation records its
+ * change through store_group_write or store_group_purge (store_write.c,
+ * declared in store_private.h).  That call takes the change sequence
+ * numbers, appends the change feed entries, stamps the group record's rev
+ * and the tenant's list revision; nothing else writes a group record or
+ * the feed.
  */
 #ifndef GROUPD_STORE_H
 #define GROUPD_STORE_H
@@ -211,16 +214,11 @@ int store_figures(struct store *s, MDB_txn *txn, struct store_figures *f);
 
 /* ---- meta counters (store_meta.c) ---- */
 
-/* Next internal id; shared by groups, participants and events, so ids are
- * unique across the database and never reused. */
-int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
-/* Reserves n consecutive ids; *first is the first of them. */
-int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
 int store_schema_version(struct store *s, MDB_txn *txn, uint32_t *version);
 /* The last change sequence number handed out (0: none yet). */
 int store_last_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
 
-/* ---- recording changes: the one door for writes (store_write.c) ---- */
+/* ---- the change feed's types ---- */
 
 /* What a change did, as the feed names it (API.md §7).  The numbers are
  * stored in feed entries: never renumber. */
@@ -245,38 +243,6 @@ enum change_type {
 const char *change_type_name(unsigned type);
 /* True for the participant.* and event.* types (their entries name a group). */
 bool change_type_in_group(unsigned type);
-
-/* The participant and event changes one write made inside a group, in the
- * order they were made; the writers of participants (participant_write.c)
- * and events append to it, store_group_write records it. */
-struct change_note {
-    uint8_t type; /* enum change_type */
-    uint64_t id;  /* the participant or event */
-};
-struct change_list {
-    struct change_note *v;
-    size_t n, cap;
-};
-void change_list_add(struct change_list *l, enum change_type type, uint64_t id);
-void change_list_free(struct change_list *l);
-
-/* Records one change to group g and writes it: g is the state after the
- * change, old the state before (NULL: g is new).  `what` is the group's own
- * change (0 when only its participants or events changed), `also` the
- * participant and event changes made in this transaction (may be NULL).
- * Each of them takes the next change sequence number, in that order, and
- * gets a feed entry stamped `now` (ms); the group record is written with
- * the last of them as its rev (the group's ETag), with every index of the
- * group brought from old to g and the tenant's list revision set to it.
- * Feed entries older than the retention are pruned, a bounded number per
- * call.  With nothing to record it writes nothing and returns 0.
- * MDB_KEYEXIST when g's externalId is held by another group; any other
- * LMDB error from the writes.  The caller aborts on any error. */
-int store_group_write(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
-                      enum change_type what, const struct change_list *also, int64_t now);
-/* Erases group g for good (its record, index entries, participants and
- * events), freeing its externalId, and records group.purged. */
-int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, int64_t now);
 
 /* ---- the change feed (store_feed.c) ---- */
 
@@ -344,10 +310,6 @@ int store_group_load(const struct group_record *r, struct group *g);
 
 /* MDB_NOTFOUND when group gid has no event eid. */
 int store_event_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid, struct event *out);
-/* Writes (creates or replaces) ev under its group. */
-int store_event_put(struct store *s, MDB_txn *txn, const struct event *ev);
-/* MDB_NOTFOUND when there is no such event. */
-int store_event_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid);
 /* Calls fn with each event of group gid in id order (ev valid during the
  * call only); fn's non-zero stops the walk and is returned. */
 int store_event_each(struct store *s, MDB_txn *txn, uint64_t gid,
@@ -419,16 +381,6 @@ int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t 
  * case-insensitively) or externalId; MDB_NOTFOUND when none. */
 int store_participant_find(struct store *s, MDB_txn *txn, uint64_t gid, enum pkey kind,
                            const char *v, size_t len, uint64_t *pid);
-/* Writes the record only (indexes: store_participant_index). */
-int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt);
-/* Deletes the record only; MDB_NOTFOUND when there is none. */
-int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid);
-/* Adds (add) or removes the index entries of pt named by keys (PKEY_
- * bits; the e-mail one includes email_groups).  Adding a taken e-mail or
- * externalId returns MDB_KEYEXIST and sets *clash. */
-int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
-                            const struct participant *pt, unsigned keys, bool add,
-                            enum pkey *clash);
 /* Calls fn with each participant of group gid, in participant id order.
  * pt is valid only during the call (its strings are reused for the next;
  * participant_copy keeps one). */
@@ -437,6 +389,190 @@ int store_participant_each(struct store *s, MDB_txn *txn, uint64_t gid,
 /* Calls fn with the id of each group of top holding this e-mail. */
 int store_email_groups(struct store *s, MDB_txn *txn, uint32_t top, const char *email, size_t len,
                        int (*fn)(void *ctx, uint64_t gid), void *ctx);
+
+/* ---- write operations (store_ops_group.c, store_ops_member.c, store_ops_event.c) ----
+ *
+ * One call per write operation of the API.  Each takes model values (a
+ * validated patch, a participant list, an event), runs inside the caller's
+ * write transaction and returns a store status, never an LMDB code: the
+ * ids, totalParticipants, the unique-value rules and their conflicts, the
+ * feed notes and the group's rev are all the operation's own.  On anything
+ * but STORE_OK the caller aborts the transaction (the operation may have
+ * written part of its change); on STORE_OK it commits.  The HTTP layer
+ * maps a status to an answer in one place (src/store_answer.c). */
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NO_GROUP,       /* no such group for this writer (or not of the statuses asked) */
+    STORE_NO_PARTICIPANT, /* no such participant in the group */
+    STORE_NO_EVENT,       /* no such event in the group */
+    STORE_LOCKED,         /* the group is import-locked and the writer is no admin */
+    STORE_CONFLICT,       /* a unique value is held by another: result's conflicts */
+    STORE_FULL,           /* the map or the disk is full (result's rc) */
+    STORE_FAILED,         /* any other failure (result's rc and what, for the log) */
+};
+
+/* Who writes, and when.  A group outside top, or (for a restricted
+ * writer) outside orgs, does not exist for the writer. */
+struct store_writer {
+    uint32_t top;
+    const uint32_t *orgs; /* n_orgs of them; 0: every organisation of top */
+    size_t n_orgs;
+    bool admin;         /* may change an import-locked group */
+    const char *actor;  /* createdBy / modifiedBy */
+    int64_t now;        /* ms since the epoch */
+    bool lock_on_write; /* an import: a locked group is refused only when the operation would
+                           change it (a nightly file that repeats itself passes) */
+};
+
+/* How an operation names its group.  id != 0: that internal id (an
+ * import that resolved it already).  Otherwise the text: digits name the
+ * internal id when the writer may see that group, anything else (and
+ * digits that name no such group, or any text when external is set) an
+ * externalId of the writer's top.  A group whose status is not among
+ * statuses (enum group_status bits; 0: active or archived) is not found. */
+struct store_name {
+    uint64_t id;
+    const char *text;
+    size_t len;
+    bool external;
+    unsigned statuses;
+};
+
+/* How an operation names a participant of its group. */
+enum store_pick { PICK_ID, PICK_EMAIL, PICK_EXTID, PICK_SEGMENT };
+struct store_participant_name {
+    enum store_pick by; /* PICK_SEGMENT: a path segment: with '@' an e-mail, digits an id of the
+                           group when there is one, else an externalId */
+    uint64_t id;
+    const char *text;
+    size_t len;
+};
+
+/* A unique value held by another record. */
+struct store_conflict {
+    size_t index;  /* the list entry that clashed (0 for a single participant) */
+    long line;     /* its CSV line (0 for JSON) */
+    enum pkey key; /* the participant member that clashed; 0: the group's externalId */
+    uint64_t holder;
+    unsigned holder_status; /* a holding group's enum group_status */
+};
+
+/* Participants a write created, updated, left as they were and removed. */
+struct store_counts {
+    size_t created, updated, unchanged, removed;
+};
+
+/* A participant a person erase removed. */
+struct store_erased {
+    uint64_t participant, group;
+};
+
+struct store_result {
+    enum store_status status;
+    int rc;           /* the LMDB code behind STORE_FULL / STORE_FAILED */
+    const char *what; /* what failed, for the log */
+    struct store_conflict *conflicts;
+    size_t n_conflicts, cap_conflicts;
+    bool has_group;
+    struct group group; /* the group after the operation (STORE_LOCKED: the locked one) */
+    struct store_counts counts;
+    bool changed; /* the operation wrote anything */
+    bool has_participant;
+    struct participant participant; /* the one written or removed */
+    bool has_event;
+    struct event event; /* the one written or removed */
+    struct store_erased *erased;
+    size_t n_erased;
+};
+
+void store_result_init(struct store_result *r);
+void store_result_free(struct store_result *r);
+
+/* A group's body: its members and, when has_participants, its participant
+ * list (matched by e-mail, or by externalId when match is PKEY_EXTID;
+ * every patch must carry its key, and none may repeat one: that is a 400,
+ * found before).  In a conflict, `index` is the list entry. */
+struct store_group_body {
+    const struct group_patch *patch;
+    bool has_participants;
+    const struct participant_patch *parts;
+    size_t n_parts;
+    enum pkey match;
+};
+
+/* POST /group: a new group of organisation org (in the writer's top),
+ * with the body's participants.  Status given (for a load: archived,
+ * deleted) in status bits, 0 for active. */
+enum store_status store_create_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     uint32_t org, unsigned status,
+                                     const struct store_group_body *b, struct store_result *r);
+/* Edits a group: the patch's members, and with a participant list the
+ * group's participants become that list. */
+enum store_status store_edit_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                   const struct store_name *g, const struct store_group_body *b,
+                                   struct store_result *r);
+/* Soft delete (deleted) or its undo; a deleted group is found. */
+enum store_status store_delete_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     const struct store_name *g, bool deleted,
+                                     struct store_result *r);
+enum store_status store_archive_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                      const struct store_name *g, bool archived,
+                                      struct store_result *r);
+/* Erases a group for good, whatever its status or lock. */
+enum store_status store_purge_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                    const struct store_name *g, struct store_result *r);
+/* An import's row for group g: creates it (g->id == 0: in organisation
+ * org) or applies the patch; r->counts.created/updated/unchanged says
+ * which (one of them is 1). */
+enum store_status store_upsert_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     const struct store_name *g, uint32_t org,
+                                     const struct group_patch *patch, struct store_result *r);
+
+/* Adds the participant (or updates the one with its e-mail, or its
+ * externalId when match is PKEY_EXTID); r->participant is it after. */
+enum store_status store_add_participant(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                        const struct store_name *g,
+                                        const struct participant_patch *patch, enum pkey match,
+                                        struct store_result *r);
+/* Applies patch to the participant p names. */
+enum store_status store_edit_participant(struct store *s, MDB_txn *txn,
+                                         const struct store_writer *w, const struct store_name *g,
+                                         const struct store_participant_name *p,
+                                         const struct participant_patch *patch,
+                                         struct store_result *r);
+enum store_status store_remove_participant(struct store *s, MDB_txn *txn,
+                                           const struct store_writer *w, const struct store_name *g,
+                                           const struct store_participant_name *p,
+                                           struct store_result *r);
+/* An import's participants of group g: as a group body's list, with
+ * replace removing those the list lacks.  Every clash is a conflict (all
+ * of them are collected, with the patches' lines). */
+enum store_status store_sync_participants(struct store *s, MDB_txn *txn,
+                                          const struct store_writer *w, const struct store_name *g,
+                                          const struct participant_patch *parts, size_t n,
+                                          enum pkey match, bool replace, struct store_result *r);
+/* Removes the participant with this e-mail from every group of the
+ * writer's top that the writer may see; r->erased lists them. */
+enum store_status store_erase_person(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     const char *email, size_t len, struct store_result *r);
+
+/* Adds ev (its members) to group g: it gets its id, group and times. */
+enum store_status store_create_event(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     const struct store_name *g, const struct event *ev,
+                                     struct store_result *r);
+/* Replaces event eid's members with ev's (the same ones change nothing). */
+enum store_status store_replace_event(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                      const struct store_name *g, uint64_t eid,
+                                      const struct event *ev, struct store_result *r);
+enum store_status store_remove_event(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                     const struct store_name *g, uint64_t eid,
+                                     struct store_result *r);
+
+/* Finds group g for reading (no lock check): STORE_OK with rec,
+ * STORE_NO_GROUP, or STORE_FAILED with *rc. */
+enum store_status store_find_group(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                                   const struct store_name *g, struct group_record *rec, int *rc);
 
 /* ---- API keys (store_apikey.c) ---- */
 #define APIKEY_MAX_ORGS 256

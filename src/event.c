@@ -8,6 +8,8 @@
  */
 #include "event.h"
 
+#include "integration.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +293,21 @@ bool event_equal(const struct event *a, const struct event *b)
         if (strcmp(a->tutors[i], b->tutors[i]) != 0)
             return false;
     return true;
+}
+
+void event_copy(struct event *dst, const struct event *src)
+{
+    *dst = *src;
+    dst->title = xstrdup(src->title);
+    dst->location = xstrdup(src->location);
+    dst->tutors = NULL;
+    if (src->n_tutors) {
+        dst->tutors = malloc(src->n_tutors * sizeof *dst->tutors);
+        if (!dst->tutors)
+            abort();
+        for (size_t i = 0; i < src->n_tutors; i++)
+            dst->tutors[i] = xstrdup(src->tutors[i]);
+    }
 }
 
 void event_free(struct event *ev)

@@ -315,25 +315,56 @@ static int find_missing(struct gimport *im, MDB_txn *txn, size_t n_sorted, struc
 
 /* ---- step 5 ---- */
 
-/* 423 for an import-locked group that a non-admin key would change. */
-static int locked(const struct principal *who, const struct group *g, struct problem *p)
+void import_writer(const struct principal *who, int64_t now, struct store_writer *w)
 {
-    if (!g->import_lock || who->role >= ROLE_ADMIN)
-        return 0;
-    problem_set(p, 423, "locked", "group %llu is import-locked; only an admin key may change it",
-                (unsigned long long)g->id);
-    return -1;
+    *w = (struct store_writer){who->top_organisation,
+                               who->orgs,
+                               who->n_orgs,
+                               who->role >= ROLE_ADMIN,
+                               who->actor,
+                               now,
+                               true};
 }
 
-/* Loads an existing group and its copy as it was. */
-static int load(struct store *s, MDB_txn *txn, uint64_t gid, struct group *g, struct group *old)
+int import_result(const struct store_result *r, struct problem *p)
 {
-    struct group_record rec;
-    int rc = store_group_get(s, txn, gid, &rec);
-    if (!rc)
-        rc = store_group_load(&rec, g);
-    if (!rc)
-        group_copy(old, g);
+    switch (r->status) {
+    case STORE_OK: return 0;
+    case STORE_LOCKED:
+        problem_set(p, 423, "locked",
+                    "group %llu is import-locked; only an admin key may change it",
+                    (unsigned long long)r->group.id);
+        return -1;
+    case STORE_CONFLICT: store_conflict_problems(r, NULL, false, p); return -1;
+    case STORE_NO_GROUP:
+    case STORE_NO_PARTICIPANT:
+    case STORE_NO_EVENT:
+        /* The import resolved its groups in this transaction. */
+        problem_set(p, 500, "internal_error", "a group of the import disappeared");
+        return -1;
+    case STORE_FULL:
+    case STORE_FAILED: break;
+    }
+    return r->rc ? r->rc : -1;
+}
+
+int import_participants(struct store *s, MDB_txn *txn, const struct store_writer *w, uint64_t gid,
+                        const struct participant_patch *parts, size_t n, enum pkey match,
+                        bool replace, struct store_counts *counts, struct problem *conflicts,
+                        struct problem *p)
+{
+    struct store_name g = {gid, NULL, 0, false, GROUP_ACTIVE | GROUP_ARCHIVED | GROUP_DELETED};
+    struct store_result r;
+    store_result_init(&r);
+    store_sync_participants(s, txn, w, &g, parts, n, match, replace, &r);
+    int rc = 0;
+    if (r.status == STORE_CONFLICT)
+        store_conflict_problems(&r, NULL, false, conflicts);
+    else
+        rc = import_result(&r, p);
+    if (r.status == STORE_OK)
+        *counts = r.counts;
+    store_result_free(&r);
     return rc;
 }
 
@@ -341,55 +372,35 @@ int group_import_upsert(struct store *s, MDB_txn *txn, const struct principal *w
                         uint32_t org, const struct group_patch *patch, int64_t now,
                         enum group_upsert *out, struct problem *p)
 {
-    struct group g, old;
-    int rc;
-    if (!gid) {
-        memset(&g, 0, sizeof g);
-        group_init_new(&g, patch, org, who->top_organisation, who->actor, now);
-        rc = store_next_id(s, txn, &g.id);
-        if (!rc)
-            rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, NULL, now);
-        group_free(&g);
-        *out = GROUP_UPSERT_CREATED;
-        return rc;
-    }
-    /* A repeated nightly file changes little: decide that on the stored
-     * form, and parse only the groups that change. */
-    struct group_record rec;
-    rc = store_group_get(s, txn, gid, &rec);
-    *out = GROUP_UPSERT_UNCHANGED;
-    if (!rc && !group_patch_changes_json(patch, rec.json, rec.json_len))
-        return 0;
-    if (!rc)
-        rc = load(s, txn, gid, &g, &old);
-    if (rc)
-        return rc;
-    if (group_patch_apply(&g, patch) && !(rc = locked(who, &old, p))) {
-        g.updated_at = now;
-        snprintf(g.modified_by, sizeof g.modified_by, "%s", who->actor);
-        rc = store_group_write(s, txn, &g, &old, CHANGE_GROUP_UPDATED, NULL, now);
-        *out = GROUP_UPSERT_UPDATED;
-    }
-    group_free(&g);
-    group_free(&old);
+    struct store_writer w;
+    import_writer(who, now, &w);
+    struct store_name g = {gid, NULL, 0, false, GROUP_ACTIVE | GROUP_ARCHIVED | GROUP_DELETED};
+    struct store_result r;
+    store_result_init(&r);
+    store_upsert_group(s, txn, &w, &g, org, patch, &r);
+    *out = r.counts.created   ? GROUP_UPSERT_CREATED
+           : r.counts.updated ? GROUP_UPSERT_UPDATED
+                              : GROUP_UPSERT_UNCHANGED;
+    int rc = import_result(&r, p);
+    store_result_free(&r);
     return rc;
 }
 
 int group_import_archive(struct store *s, MDB_txn *txn, const struct principal *who, uint64_t gid,
                          int64_t now, struct problem *p)
 {
-    struct group g, old;
-    int rc = load(s, txn, gid, &g, &old);
-    if (rc)
-        return rc;
-    if (!g.archived && !(rc = locked(who, &old, p))) {
-        g.archived = true;
-        g.updated_at = now;
-        snprintf(g.modified_by, sizeof g.modified_by, "%s", who->actor);
-        rc = store_group_write(s, txn, &g, &old, CHANGE_GROUP_ARCHIVED, NULL, now);
-    }
-    group_free(&g);
-    group_free(&old);
+    struct group_record rec;
+    int rc = store_group_get(s, txn, gid, &rec);
+    if (rc || (rec.flags & GROUP_FLAG_ARCHIVED))
+        return rc; /* archived already: nothing to do, locked or not */
+    struct store_writer w;
+    import_writer(who, now, &w);
+    struct store_name g = {gid, NULL, 0, false, GROUP_ACTIVE | GROUP_ARCHIVED | GROUP_DELETED};
+    struct store_result r;
+    store_result_init(&r);
+    store_archive_group(s, txn, &w, &g, true, &r);
+    rc = import_result(&r, p);
+    store_result_free(&r);
     return rc;
 }
 

@@ -21,7 +21,7 @@
 
 #include "clock.h"
 #include "jsonin.h"
-#include "participant_write.h"
+#include "store_answer.h"
 
 #define GROUP_LOAD_BATCH 10000
 
@@ -81,28 +81,23 @@ static void read_line(const char *text, size_t len, struct line *l, struct probl
 static int write_one(struct store *s, MDB_txn *txn, const struct line *l, uint32_t top, int64_t now,
                      struct problem *p)
 {
-    struct group g;
-    memset(&g, 0, sizeof g);
-    group_init_new(&g, &l->patch, l->org, top, "groupctl", now);
-    g.archived = l->status == GROUP_ARCHIVED;
-    g.deleted = l->status == GROUP_DELETED;
-    struct change_list changes = {0};
-    struct pwrite pw = {s, txn, top, "groupctl", now, &changes};
-    struct pwrite_counts counts = {0};
-    int rc = store_next_id(s, txn, &g.id);
-    if (!rc && l->n_parts) {
-        rc = pwrite_sync(&pw, g.id, l->parts, l->n_parts, PKEY_EMAIL, false, "participants",
-                         &counts, NULL, p);
-        g.total_participants = (uint32_t)counts.created;
+    struct store_writer w = {top, NULL, 0, true, "groupctl", now, false};
+    struct store_group_body b = {&l->patch, l->n_parts > 0, l->parts, l->n_parts, PKEY_EMAIL};
+    struct store_result r;
+    store_result_init(&r);
+    store_create_group(s, txn, &w, l->org, l->status, &b, &r);
+    int rc = 0;
+    if (r.status == STORE_CONFLICT && r.n_conflicts && !r.conflicts[0].key) {
+        problem_invalid(p, "externalId", "\"%s\" is taken by another group",
+                        l->patch.v.external_id ? l->patch.v.external_id : "");
+        rc = -1;
+    } else if (r.status == STORE_CONFLICT) {
+        store_conflict_problems(&r, "participants", true, p);
+        rc = -1;
+    } else if (r.status != STORE_OK) {
+        rc = r.rc ? r.rc : -1;
     }
-    if (!rc)
-        rc = store_group_write(s, txn, &g, NULL, CHANGE_GROUP_CREATED, &changes, now);
-    else if (rc == MDB_KEYEXIST)
-        rc = -1; /* pwrite_sync named the participant that clashes */
-    if (rc == MDB_KEYEXIST)
-        problem_invalid(p, "externalId", "\"%s\" is taken by another group", g.external_id);
-    change_list_free(&changes);
-    group_free(&g);
+    store_result_free(&r);
     return rc;
 }
 
@@ -181,8 +176,6 @@ int group_load_jsonl(struct store *s, uint32_t top, const char *text, size_t len
         } else if (ld.txn) {
             store_write_abort(ld.txn);
         }
-        if (rc == MDB_KEYEXIST)
-            rc = -1;
     }
     p->line = 0;
     *created = ld.created;

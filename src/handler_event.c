@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "handlers.h"
 #include "jsonin.h"
 
@@ -46,22 +45,6 @@ static bool read_event(struct call *c, struct event *ev, bool *external)
         return false;
     }
     return true;
-}
-
-/* Finds the path's event in the open change's group: false when it was
- * answered (404, or a store error) and the change aborted. */
-static bool find_event(struct call *c, struct change *ch, struct event *out)
-{
-    uint64_t eid = event_id_of(&c->seg[3]);
-    int rc = eid ? store_event_get(c->store, ch->txn, ch->g.id, eid, out) : MDB_NOTFOUND;
-    if (!rc)
-        return true;
-    change_abort(ch);
-    if (rc == MDB_NOTFOUND)
-        reply_error(c->rep, 404, "not_found", "no such event in this group");
-    else
-        call_store_error(c, "finding an event", rc);
-    return false;
 }
 
 /* ---- reading ---- */
@@ -145,18 +128,39 @@ void event_get(struct call *c)
 
 /* ---- writing ---- */
 
-/* Writes ev, notes the change and records it; false when answered. */
-static bool save_event(struct call *c, struct change *ch, const struct event *ev,
-                       enum change_type type)
+enum eop { EOP_CREATE, EOP_REPLACE, EOP_REMOVE };
+
+/* One event operation on the path's group; answers with the event (201
+ * and Location for a new one) or what was removed. */
+static void event_op(struct call *c, bool external, enum eop op, const struct event *ev)
 {
-    int rc = store_event_put(c->store, ch->txn, ev);
-    if (rc) {
-        change_abort(ch);
-        call_store_error(c, "writing an event", rc);
-        return false;
+    MDB_txn *txn;
+    if (!call_write_begin(c, &txn))
+        return;
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_name name = call_group_name(&c->seg[1], external, 0);
+    struct store_result r;
+    store_result_init(&r);
+    uint64_t eid = op == EOP_CREATE ? 0 : event_id_of(&c->seg[3]);
+    switch (op) {
+    case EOP_CREATE: store_create_event(c->store, txn, &w, &name, ev, &r); break;
+    case EOP_REPLACE: store_replace_event(c->store, txn, &w, &name, eid, ev, &r); break;
+    case EOP_REMOVE: store_remove_event(c->store, txn, &w, &name, eid, &r); break;
     }
-    change_list_add(&ch->changes, type, ev->id);
-    return change_save(c, ch, false);
+    struct buf out = BUF_INIT;
+    if (r.status == STORE_OK && op == EOP_REMOVE)
+        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
+                 (unsigned long long)r.event.id, (unsigned long long)r.event.group);
+    else if (r.status == STORE_OK)
+        event_write_json(&r.event, &out);
+    if (call_write_end(c, txn, &r, &out, NULL, false) && op == EOP_CREATE) {
+        c->rep->status = 201;
+        reply_header(c->rep, "Location", "%s/group/%llu/event/%llu",
+                     c->req->prefix.data ? c->req->prefix.data : "",
+                     (unsigned long long)r.event.group, (unsigned long long)r.event.id);
+    }
+    store_result_free(&r);
 }
 
 /* POST /group/:id/event: 201 with Location. */
@@ -166,62 +170,18 @@ void event_create(struct call *c)
     bool external;
     if (!read_event(c, &ev, &external))
         return;
-    struct change ch;
-    if (!change_begin(c, &ch, &c->seg[1], external, false)) {
-        event_free(&ev);
-        return;
-    }
-    ev.group = ch.g.id;
-    ev.created_at = ev.updated_at = ch.pw.now;
-    int rc = store_next_id(c->store, ch.txn, &ev.id);
-    if (rc) {
-        event_free(&ev);
-        change_abort(&ch);
-        call_store_error(c, "allocating an id", rc);
-        return;
-    }
-    if (save_event(c, &ch, &ev, CHANGE_EVENT_CREATED) && change_end(c, &ch)) {
-        c->rep->status = 201;
-        reply_header(c->rep, "Location", "%s/group/%llu/event/%llu",
-                     c->req->prefix.data ? c->req->prefix.data : "", (unsigned long long)ev.group,
-                     (unsigned long long)ev.id);
-        struct buf out = BUF_INIT;
-        event_write_json(&ev, &out);
-        reply_buf(c, &out);
-    }
+    event_op(c, external, EOP_CREATE, &ev);
     event_free(&ev);
 }
 
 /* PUT /group/:id/event/:eventId: the whole event is replaced. */
 void event_replace(struct call *c)
 {
-    struct event ev, old;
+    struct event ev;
     bool external;
     if (!read_event(c, &ev, &external))
         return;
-    struct change ch;
-    if (!change_begin(c, &ch, &c->seg[1], external, false)) {
-        event_free(&ev);
-        return;
-    }
-    if (!find_event(c, &ch, &old)) {
-        event_free(&ev);
-        return;
-    }
-    ev.id = old.id;
-    ev.group = old.group;
-    ev.created_at = old.created_at;
-    ev.updated_at = old.updated_at;
-    /* The same event again changes nothing: no write, no feed entry. */
-    bool same = event_equal(&ev, &old);
-    event_free(&old);
-    if (!same)
-        ev.updated_at = ch.pw.now;
-    if (same || save_event(c, &ch, &ev, CHANGE_EVENT_UPDATED)) {
-        struct buf out = BUF_INIT;
-        event_write_json(&ev, &out);
-        change_finish(c, &ch, &out);
-    }
+    event_op(c, external, EOP_REPLACE, &ev);
     event_free(&ev);
 }
 
@@ -233,23 +193,5 @@ void event_remove(struct call *c)
     bool external = query_flag(c, "external", &p);
     if (call_failed(c, &p))
         return;
-    struct change ch;
-    struct event ev;
-    if (!change_begin(c, &ch, &c->seg[1], external, false) || !find_event(c, &ch, &ev))
-        return;
-    int rc = store_event_del(c->store, ch.txn, ev.group, ev.id);
-    if (rc) {
-        event_free(&ev);
-        change_abort(&ch);
-        call_store_error(c, "removing an event", rc);
-        return;
-    }
-    change_list_add(&ch.changes, CHANGE_EVENT_REMOVED, ev.id);
-    if (change_save(c, &ch, false)) {
-        struct buf out = BUF_INIT;
-        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
-                 (unsigned long long)ev.id, (unsigned long long)ev.group);
-        change_finish(c, &ch, &out);
-    }
-    event_free(&ev);
+    event_op(c, external, EOP_REMOVE, NULL);
 }

@@ -1,8 +1,9 @@
 /*
  * handler_group.c — the group endpoints (API.md §4).
  *
- * The way every change goes (validate, one write transaction, find,
- * lock, conflicts, write, render, commit) is in group_access.c.  A change
+ * Each write validates its query and body (400), then makes the one store
+ * operation it is (include/store.h) in one write transaction and answers
+ * with the group as the operation left it (group_change.c).  A change
  * that changes nothing writes nothing and leaves updatedAt alone, so a
  * nightly sync that repeats itself is free.  A body's `participants`
  * list becomes the group's participants in the same transaction.
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "group_render.h"
 #include "handlers.h"
 #include "jsonin.h"
@@ -94,24 +94,29 @@ static bool read_body(struct call *c, struct problem *p, bool create, enum pkey 
     return !problem_any(p);
 }
 
-/* Makes the group's participants the body's list (a create adds them). */
-static bool apply_participants(struct call *c, struct change *ch, const struct group_body *b,
-                               enum pkey match, bool create)
+static struct store_group_body store_body(const struct group_body *b, enum pkey match)
 {
-    if (!b->has_participants)
-        return true;
-    struct pwrite_counts counts = {0};
-    struct problem p;
-    problem_init(&p);
-    int rc = pwrite_sync(&ch->pw, ch->g.id, b->parts, b->n_parts, match, !create, "participants",
-                         &counts, NULL, &p);
-    bool failed = change_members_failed(c, ch, rc, &p);
-    problem_free(&p);
-    if (failed)
-        return false;
-    ch->g.total_participants += (uint32_t)counts.created;
-    ch->g.total_participants -= (uint32_t)counts.removed;
-    return true;
+    return (struct store_group_body){&b->patch, b->has_participants, b->parts, b->n_parts, match};
+}
+
+/* Ends an operation on one group: answers with the full group as it is
+ * after it (rendered inside the transaction), or the failure. */
+static void end_with_group(struct call *c, MDB_txn *txn, struct store_result *r)
+{
+    struct buf out = BUF_INIT;
+    if (r->status == STORE_OK) {
+        struct buf json = BUF_INIT;
+        group_write_json(&r->group, &json);
+        int rc = group_render_full(c->store, txn, json.data, json.len, r->group.id, &out);
+        buf_free(&json);
+        if (rc) {
+            r->status = STORE_FAILED;
+            r->rc = rc;
+            r->what = "reading participants";
+        }
+    }
+    call_write_end(c, txn, r, &out, "participants", true);
+    store_result_free(r);
 }
 
 static void reply_and_free(struct call *c, struct problem *p)
@@ -152,24 +157,19 @@ void group_create(struct call *c)
         return;
     }
 
-    struct change ch;
-    if (!change_open(c, &ch)) {
+    MDB_txn *txn;
+    if (!call_write_begin(c, &txn)) {
         group_body_free(&body);
         return;
     }
-    struct group *g = &ch.g;
-    group_init_new(g, &body.patch, (uint32_t)org, c->who.top_organisation, c->who.actor, ch.pw.now);
-    int rc = store_next_id(c->store, ch.txn, &g->id);
-    if (rc) {
-        group_body_free(&body);
-        change_abort(&ch);
-        call_store_error(c, "allocating an id", rc);
-        return;
-    }
-    bool ok = apply_participants(c, &ch, &body, match, true);
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_group_body in = store_body(&body, match);
+    struct store_result r;
+    store_result_init(&r);
+    store_create_group(c->store, txn, &w, (uint32_t)org, 0, &in, &r);
     group_body_free(&body);
-    if (ok)
-        change_commit(c, &ch, true);
+    end_with_group(c, txn, &r);
 }
 
 /* ---- POST|PUT|PATCH /group/:id ---- */
@@ -188,50 +188,53 @@ void group_update(struct call *c)
         return;
     }
     problem_free(&p);
-    struct change ch;
-    if (!change_begin(c, &ch, &c->seg[1], external, false)) {
+    MDB_txn *txn;
+    if (!call_write_begin(c, &txn)) {
         group_body_free(&body);
         return;
     }
-    group_patch_apply(&ch.g, &body.patch);
-    bool ok = apply_participants(c, &ch, &body, match, false);
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_name name = call_group_name(&c->seg[1], external, 0);
+    struct store_group_body in = store_body(&body, match);
+    struct store_result r;
+    store_result_init(&r);
+    store_edit_group(c->store, txn, &w, &name, &in, &r);
     group_body_free(&body);
-    if (ok)
-        change_commit(c, &ch, false);
+    end_with_group(c, txn, &r);
 }
 
 /* ---- DELETE /group/:id ---- */
 
-static void group_purge(struct call *c, bool external)
+/* One operation on the group the path names, answered with the group. */
+enum group_op { OP_DELETE, OP_RESTORE, OP_ARCHIVE, OP_UNARCHIVE, OP_PURGE };
+
+static void group_op(struct call *c, bool external, enum group_op op)
 {
     MDB_txn *txn;
-    int rc = store_write_begin(c->store, &txn);
-    if (rc) {
-        call_store_error(c, "write transaction", rc);
+    if (!call_write_begin(c, &txn))
+        return;
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_name name = call_group_name(&c->seg[1], external, 0);
+    struct store_result r;
+    store_result_init(&r);
+    switch (op) {
+    case OP_DELETE:
+    case OP_RESTORE: store_delete_group(c->store, txn, &w, &name, op == OP_DELETE, &r); break;
+    case OP_ARCHIVE:
+    case OP_UNARCHIVE: store_archive_group(c->store, txn, &w, &name, op == OP_ARCHIVE, &r); break;
+    case OP_PURGE: {
+        store_purge_group(c->store, txn, &w, &name, &r);
+        struct buf out = BUF_INIT;
+        if (r.status == STORE_OK)
+            buf_addf(&out, "{\"purged\":{\"id\":\"%llu\"}}", (unsigned long long)r.group.id);
+        call_write_end(c, txn, &r, &out, NULL, false);
+        store_result_free(&r);
         return;
     }
-    struct group_record rec;
-    if (!group_find(c, txn, &c->seg[1], external, GROUP_ANY_STATUS, &rec)) {
-        store_write_abort(txn);
-        return;
     }
-    struct group g;
-    rc = store_group_load(&rec, &g);
-    if (!rc) {
-        rc = store_group_purge(c->store, txn, &g, clock_now_ms());
-        group_free(&g);
-    }
-    if (!rc)
-        rc = store_write_commit(txn);
-    else
-        store_write_abort(txn);
-    if (rc) {
-        call_store_error(c, "purging a group", rc);
-        return;
-    }
-    struct buf out = BUF_INIT;
-    buf_addf(&out, "{\"purged\":{\"id\":\"%llu\"}}", (unsigned long long)rec.id);
-    reply_buf(c, &out);
+    end_with_group(c, txn, &r);
 }
 
 void group_delete(struct call *c)
@@ -252,15 +255,7 @@ void group_delete(struct call *c)
         return;
     }
     problem_free(&p);
-    if (purge) {
-        group_purge(c, external);
-        return;
-    }
-    struct change ch;
-    if (!change_begin(c, &ch, &c->seg[1], external, true))
-        return;
-    ch.g.deleted = !undo;
-    change_commit(c, &ch, false);
+    group_op(c, external, purge ? OP_PURGE : undo ? OP_RESTORE : OP_DELETE);
 }
 
 /* ---- POST /group/:id/archive ---- */
@@ -276,9 +271,5 @@ void group_archive(struct call *c)
         return;
     }
     problem_free(&p);
-    struct change ch;
-    if (!change_begin(c, &ch, &c->seg[1], external, false))
-        return;
-    ch.g.archived = !undo;
-    change_commit(c, &ch, false);
+    group_op(c, external, undo ? OP_UNARCHIVE : OP_ARCHIVE);
 }

@@ -2,11 +2,11 @@
  * handler_participant.c — the participant endpoints (API.md §5).
  *
  * Writes go the way of every group change (group_change.c): the body is
- * checked first (400), then one write transaction finds the group
- * (404/403), checks its import lock (423), writes the participant through
- * participant_write.c (409 on a taken e-mail or externalId), records the
- * change with the group's new totalParticipants (change_save), renders
- * the answer and commits.
+ * checked first (400), then one store operation in one write transaction
+ * finds the group (404), checks its import lock (423), writes the
+ * participant (409 on a taken e-mail or externalId) and records the
+ * change with the group's new totalParticipants; the answer is rendered
+ * and the transaction committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +30,47 @@ static char *identifier_string(struct json_object *obj, const char *member, cons
     return v;
 }
 
-static void reply_removed(struct call *c, struct change *ch, const struct participant *pt)
+/* Runs one participant operation on the group seg names; the answer
+ * is the participant it wrote (as an array when `array`) or removed. */
+enum pop { POP_ADD, POP_EDIT, POP_REMOVE };
+struct pop_args {
+    enum pop op;
+    const struct participant_patch *patch;
+    enum pkey match;
+    const struct store_participant_name *who;
+    bool array;
+    const char *field; /* conflicts: NULL for a body's members, "data" for data.* */
+};
+
+static void participant_op(struct call *c, const struct buf *seg, bool external,
+                           const struct pop_args *a)
 {
+    MDB_txn *txn;
+    if (!call_write_begin(c, &txn))
+        return;
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_name name = call_group_name(seg, external, 0);
+    struct store_result r;
+    store_result_init(&r);
+    switch (a->op) {
+    case POP_ADD: store_add_participant(c->store, txn, &w, &name, a->patch, a->match, &r); break;
+    case POP_EDIT: store_edit_participant(c->store, txn, &w, &name, a->who, a->patch, &r); break;
+    case POP_REMOVE: store_remove_participant(c->store, txn, &w, &name, a->who, &r); break;
+    }
     struct buf out = BUF_INIT;
-    buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}", (unsigned long long)pt->id,
-             (unsigned long long)pt->group);
-    change_finish(c, ch, &out);
+    if (r.status == STORE_OK && a->op == POP_REMOVE) {
+        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
+                 (unsigned long long)r.participant.id, (unsigned long long)r.participant.group);
+    } else if (r.status == STORE_OK) {
+        if (a->array)
+            buf_addc(&out, '[');
+        participant_write_json(&r.participant, &out);
+        if (a->array)
+            buf_addc(&out, ']');
+    }
+    call_write_end(c, txn, &r, &out, a->field, false);
+    store_result_free(&r);
 }
 
 /* ---- GET /group/:id/participant ---- */
@@ -114,30 +149,9 @@ void participant_list(struct call *c)
 static void add_one(struct call *c, const struct buf *seg, bool external,
                     struct participant_patch *patch, enum pkey match)
 {
-    struct change ch;
-    if (!change_begin(c, &ch, seg, external, false)) {
-        participant_patch_free(patch);
-        return;
-    }
-    struct pwrite_counts counts = {0};
-    struct participant result;
-    struct problem p;
-    problem_init(&p);
-    int rc = pwrite_sync(&ch.pw, ch.g.id, patch, 1, match, false, NULL, &counts, &result, &p);
+    struct pop_args a = {POP_ADD, patch, match, NULL, false, NULL};
+    participant_op(c, seg, external, &a);
     participant_patch_free(patch);
-    if (rc == MDB_KEYEXIST)
-        participant_free(&result);
-    bool bad = change_members_failed(c, &ch, rc, &p);
-    problem_free(&p);
-    if (bad)
-        return;
-    ch.g.total_participants += (uint32_t)counts.created;
-    if (change_save(c, &ch, false)) {
-        struct buf out = BUF_INIT;
-        participant_write_json(&result, &out);
-        change_finish(c, &ch, &out);
-    }
-    participant_free(&result);
 }
 
 /* POST /group/:id/participant */
@@ -195,7 +209,7 @@ void participant_add_by_identifier(struct call *c)
 /* ---- PUT /group/:id/participant ---- */
 
 struct identifier {
-    enum { BY_ID, BY_EXTID, BY_EMAIL } kind;
+    enum store_pick kind;
     uint64_t id;
     char *value;
 };
@@ -212,7 +226,7 @@ static void parse_identifier(struct json_object *obj, struct identifier *who, st
     int given = 0;
     int64_t id;
     if (jsonin_int(obj, "id", "identifier.id", 1, INT64_MAX - 1, &id, p) == JSONIN_VALUE) {
-        who->kind = BY_ID;
+        who->kind = PICK_ID;
         who->id = (uint64_t)id;
     }
     if (json_object_object_get_ex(obj, "id", &v)) {
@@ -222,31 +236,18 @@ static void parse_identifier(struct json_object *obj, struct identifier *who, st
     }
     if (json_object_object_get_ex(obj, "externalId", &v)) {
         given++;
-        who->kind = BY_EXTID;
+        who->kind = PICK_EXTID;
         jsonin_string(obj, "externalId", "identifier.externalId", 1, 255, &who->value, p);
     }
     if (json_object_object_get_ex(obj, "email", &v)) {
         given++;
-        who->kind = BY_EMAIL;
+        who->kind = PICK_EMAIL;
         jsonin_string(obj, "email", "identifier.email", 1, 254, &who->value, p);
     }
     if (given != 1)
         problem_invalid(p, "identifier", "must have exactly one of id, externalId and email");
-    else if (who->kind != BY_ID && !who->value && !problem_any(p))
+    else if (who->kind != PICK_ID && !who->value && !problem_any(p))
         problem_invalid(p, "identifier", "must not be null");
-}
-
-/* Finds the participant an identifier names in group gid (MDB_NOTFOUND). */
-static int find_identified(struct call *c, MDB_txn *txn, uint64_t gid, const struct identifier *who,
-                           struct participant *out)
-{
-    uint64_t pid = who->id;
-    int rc = 0;
-    if (who->kind != BY_ID)
-        rc = store_participant_find(c->store, txn, gid,
-                                    who->kind == BY_EMAIL ? PKEY_EMAIL : PKEY_EXTID, who->value,
-                                    strlen(who->value), &pid);
-    return rc ? rc : store_participant_get(c->store, txn, gid, pid, out);
 }
 
 void participant_update(struct call *c)
@@ -268,115 +269,32 @@ void participant_update(struct call *c)
             problem_invalid(&p, "data", "is required");
         json_object_put(body);
     }
-    struct change ch;
-    if (call_failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false)) {
-        participant_patch_free(&patch);
-        free(who.value);
-        return;
+    if (!call_failed(c, &p)) {
+        struct store_participant_name pick = {who.kind, who.id, who.value,
+                                              who.value ? strlen(who.value) : 0};
+        struct pop_args a = {POP_EDIT, &patch, 0, &pick, true, "data"};
+        participant_op(c, &c->seg[1], external, &a);
     }
-    struct participant old, pt;
-    int rc = find_identified(c, ch.txn, ch.g.id, &who, &old);
-    free(who.value);
-    if (rc) {
-        participant_patch_free(&patch);
-        change_abort(&ch);
-        if (rc == MDB_NOTFOUND)
-            reply_error(c->rep, 404, "not_found", "no such participant in this group");
-        else
-            call_store_error(c, "finding a participant", rc);
-        return;
-    }
-    participant_copy(&pt, &old);
-    bool changed = participant_patch_apply(&pt, &patch);
     participant_patch_free(&patch);
-    rc = 0;
-    if (changed) {
-        pt.updated_at = ch.pw.now;
-        snprintf(pt.modified_by, sizeof pt.modified_by, "%s", c->who.actor);
-        enum pkey clash = 0;
-        rc = pwrite_update(&ch.pw, &old, &pt, &clash);
-        problem_init(&p);
-        if (rc == MDB_KEYEXIST)
-            pwrite_conflict(&ch.pw, &pt, clash, 0,
-                            clash == PKEY_EMAIL ? "data.email" : "data.externalId", &p);
-        bool bad = change_members_failed(c, &ch, rc, &p);
-        problem_free(&p);
-        if (bad) {
-            participant_free(&old);
-            participant_free(&pt);
-            return;
-        }
-    }
-    if (change_save(c, &ch, false)) {
-        struct buf out = BUF_INIT;
-        buf_addc(&out, '[');
-        participant_write_json(&pt, &out);
-        buf_addc(&out, ']');
-        change_finish(c, &ch, &out);
-    }
-    participant_free(&old);
-    participant_free(&pt);
+    free(who.value);
 }
 
 /* ---- removing ---- */
 
-/* Removes the participant seg names from the open change's group and
- * replies.  '@' makes it an e-mail; digits name a participant id of this
- * group when there is one, else an externalId; anything else is an
- * externalId. */
-static void remove_one(struct call *c, struct change *ch, const char *seg, size_t len)
-{
-    uint64_t gid = ch->g.id, pid = 0;
-    int rc = MDB_NOTFOUND;
-    struct participant pt;
-    bool digits = len > 0 && len <= 19;
-    for (size_t i = 0; digits && i < len; i++)
-        digits = seg[i] >= '0' && seg[i] <= '9';
-    if (memchr(seg, '@', len)) {
-        rc = store_participant_find(c->store, ch->txn, gid, PKEY_EMAIL, seg, len, &pid);
-    } else {
-        if (digits) {
-            pid = strtoull(seg, NULL, 10);
-            rc = store_participant_get(c->store, ch->txn, gid, pid, &pt);
-            if (!rc)
-                participant_free(&pt);
-        }
-        if (rc == MDB_NOTFOUND)
-            rc = store_participant_find(c->store, ch->txn, gid, PKEY_EXTID, seg, len, &pid);
-    }
-    if (!rc)
-        rc = store_participant_get(c->store, ch->txn, gid, pid, &pt);
-    if (rc) {
-        change_abort(ch);
-        if (rc == MDB_NOTFOUND)
-            reply_error(c->rep, 404, "not_found", "no such participant in this group");
-        else
-            call_store_error(c, "finding a participant", rc);
-        return;
-    }
-    rc = pwrite_remove(&ch->pw, &pt);
-    if (rc) {
-        participant_free(&pt);
-        change_abort(ch);
-        call_store_error(c, "removing a participant", rc);
-        return;
-    }
-    ch->g.total_participants--;
-    if (change_save(c, ch, false))
-        reply_removed(c, ch, &pt);
-    participant_free(&pt);
-}
-
-/* DELETE /group/:id/participant/:participantId */
+/* DELETE /group/:id/participant/:participantId.  '@' makes the segment
+ * an e-mail; digits name a participant id of this group when there is
+ * one, else an externalId; anything else is an externalId. */
 void participant_remove(struct call *c)
 {
     struct problem p;
     problem_init(&p);
     bool external = query_flag(c, "external", &p);
-    struct change ch;
-    if (call_failed(c, &p) || !change_begin(c, &ch, &c->seg[1], external, false))
+    if (call_failed(c, &p))
         return;
-    remove_one(c, &ch, c->seg[3].data, c->seg[3].len);
+    struct store_participant_name pick = {PICK_SEGMENT, 0, c->seg[3].data ? c->seg[3].data : "",
+                                          c->seg[3].len};
+    struct pop_args a = {POP_REMOVE, NULL, 0, &pick, false, NULL};
+    participant_op(c, &c->seg[1], external, &a);
 }
 
 /* DELETE /group/participant/identifier/externalId */
@@ -396,26 +314,12 @@ void participant_remove_by_identifier(struct call *c)
         json_object_put(body);
     }
     struct buf seg = BUF_INIT;
-    struct change ch;
     if (!call_failed(c, &p)) {
         buf_adds(&seg, group);
-        if (change_begin(c, &ch, &seg, true, false)) {
-            /* The participant is named by externalId only, whatever it looks like. */
-            uint64_t pid;
-            int rc = store_participant_find(c->store, ch.txn, ch.g.id, PKEY_EXTID, member,
-                                            strlen(member), &pid);
-            if (rc == MDB_NOTFOUND) {
-                change_abort(&ch);
-                reply_error(c->rep, 404, "not_found", "no such participant in this group");
-            } else if (rc) {
-                change_abort(&ch);
-                call_store_error(c, "finding a participant", rc);
-            } else {
-                char digits[24];
-                snprintf(digits, sizeof digits, "%llu", (unsigned long long)pid);
-                remove_one(c, &ch, digits, strlen(digits));
-            }
-        }
+        /* The participant is named by externalId only, whatever it looks like. */
+        struct store_participant_name pick = {PICK_EXTID, 0, member, strlen(member)};
+        struct pop_args a = {POP_REMOVE, NULL, 0, &pick, false, NULL};
+        participant_op(c, &seg, true, &a);
     }
     buf_free(&seg);
     free(group);
@@ -423,67 +327,6 @@ void participant_remove_by_identifier(struct call *c)
 }
 
 /* ---- DELETE /participant?email= ---- */
-
-struct erase {
-    uint64_t *gids;
-    size_t n, cap;
-};
-
-static int collect_gid(void *ctx, uint64_t gid)
-{
-    struct erase *e = ctx;
-    if (e->n == e->cap) {
-        e->cap = e->cap ? 2 * e->cap : 8;
-        e->gids = realloc(e->gids, e->cap * sizeof *e->gids);
-        if (!e->gids)
-            abort();
-    }
-    e->gids[e->n++] = gid;
-    return 0;
-}
-
-/* Removes the participant with email from group gid when the key covers
- * the group; appends {"id","group"} to out.  The removal is recorded
- * through the store's door with the group's new count. */
-static int erase_from(struct call *c, const struct pwrite *m, uint64_t gid, const char *email,
-                      struct buf *out)
-{
-    struct group_record rec;
-    int rc = store_group_get(c->store, m->txn, gid, &rec);
-    if (rc || !principal_covers(&c->who, rec.organisation))
-        return rc;
-    /* Load the group first: rec points into the map, which the removal
-     * below may change. */
-    struct group g, old;
-    rc = store_group_load(&rec, &g);
-    if (rc)
-        return rc;
-    group_copy(&old, &g);
-    struct change_list removed = {0};
-    struct pwrite one = *m;
-    one.changes = &removed;
-    uint64_t pid;
-    struct participant pt;
-    rc = store_participant_find(c->store, m->txn, gid, PKEY_EMAIL, email, strlen(email), &pid);
-    if (!rc)
-        rc = store_participant_get(c->store, m->txn, gid, pid, &pt);
-    if (!rc) {
-        rc = pwrite_remove(&one, &pt);
-        participant_free(&pt);
-    }
-    if (!rc) {
-        g.total_participants--;
-        rc = store_group_write(c->store, m->txn, &g, &old, 0, &removed, m->now);
-    }
-    change_list_free(&removed);
-    group_free(&g);
-    group_free(&old);
-    if (!rc)
-        buf_addf(out, "%s{\"id\":\"%llu\",\"group\":\"%llu\"}",
-                 out->data[out->len - 1] == '[' ? "" : ",", (unsigned long long)pid,
-                 (unsigned long long)gid);
-    return rc;
-}
 
 void participant_erase(struct call *c)
 {
@@ -499,26 +342,24 @@ void participant_erase(struct call *c)
         if (why)
             problem_bad_query(&p, "email", "%s", why);
     }
-    struct change ch;
-    if (call_failed(c, &p) || !change_open(c, &ch)) {
+    MDB_txn *txn;
+    if (call_failed(c, &p) || !call_write_begin(c, &txn)) {
         free(trimmed);
         return;
     }
-    struct erase e = {NULL, 0, 0};
+    struct store_writer w;
+    call_writer(c, &w);
+    struct store_result r;
+    store_result_init(&r);
+    store_erase_person(c->store, txn, &w, trimmed, strlen(trimmed), &r);
+    free(trimmed);
     struct buf out = BUF_INIT;
     buf_adds(&out, "{\"removed\":[");
-    int rc = store_email_groups(c->store, ch.txn, c->who.top_organisation, trimmed, strlen(trimmed),
-                                collect_gid, &e);
-    for (size_t i = 0; i < e.n && !rc; i++)
-        rc = erase_from(c, &ch.pw, e.gids[i], trimmed, &out);
-    free(e.gids);
-    free(trimmed);
-    if (rc) {
-        buf_free(&out);
-        change_abort(&ch);
-        call_store_error(c, "erasing a participant", rc);
-        return;
-    }
+    for (size_t i = 0; i < r.n_erased; i++)
+        buf_addf(&out, "%s{\"id\":\"%llu\",\"group\":\"%llu\"}", i ? "," : "",
+                 (unsigned long long)r.erased[i].participant,
+                 (unsigned long long)r.erased[i].group);
     buf_adds(&out, "]}");
-    change_finish(c, &ch, &out);
+    call_write_end(c, txn, &r, &out, NULL, false);
+    store_result_free(&r);
 }

@@ -28,7 +28,7 @@
 #include "csv.h"
 #include "email.h"
 #include "jsonin.h"
-#include "participant_write.h"
+#include "group_import.h"
 #include "text.h"
 
 enum column { COL_GROUP, COL_EMAIL, COL_NAME, COL_EXTID, COL_LABELS, N_COLUMNS };
@@ -68,6 +68,7 @@ struct import {
     uint32_t *order; /* row indices, sorted as a step needs */
     struct problem *p;
     const int *col_of; /* the header's column map */
+    MDB_txn *txn;      /* the import's write transaction, while it writes */
 };
 
 static const char *cell_s(const struct import *im, const struct row *r, enum column c)
@@ -365,7 +366,7 @@ static int cmp_file_order(const void *a, const void *b, void *ctx)
 
 /* ---- step 4: writing ---- */
 
-static int write_group(struct import *im, const struct pwrite *m, const struct slot *slot,
+static int write_group(struct import *im, const struct store_writer *w, const struct slot *slot,
                        const uint32_t *rows, size_t n, struct import_summary *sum,
                        struct problem *conflicts)
 {
@@ -381,13 +382,11 @@ static int write_group(struct import *im, const struct pwrite *m, const struct s
         participant_patch_from_text(&t, &patches[i], &ignore);
     }
     problem_free(&ignore);
-    struct pwrite_counts counts = {0};
-    int rc = pwrite_sync_group(m, slot->gid, patches, n, PKEY_EMAIL, im->opt->replace, &counts,
-                               conflicts);
+    struct store_counts counts = {0};
+    int rc = import_participants(im->store, im->txn, w, slot->gid, patches, n, PKEY_EMAIL,
+                                 im->opt->replace, &counts, conflicts, im->p);
     participant_list_free(patches, n);
-    if (rc == MDB_KEYEXIST)
-        rc = 0; /* reported in conflicts; the import will be refused */
-    else if (!rc) {
+    if (!rc) {
         sum->created += counts.created;
         sum->updated += counts.updated;
         sum->unchanged += counts.unchanged;
@@ -399,8 +398,9 @@ static int write_group(struct import *im, const struct pwrite *m, const struct s
 static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum,
                      struct problem *conflicts)
 {
-    struct pwrite m = {im->store,      txn, im->who->top_organisation, im->who->actor,
-                       clock_now_ms(), NULL};
+    struct store_writer w;
+    import_writer(im->who, clock_now_ms(), &w);
+    im->txn = txn;
     /* order is by group, then file order (check_groups). */
     int rc = 0;
     for (size_t i = 0; i < im->n_rows && !rc;) {
@@ -408,7 +408,7 @@ static int write_all(struct import *im, MDB_txn *txn, struct import_summary *sum
         uint32_t slot = im->rows[im->order[i]].slot;
         while (j < im->n_rows && im->rows[im->order[j]].slot == slot)
             j++;
-        rc = write_group(im, &m, &im->slots[slot], im->order + i, j - i, sum, conflicts);
+        rc = write_group(im, &w, &im->slots[slot], im->order + i, j - i, sum, conflicts);
         i = j;
     }
     return rc;

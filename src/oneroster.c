@@ -31,7 +31,6 @@
 #include "clock.h"
 #include "group_import.h"
 #include "oneroster_private.h"
-#include "participant_write.h"
 #include "text.h"
 
 /* Disk reserved per byte of export before the import writes. */
@@ -64,7 +63,7 @@ struct klass {
     size_t id_len;
     struct ro_row *row; /* its classes.csv row, or NULL */
     uint64_t gid;       /* its group, 0 while there is none */
-    bool locked;        /* the group was import-locked before this import */
+    bool created;       /* this import made the group (its lock does not bind the import) */
     size_t first, n;    /* its enrollments: enr[first .. first + n) */
 };
 
@@ -269,7 +268,6 @@ static int resolve_group(struct roster *r, struct klass *k, const char *field)
                         "purge it first",
                         (int)k->id_len, k->id, (unsigned long long)gid);
     k->gid = gid;
-    k->locked = (rec.flags & GROUP_FLAG_IMPORT_LOCK) != 0;
     return 0;
 }
 
@@ -483,16 +481,6 @@ static int join(struct roster *r)
 
 /* ---- step 4: writing ---- */
 
-static int locked(struct roster *r, const struct klass *k)
-{
-    if (!k->locked || r->who->role >= ROLE_ADMIN)
-        return 0;
-    problem_set(r->p, 423, "locked",
-                "group %llu (class %.*s) is import-locked; only an admin key may change it",
-                (unsigned long long)k->gid, (int)k->id_len, k->id);
-    return -1;
-}
-
 /* The group of a classes.csv row, as a groups import row would give it. */
 static int write_class(struct roster *r, struct klass *k, struct buf *scratch)
 {
@@ -570,6 +558,7 @@ static int write_class(struct roster *r, struct klass *k, struct buf *scratch)
     int rc = group_import_upsert(r->store, r->txn, r->who, k->gid, r->opt->org, &patch, r->now,
                                  &how, r->p);
     group_patch_free(&patch);
+    k->created = !k->gid;
     if (!rc && !k->gid)
         rc = store_group_by_extid(r->store, r->txn, r->who->top_organisation, k->id, k->id_len,
                                   &k->gid);
@@ -617,40 +606,34 @@ static void user_patch(struct roster *r, const struct enr *e, unsigned roles, st
     no_row(r);
 }
 
-static int remove_user(struct roster *r, const struct pwrite *m, uint64_t gid, const char *id,
+static int remove_user(struct roster *r, const struct store_writer *w, uint64_t gid, const char *id,
                        size_t len, size_t *removed)
 {
-    uint64_t pid;
-    int rc = store_participant_find(r->store, r->txn, gid, PKEY_EXTID, id, len, &pid);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    struct participant pt;
-    if (!rc)
-        rc = store_participant_get(r->store, r->txn, gid, pid, &pt);
-    if (rc)
-        return rc;
-    struct change_list changes = {0};
-    struct pwrite one = *m;
-    one.changes = &changes;
-    rc = pwrite_remove(&one, &pt);
-    struct pwrite_counts counts = {0, 0, 0, 1};
-    if (!rc)
-        rc = pwrite_record_group(m, gid, &counts, &changes);
-    if (!rc)
+    struct store_name g = {gid, NULL, 0, false, GROUP_ACTIVE | GROUP_ARCHIVED | GROUP_DELETED};
+    struct store_participant_name who = {PICK_EXTID, 0, id, len};
+    struct store_result res;
+    store_result_init(&res);
+    store_remove_participant(r->store, r->txn, w, &g, &who, &res);
+    int rc = res.status == STORE_NO_PARTICIPANT ? 0 : import_result(&res, r->p);
+    if (res.status == STORE_OK)
         ++*removed;
-    change_list_free(&changes);
-    participant_free(&pt);
+    store_result_free(&res);
     return rc;
 }
 
 /* A class's participants: its enrollments, one participant per user. */
-static int write_members(struct roster *r, const struct pwrite *m, struct klass *k,
+static int write_members(struct roster *r, const struct store_writer *w, struct klass *k,
                          struct problem *conflicts)
 {
     const struct ro_table *t = &r->x->t[RO_ENROLLMENTS];
     bool replace = t->mode == RO_BULK;
     if (!k->gid || (!k->n && !(replace && k->row)))
         return 0;
+    /* A group this import created (and perhaps locked) takes its
+     * participants from the same import. */
+    struct store_writer mine = *w;
+    mine.admin = w->admin || k->created;
+    w = &mine;
     struct participant_patch *patches = calloc(k->n ? k->n : 1, sizeof *patches);
     if (!patches)
         abort();
@@ -673,20 +656,20 @@ static int write_members(struct roster *r, const struct pwrite *m, struct klass 
         if (active)
             user_patch(r, e, roles, &name, &labels, &patches[n++]);
         else if (!replace)
-            rc = remove_user(r, m, k->gid, e->user_id, e->user_len, &removed);
+            rc = remove_user(r, w, k->gid, e->user_id, e->user_len, &removed);
         i = j;
     }
     buf_free(&name);
     buf_free(&labels);
-    struct pwrite_counts counts = {0};
+    struct store_counts counts = {0};
+    size_t clashes = conflicts->entries;
     if (!rc && !problem_any(r->p))
-        rc = pwrite_sync_group(m, k->gid, patches, n, PKEY_EXTID, replace, &counts, conflicts);
+        rc = import_participants(r->store, r->txn, w, k->gid, patches, n, PKEY_EXTID, replace,
+                                 &counts, conflicts, r->p);
     participant_list_free(patches, n);
-    if (rc == MDB_KEYEXIST)
+    if (conflicts->entries != clashes)
         return 0; /* in conflicts: the import is refused */
     counts.removed += removed;
-    if (!rc && (counts.created || counts.updated || counts.removed))
-        rc = locked(r, k);
     r->sum->created += counts.created;
     r->sum->updated += counts.updated;
     r->sum->unchanged += counts.unchanged;
@@ -695,7 +678,7 @@ static int write_members(struct roster *r, const struct pwrite *m, struct klass 
 }
 
 /* A delta's users to be deleted leave every group of the scope. */
-static int remove_users(struct roster *r, const struct pwrite *m)
+static int remove_users(struct roster *r, const struct store_writer *w)
 {
     const struct ro_table *u = &r->x->t[RO_USERS];
     if (u->mode != RO_DELTA)
@@ -710,7 +693,7 @@ static int remove_users(struct roster *r, const struct pwrite *m)
         size_t len;
         const char *id = ro_cell(u, row, US_ID, &len);
         for (size_t g = 0; g < r->n_scope && !rc; g++)
-            rc = remove_user(r, m, r->scope[g], id, len, &r->sum->removed);
+            rc = remove_user(r, w, r->scope[g], id, len, &r->sum->removed);
     }
     return rc;
 }
@@ -747,13 +730,14 @@ static int write_all(struct roster *r)
     buf_free(&scratch);
     if (!rc)
         rc = archive_missing(r);
-    struct pwrite m = {r->store, r->txn, r->who->top_organisation, r->who->actor, r->now, NULL};
+    struct store_writer w;
+    import_writer(r->who, r->now, &w);
     struct problem conflicts;
     problem_init(&conflicts);
     for (size_t i = 0; i < r->n_k && !rc; i++)
-        rc = write_members(r, &m, &r->k[i], &conflicts);
+        rc = write_members(r, &w, &r->k[i], &conflicts);
     if (!rc)
-        rc = remove_users(r, &m);
+        rc = remove_users(r, &w);
     if (!rc && problem_any(&conflicts)) {
         problem_free(r->p);
         *r->p = conflicts;

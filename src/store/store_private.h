@@ -58,6 +58,134 @@ struct store *store_batch_of(MDB_txn *txn);
  * (lmdb-schema/README.md "Durability"); 0 means durable. */
 int store_commit_durably(MDB_txn *txn);
 
+/* ---- writing records, ids and the one door (store_meta.c, store_write.c,
+ * store_event.c, store_participant.c) ---- */
+
+/* Next internal id; shared by groups, participants and events, so ids are
+ * unique across the database and never reused. */
+int store_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
+/* Reserves n consecutive ids; *first is the first of them. */
+int store_reserve_ids(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
+
+/* The participant and event changes one write made inside a group, in the
+ * order they were made; the writers of participants (participant_write.c)
+ * and events append to it, store_group_write records it. */
+struct change_note {
+    uint8_t type; /* enum change_type */
+    uint64_t id;  /* the participant or event */
+};
+struct change_list {
+    struct change_note *v;
+    size_t n, cap;
+};
+void change_list_add(struct change_list *l, enum change_type type, uint64_t id);
+void change_list_free(struct change_list *l);
+
+/* Records one change to group g and writes it: g is the state after the
+ * change, old the state before (NULL: g is new).  `what` is the group's own
+ * change (0 when only its participants or events changed), `also` the
+ * participant and event changes made in this transaction (may be NULL).
+ * Each of them takes the next change sequence number, in that order, and
+ * gets a feed entry stamped `now` (ms); the group record is written with
+ * the last of them as its rev (the group's ETag), with every index of the
+ * group brought from old to g and the tenant's list revision set to it.
+ * Feed entries older than the retention are pruned, a bounded number per
+ * call.  With nothing to record it writes nothing and returns 0.
+ * MDB_KEYEXIST when g's externalId is held by another group; any other
+ * LMDB error from the writes.  The caller aborts on any error. */
+int store_group_write(struct store *s, MDB_txn *txn, const struct group *g, const struct group *old,
+                      enum change_type what, const struct change_list *also, int64_t now);
+/* Erases group g for good (its record, index entries, participants and
+ * events), freeing its externalId, and records group.purged. */
+int store_group_purge(struct store *s, MDB_txn *txn, const struct group *g, int64_t now);
+
+/* Writes (creates or replaces) ev under its group. */
+int store_event_put(struct store *s, MDB_txn *txn, const struct event *ev);
+/* MDB_NOTFOUND when there is no such event. */
+int store_event_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid);
+
+/* Writes the record only (indexes: store_participant_index). */
+int store_participant_put(struct store *s, MDB_txn *txn, const struct participant *pt);
+/* Deletes the record only; MDB_NOTFOUND when there is none. */
+int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid);
+/* Adds (add) or removes the index entries of pt named by keys (PKEY_
+ * bits; the e-mail one includes email_groups).  Adding a taken e-mail or
+ * externalId returns MDB_KEYEXIST and sets *clash. */
+int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
+                            const struct participant *pt, unsigned keys, bool add,
+                            enum pkey *clash);
+
+/* ---- a group's participants with their indexes (store_members.c) ---- */
+
+/* Who writes participants, where and when; each write notes its change
+ * in `changes` and each clash in `result`'s conflicts. */
+struct members {
+    struct store *store;
+    MDB_txn *txn;
+    uint32_t top;
+    const char *actor; /* createdBy / modifiedBy */
+    int64_t now;
+    struct change_list *changes;
+    struct store_result *result;
+};
+/* Makes the participants of group gid agree with patches[0..n): each
+ * patch is matched to a participant by e-mail, or by externalId when match
+ * is PKEY_EXTID (every patch then carries one); a matched participant
+ * takes the members the patch gives, an unmatched patch becomes a new
+ * participant, and with `replace` every participant no patch matched is
+ * removed.  A list may move a unique value from one participant to
+ * another.  Each collision with a participant outside the list is a
+ * conflict (index i, the patch's line), and then MDB_KEYEXIST is
+ * returned.  When `out` is given and 0 is returned, out[i] receives the
+ * participant patch i ended as. */
+int members_sync(const struct members *m, uint64_t gid, const struct participant_patch *patches,
+                 size_t n, enum pkey match, bool replace, struct store_counts *counts,
+                 struct participant *out);
+/* Writes pt (old: as it was) with its index entries; MDB_KEYEXIST with a
+ * conflict when a new e-mail or externalId is taken. */
+int members_update(const struct members *m, const struct participant *old,
+                   const struct participant *pt);
+/* Removes a participant and its index entries. */
+int members_remove(const struct members *m, const struct participant *pt);
+/* Appends a conflict to r. */
+void store_result_conflict(struct store_result *r, size_t index, long line, enum pkey key,
+                           uint64_t holder, unsigned holder_status);
+
+/* ---- one group changed by one operation (store_change.c) ---- */
+
+/* A change in progress: the group found and loaded, its state before, the
+ * participant and event notes made so far. */
+struct group_change {
+    struct store *s;
+    MDB_txn *txn;
+    const struct store_writer *w;
+    struct store_result *r;
+    struct group g, old;
+    struct change_list notes;
+    struct members m; /* participant writes, noting into notes */
+};
+/* Sets r's status from an LMDB code (0: STORE_OK; MDB_KEYEXIST with
+ * conflicts: STORE_CONFLICT; MDB_MAP_FULL: STORE_FULL; else STORE_FAILED
+ * with what) and returns it. */
+enum store_status store_status_of(struct store_result *r, int rc, const char *what);
+/* Finds group `name` for w (scope, statuses) into rec. */
+int change_find(struct store *s, MDB_txn *txn, const struct store_writer *w,
+                const struct store_name *name, struct group_record *rec);
+/* Starts a change: a new group (name NULL) or the group name names,
+ * loaded, with the import lock checked (for a writer with lock_on_write,
+ * change_finish checks it, when the change would write).  Not STORE_OK:
+ * nothing is left to free. */
+enum store_status change_start(struct group_change *ch, struct store *s, MDB_txn *txn,
+                               const struct store_writer *w, const struct store_name *name,
+                               struct store_result *r);
+/* Records the change (store_group_write) when there is one: the group is
+ * new (created), its own members changed (which stamps updatedAt and
+ * modifiedBy) or notes were made; a taken externalId is a conflict.  Hands
+ * the group to r and frees the change either way. */
+enum store_status change_finish(struct group_change *ch, bool created);
+/* Frees a change that failed with rc, setting r's status. */
+enum store_status change_fail(struct group_change *ch, int rc, const char *what);
+
 /* ---- key and record bytes (store_codec.c) ---- */
 
 /* Appends text to an index key: as it is when it fits, else its first

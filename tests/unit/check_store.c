@@ -2,6 +2,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "store_private.h"
 #include "testdb.h"
 
 static void make_group(struct group *g, uint64_t id, uint32_t top, const char *ext)

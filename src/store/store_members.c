@@ -1,7 +1,9 @@
 /*
- * participant_write.c — participant writes with their indexes; see include/member.h.
+ * store_members.c — a group's participants, written with their indexes
+ * (store_private.h "a group's participants"): the rules every
+ * participant write follows, for the operations of store_ops_*.c.
  *
- * pwrite_sync works in two passes so that a list may move a unique value
+ * members_sync works in two passes so that a list may move a unique value
  * from one participant to another (two students swapping externalIds):
  * first every index entry that will change is removed, then the new ones
  * are added.  Only a value still held by a participant outside the list
@@ -9,7 +11,7 @@
  * asks for it, so adding to a group of 10,000 costs what adding to a
  * group of 10 does.
  */
-#include "participant_write.h"
+#include "store_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,22 +37,39 @@ static unsigned changed_keys(const struct participant *a, const struct participa
     return keys;
 }
 
-void pwrite_conflict(const struct pwrite *m, const struct participant *pt, enum pkey clash,
-                     long line, const char *field, struct problem *p)
+void store_result_conflict(struct store_result *r, size_t index, long line, enum pkey key,
+                           uint64_t holder, unsigned holder_status)
+{
+    if (r->n_conflicts == r->cap_conflicts) {
+        r->cap_conflicts = r->cap_conflicts ? 2 * r->cap_conflicts : 4;
+        r->conflicts = realloc(r->conflicts, r->cap_conflicts * sizeof *r->conflicts);
+        if (!r->conflicts)
+            abort();
+    }
+    r->conflicts[r->n_conflicts++] =
+        (struct store_conflict){index, line, key, holder, holder_status};
+}
+
+/* Notes that pt (list entry index, from CSV line) clashed on `clash`. */
+static void conflict(const struct members *m, const struct participant *pt, enum pkey clash,
+                     size_t index, long line)
 {
     const char *v = clash == PKEY_EMAIL ? pt->email : pt->external_id;
     uint64_t holder = 0;
     store_participant_find(m->store, m->txn, pt->group, clash, v, strlen(v), &holder);
-    problem_conflict_participant(p, line, field, holder);
+    store_result_conflict(m->result, index, line, clash, holder, 0);
 }
 
-int pwrite_update(const struct pwrite *m, const struct participant *old,
-                  const struct participant *pt, enum pkey *clash)
+int members_update(const struct members *m, const struct participant *old,
+                   const struct participant *pt)
 {
     unsigned keys = changed_keys(old, pt);
+    enum pkey clash = 0;
     int rc = keys ? store_participant_index(m->store, m->txn, m->top, old, keys, false, NULL) : 0;
     if (!rc && keys)
-        rc = store_participant_index(m->store, m->txn, m->top, pt, keys, true, clash);
+        rc = store_participant_index(m->store, m->txn, m->top, pt, keys, true, &clash);
+    if (rc == MDB_KEYEXIST)
+        conflict(m, pt, clash, 0, 0);
     if (!rc)
         rc = store_participant_put(m->store, m->txn, pt);
     if (!rc)
@@ -58,7 +77,7 @@ int pwrite_update(const struct pwrite *m, const struct participant *old,
     return rc;
 }
 
-int pwrite_remove(const struct pwrite *m, const struct participant *pt)
+int members_remove(const struct members *m, const struct participant *pt)
 {
     int rc =
         store_participant_index(m->store, m->txn, m->top, pt, PKEY_EMAIL | PKEY_EXTID, false, NULL);
@@ -69,7 +88,7 @@ int pwrite_remove(const struct pwrite *m, const struct participant *pt)
     return rc;
 }
 
-/* ---- pwrite_sync ---- */
+/* ---- members_sync ---- */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -100,7 +119,7 @@ static int collect_unlisted(void *ctx, const struct participant *pt)
 }
 
 /* Removes every participant of gid whose id is not in listed. */
-static int remove_unlisted(const struct pwrite *m, uint64_t gid, const uint64_t *ids, size_t n,
+static int remove_unlisted(const struct members *m, uint64_t gid, const uint64_t *ids, size_t n,
                            size_t *removed)
 {
     struct unlisted u = {NULL, 0, NULL, 0, 0};
@@ -117,7 +136,7 @@ static int remove_unlisted(const struct pwrite *m, uint64_t gid, const uint64_t 
     int rc = store_participant_each(m->store, m->txn, gid, collect_unlisted, &u);
     for (size_t i = 0; i < u.n; i++) {
         if (!rc)
-            rc = pwrite_remove(m, &u.v[i]);
+            rc = members_remove(m, &u.v[i]);
         participant_free(&u.v[i]);
     }
     if (!rc)
@@ -127,18 +146,9 @@ static int remove_unlisted(const struct pwrite *m, uint64_t gid, const uint64_t 
     return rc;
 }
 
-static void conflict_field(char *out, size_t size, const char *field, size_t i, enum pkey clash)
-{
-    const char *member = clash == PKEY_EMAIL ? "email" : "externalId";
-    if (field)
-        snprintf(out, size, "%s[%zu].%s", field, i, member);
-    else
-        snprintf(out, size, "%s", member);
-}
-
-int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
-                size_t n, enum pkey match, bool replace, const char *field,
-                struct pwrite_counts *counts, struct participant *out, struct problem *p)
+int members_sync(const struct members *m, uint64_t gid, const struct participant_patch *patches,
+                 size_t n, enum pkey match, bool replace, struct store_counts *counts,
+                 struct participant *out)
 {
     uint64_t *ids = calloc(n ? n : 1, sizeof *ids);
     struct participant *old = calloc(n ? n : 1, sizeof *old), *now = calloc(n ? n : 1, sizeof *now);
@@ -205,9 +215,7 @@ int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_p
         rc = keys ? store_participant_index(m->store, m->txn, m->top, &now[i], keys, true, &clash)
                   : 0;
         if (rc == MDB_KEYEXIST) {
-            char f[200];
-            conflict_field(f, sizeof f, field, i, clash);
-            pwrite_conflict(m, &now[i], clash, patches[i].line, f, p);
+            conflict(m, &now[i], clash, i, patches[i].line);
             clashed = true;
             rc = 0;
             continue;
@@ -221,7 +229,7 @@ int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_p
     }
     for (size_t i = 0; i < n; i++) {
         participant_free(&old[i]);
-        if (out && !rc)
+        if (out && !rc && !clashed)
             out[i] = now[i];
         else
             participant_free(&now[i]);
@@ -231,39 +239,4 @@ int pwrite_sync(const struct pwrite *m, uint64_t gid, const struct participant_p
     free(now);
     free(dirty);
     return rc ? rc : clashed ? MDB_KEYEXIST : 0;
-}
-
-/* ---- a group's participants, recorded ---- */
-
-int pwrite_record_group(const struct pwrite *m, uint64_t gid, const struct pwrite_counts *counts,
-                        const struct change_list *changes)
-{
-    struct group_record rec;
-    struct group g, old;
-    int rc = store_group_get(m->store, m->txn, gid, &rec);
-    if (!rc)
-        rc = store_group_load(&rec, &g);
-    if (rc)
-        return rc;
-    group_copy(&old, &g);
-    g.total_participants =
-        g.total_participants + (uint32_t)counts->created - (uint32_t)counts->removed;
-    rc = store_group_write(m->store, m->txn, &g, &old, 0, changes, m->now);
-    group_free(&g);
-    group_free(&old);
-    return rc;
-}
-
-int pwrite_sync_group(const struct pwrite *m, uint64_t gid, const struct participant_patch *patches,
-                      size_t n, enum pkey match, bool replace, struct pwrite_counts *counts,
-                      struct problem *conflicts)
-{
-    struct change_list changes = {0};
-    struct pwrite one = *m;
-    one.changes = &changes;
-    int rc = pwrite_sync(&one, gid, patches, n, match, replace, NULL, counts, NULL, conflicts);
-    if (!rc && changes.n)
-        rc = pwrite_record_group(m, gid, counts, &changes);
-    change_list_free(&changes);
-    return rc;
 }

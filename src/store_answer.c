@@ -1,0 +1,56 @@
+/*
+ * store_answer.c — what a store status means in HTTP: the one place that
+ * turns the result of a store operation into an answer (include/
+ * handlers.h).
+ */
+#include <stdio.h>
+
+#include "handlers.h"
+
+void store_conflict_problems(const struct store_result *r, const char *field, bool list,
+                             struct problem *p)
+{
+    for (size_t i = 0; i < r->n_conflicts; i++) {
+        const struct store_conflict *k = &r->conflicts[i];
+        if (!k->key) {
+            problem_conflict(p, "externalId", k->holder, group_status_name(k->holder_status));
+            continue;
+        }
+        const char *member = k->key == PKEY_EMAIL ? "email" : "externalId";
+        char name[200];
+        if (list)
+            snprintf(name, sizeof name, "%s[%zu].%s", field, k->index, member);
+        else if (field)
+            snprintf(name, sizeof name, "%s.%s", field, member);
+        else
+            snprintf(name, sizeof name, "%s", member);
+        problem_conflict_participant(p, k->line, name, k->holder);
+    }
+}
+
+void call_store_answer(struct call *c, const struct store_result *r, const char *field, bool list)
+{
+    struct problem p;
+    switch (r->status) {
+    case STORE_OK: break;
+    case STORE_NO_GROUP: reply_error(c->rep, 404, "not_found", "no such group"); break;
+    case STORE_NO_PARTICIPANT:
+        reply_error(c->rep, 404, "not_found", "no such participant in this group");
+        break;
+    case STORE_NO_EVENT:
+        reply_error(c->rep, 404, "not_found", "no such event in this group");
+        break;
+    case STORE_LOCKED:
+        reply_error(c->rep, 423, "locked",
+                    "the group is import-locked; only an admin key may change it");
+        break;
+    case STORE_CONFLICT:
+        problem_init(&p);
+        store_conflict_problems(r, field, list, &p);
+        reply_problem(c->rep, &p);
+        problem_free(&p);
+        break;
+    case STORE_FULL:
+    case STORE_FAILED: call_store_error(c, r->what ? r->what : "writing", r->rc); break;
+    }
+}
