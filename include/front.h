@@ -10,9 +10,10 @@
  * FRONT_DRAIN_SECONDS: the master has removed the unix socket first, so
  * that queue only shrinks.
  *
- * With a writer, a write request (app_is_batch_write) is handed to it and
- * its reply sent back; without one, or when it cannot be reached, the
- * worker applies the request itself.
+ * With a writer, each validated write operation (include/write_op.h) is
+ * handed to it (app->relay) and its answer sent back; without one, or when
+ * it cannot be reached, the worker applies the operation itself, through
+ * the same call.
  */
 #ifndef GROUPD_FRONT_H
 #define GROUPD_FRONT_H

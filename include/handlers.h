@@ -13,6 +13,7 @@
 #include "app.h"
 #include "query.h"
 #include "store_answer.h"
+#include "write_op.h"
 
 #define CALL_MAX_SEGMENTS 8
 
@@ -70,13 +71,13 @@ void call_writer(const struct call *c, struct store_writer *w);
 /* How the path's group segment names a group, for the statuses given (0:
  * active or archived). */
 struct store_name call_group_name(const struct buf *seg, bool external, unsigned statuses);
-/* Opens the write transaction (false: 500/503 replied). */
-bool call_write_begin(struct call *c, MDB_txn **txn);
-/* Ends an operation: when r's status is not STORE_OK, aborts and answers
- * it (call_store_answer); otherwise commits and replies with out, or
- * answers the failed commit.  Consumes out; true when it committed. */
-bool call_write_end(struct call *c, MDB_txn *txn, const struct store_result *r, struct buf *out,
-                    const char *field, bool list);
+/* A write operation of the caller (who, request id, prefix) of this kind. */
+void call_op_begin(struct call *c, struct write_op *op, enum write_kind kind);
+/* The group the path's segment names. */
+void call_op_group(struct write_op *op, const struct buf *seg, bool external);
+/* Hands op to the writer process (app->relay), or applies it here when no
+ * writer takes it (write_op_run), and frees it.  The one write path. */
+void call_write(struct call *c, struct write_op *op);
 
 /* ---- what a store status means in HTTP (store_answer.c): the one place ---- */
 

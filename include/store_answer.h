@@ -1,13 +1,14 @@
 /*
- * store_answer.h — a store operation's conflicts as the contract's 409
- * entries (src/store_answer.c, which also answers every other status of a
- * request's operation: include/handlers.h call_store_answer).
+ * store_answer.h — what a store status means in HTTP (src/store_answer.c):
+ * the one place that turns a store operation's result into an answer, for
+ * the handlers, the writer and the imports.
  */
 #ifndef GROUPD_STORE_ANSWER_H
 #define GROUPD_STORE_ANSWER_H
 
 #include <stdbool.h>
 
+#include "http.h"
 #include "problem.h"
 #include "store.h"
 
@@ -17,5 +18,15 @@
  * is `externalId`. */
 void store_conflict_problems(const struct store_result *r, const char *field, bool list,
                              struct problem *p);
+
+/* Logs a failed store operation (the app's log_error). */
+typedef void store_log_fn(const char *request_id, const char *what, int rc);
+
+/* Answers a result whose status is not STORE_OK on rep: 404 for a group,
+ * participant or event that is not there, 423 for a lock, 409 for the
+ * conflicts (store_conflict_problems), 503 for a full database, 500 for
+ * anything else (logged, when log is given, with r->what and r->rc). */
+void reply_store_result(struct reply *rep, const struct store_result *r, const char *field,
+                        bool list, store_log_fn *log, const char *request_id);
 
 #endif

@@ -2,9 +2,10 @@
  * write_batch.h — many write requests, one LMDB transaction, one flush
  * (group commit; lmdb-schema/README.md "Durability").
  *
- * The writer process gathers the write requests that the workers have
- * waiting and applies them here: each through app_handle, as a worker
- * would, but inside one transaction that is committed and flushed once.
+ * The writer process gathers the write operations that the workers have
+ * waiting (include/write_op.h: validated already) and applies them here:
+ * each through write_op_run, as a worker would, but inside one
+ * transaction that is committed and flushed once.
  * No reply may be sent before write_batch_apply returns: only then are the
  * changes they acknowledge on disk.
  *
@@ -26,11 +27,12 @@
 #include <stddef.h>
 
 #include "app.h"
+#include "write_op.h"
 
 struct write_item {
-    struct request *req;
+    const struct write_op *op;
+    size_t bytes;     /* the size of its frame: disk is reserved by it */
     struct reply rep; /* filled by write_batch_apply (reply_init first) */
-    size_t route;     /* what app_handle returned */
 };
 
 struct write_batch_stats {

@@ -1,5 +1,5 @@
 /*
- * write_relay.h — a worker handing its write requests to the writer
+ * write_relay.h — a worker handing its write operations (include/write_op.h) to the writer
  * process, which applies them with those of the other workers in one
  * transaction (include/write_batch.h), and waiting for the reply.
  *
@@ -49,8 +49,10 @@ struct relay {
  * that listens on it, or 0 to accept any process of this user. */
 void relay_init(struct relay *r, const char *name, long owner);
 void relay_close(struct relay *r);
-enum relay_result relay_call(struct relay *r, const struct request *req, struct reply *rep,
-                             size_t *route);
+struct write_op;
+/* Sends op to the writer and appends its answer to rep (status, headers,
+ * body). */
+enum relay_result relay_call(struct relay *r, const struct write_op *op, struct reply *rep);
 
 /* Connections waiting for a writer (more than the most workers). */
 #define WRITER_BACKLOG 512

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "front.h"
 #include "log.h"
+#include "write_op.h"
 #include "write_relay.h"
 
 /* The CGI parameters the app reads, found in one pass over envp (libfcgi's
@@ -169,32 +170,34 @@ static void request_id(char out[REQUEST_ID_MAX], unsigned pid, unsigned long ser
     *at = '\0';
 }
 
+/* What app->relay needs: the connection to the writer, and its heartbeat. */
+struct relay_ctx {
+    struct relay relay;
+    struct liveness *alive;
+};
+
 /* A write goes to the writer when there is one; see include/write_relay.h.
  * A writer silent for LIVENESS_STALL_MS is dead or stalled (the master
- * replaces it): a request sent now would wait for its successor, so the
- * worker applies it itself, as without a writer.  Once sent, a request is
- * never applied here too: only the writer's answer, or a 503, follows. */
-static size_t handle(struct relay *relay, struct app *app, struct request *req, struct reply *rep)
+ * replaces it): an operation sent now would wait for its successor, so
+ * the worker applies it itself, as without a writer.  Once sent, an
+ * operation is never applied here too: only the writer's answer, or a
+ * 503, follows. */
+static enum app_relay to_writer(void *ctx, const struct write_op *op, struct reply *rep)
 {
-    if (!relay || !app_is_batch_write(req) || liveness_silence_ms(app->alive) >= LIVENESS_STALL_MS)
-        return app_handle(app, req, rep);
-    size_t route = 0;
-    switch (relay_call(relay, req, rep, &route)) {
-    case RELAY_DONE: return route;
-    case RELAY_UNREACHED: return app_handle(app, req, rep);
+    struct relay_ctx *rc = ctx;
+    if (liveness_silence_ms(rc->alive) >= LIVENESS_STALL_MS)
+        return APP_APPLY_HERE;
+    switch (relay_call(&rc->relay, op, rep)) {
+    case RELAY_DONE: return APP_RELAYED;
+    case RELAY_UNREACHED: return APP_APPLY_HERE;
     case RELAY_LOST: break;
     }
-    log_message("request %s: the writer ended before it replied", req->request_id);
-    reply_reset(rep);
-    reply_header(rep, "X-Request-Id", "%s", req->request_id);
-    reply_error(rep, 503, "unavailable",
-                "the writer stopped while applying this change; it may or may not have been "
-                "made: read it back before trying again");
-    return route;
+    log_message("request %s: the writer ended before it replied", op->request_id);
+    return APP_RELAY_LOST;
 }
 
 static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts *o,
-                      struct relay *relay, unsigned long serial)
+                      unsigned long serial)
 {
     int64_t started = clock_mono_us();
     metrics_request_begin(app->metrics);
@@ -215,7 +218,7 @@ static void serve_one(FCGX_Request *fr, struct app *app, const struct front_opts
     reply_init(&rep);
     rep.sink = fcgi_sink;
     rep.sink_ctx = fr->out;
-    size_t route = handle(relay, app, &req, &rep);
+    size_t route = app_handle(app, &req, &rep);
     reply_finish(&rep);
     int64_t took = clock_mono_us() - started;
     metrics_request_end(app->metrics, route, rep.status, took);
@@ -280,9 +283,13 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o)
     }
     unsigned long serial = 0;
     int rc = 0;
-    struct relay relay;
-    if (o->writer)
-        relay_init(&relay, o->writer, o->writer_owner);
+    static struct relay_ctx relay;
+    if (o->writer) {
+        relay_init(&relay.relay, o->writer, o->writer_owner);
+        relay.alive = app->alive;
+        app->relay = to_writer;
+        app->relay_ctx = &relay;
+    }
     worker_pid = getpid();
     bool stop = false;
     int64_t drain_until = 0;
@@ -315,13 +322,14 @@ int front_serve(int listen_fd, struct app *app, const struct front_opts *o)
             rc = -1;
             break;
         }
-        serve_one(&fr, app, o, o->writer ? &relay : NULL, ++serial);
+        serve_one(&fr, app, o, ++serial);
         finish_request(&fr);
     }
     FCGX_Free(&fr, 1);
     if (o->writer) {
-        relay_close(&relay);
-        buf_free(&relay.ctype);
+        app->relay = NULL;
+        relay_close(&relay.relay);
+        buf_free(&relay.relay.ctype);
     }
     log_flush();
     return rc;

@@ -4,11 +4,13 @@
  * store operation.  See include/handlers.h.
  *
  * Every change goes the same way: validate the query and body (400,
- * collecting every problem), open one write transaction, make the one
- * store call of the operation (it finds the group for the caller, checks
- * the import lock and unique values, and writes with its feed entries),
- * render the reply inside the transaction, commit.  A status other than
- * STORE_OK is answered by store_answer.c.
+ * collecting every problem) into a write operation (include/write_op.h),
+ * then hand it to the writer process, or, with none answering, apply it
+ * here through the same call (write_op_run): one write transaction, the
+ * one store call of the operation (it finds the group for the caller,
+ * checks the import lock and unique values, and writes with its feed
+ * entries), the reply rendered inside the transaction, commit.  A status
+ * other than STORE_OK is answered by store_answer.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,29 +81,38 @@ void reply_buf(struct call *c, struct buf *b)
 
 /* ---- a write ---- */
 
-bool call_write_begin(struct call *c, MDB_txn **txn)
+void call_op_begin(struct call *c, struct write_op *op, enum write_kind kind)
 {
-    int rc = store_write_begin(c->store, txn);
-    if (rc)
-        call_store_error(c, "write transaction", rc);
-    return rc == 0;
+    write_op_init(op, kind);
+    memcpy(op->request_id, c->req->request_id, sizeof op->request_id);
+    if (c->req->prefix.data)
+        buf_add(&op->prefix, c->req->prefix.data, c->req->prefix.len);
+    op->top = c->who.top_organisation;
+    op->admin = c->who.role >= ROLE_ADMIN;
+    memcpy(op->actor, c->who.actor, sizeof op->actor);
+    op->n_orgs = c->who.n_orgs;
+    memcpy(op->orgs, c->who.orgs, c->who.n_orgs * sizeof *op->orgs);
 }
 
-bool call_write_end(struct call *c, MDB_txn *txn, const struct store_result *r, struct buf *out,
-                    const char *field, bool list)
+void call_op_group(struct write_op *op, const struct buf *seg, bool external)
 {
-    if (r->status != STORE_OK) {
-        store_write_abort(txn);
-        buf_free(out);
-        call_store_answer(c, r, field, list);
-        return false;
+    buf_reset(&op->group);
+    buf_add(&op->group, seg->data ? seg->data : "", seg->len);
+    op->external = external;
+}
+
+void call_write(struct call *c, struct write_op *op)
+{
+    enum app_relay how =
+        c->app->relay ? c->app->relay(c->app->relay_ctx, op, c->rep) : APP_APPLY_HERE;
+    switch (how) {
+    case APP_RELAYED: break;
+    case APP_APPLY_HERE: write_op_run(c->store, op, c->rep, c->app->log_error); break;
+    case APP_RELAY_LOST:
+        reply_error(c->rep, 503, "unavailable",
+                    "the writer stopped while applying this change; it may or may not have been "
+                    "made: read it back before trying again");
+        break;
     }
-    int rc = store_write_commit(txn);
-    if (rc) {
-        buf_free(out);
-        call_store_error(c, "committing", rc);
-        return false;
-    }
-    reply_buf(c, out);
-    return true;
+    write_op_free(op);
 }

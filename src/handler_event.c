@@ -3,12 +3,12 @@
  *
  * Events hang off a group the way participants do: the path's group is
  * found for the caller (404 outside its scope, 404 when deleted), writes
- * need the group unlocked or an admin key (423), and every write goes
- * through the group's change (group_change.c): the event is written, noted
- * as event.created / updated / removed, and change_save records it with a
- * new rev for the group, so the group's ETag, the tenant's list ETag and
- * the feed all follow.  The body is read before the group is looked up:
- * a body's 400 wins over an unknown group's 404.
+ * need the group unlocked or an admin key (423), and every write is one
+ * store operation on the group (a write operation, include/write_op.h):
+ * the event is written, noted as event.created / updated / removed, and
+ * recorded with a new rev for the group, so the group's ETag, the
+ * tenant's list ETag and the feed all follow.  The body is read before the
+ * group is looked up: a body's 400 wins over an unknown group's 404.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,20 +28,20 @@ static uint64_t event_id_of(const struct buf *seg)
     return strtoull(seg->data, NULL, 10);
 }
 
-/* Reads the body of a POST or PUT; false when it was answered (400). */
-static bool read_event(struct call *c, struct event *ev, bool *external)
+/* Reads the query and the body of a POST or PUT into op; false when it
+ * was answered (400). */
+static bool read_event(struct call *c, struct write_op *op)
 {
     struct problem p;
     problem_init(&p);
-    *external = query_flag(c, "external", &p);
-    memset(ev, 0, sizeof *ev);
+    call_op_group(op, &c->seg[1], query_flag(c, "external", &p));
     struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p);
     if (body) {
-        event_parse(body, ev, &p);
+        event_parse(body, &op->ev, &p);
         json_object_put(body);
     }
     if (call_failed(c, &p)) {
-        event_free(ev);
+        write_op_free(op);
         return false;
     }
     return true;
@@ -128,61 +128,23 @@ void event_get(struct call *c)
 
 /* ---- writing ---- */
 
-enum eop { EOP_CREATE, EOP_REPLACE, EOP_REMOVE };
-
-/* One event operation on the path's group; answers with the event (201
- * and Location for a new one) or what was removed. */
-static void event_op(struct call *c, bool external, enum eop op, const struct event *ev)
-{
-    MDB_txn *txn;
-    if (!call_write_begin(c, &txn))
-        return;
-    struct store_writer w;
-    call_writer(c, &w);
-    struct store_name name = call_group_name(&c->seg[1], external, 0);
-    struct store_result r;
-    store_result_init(&r);
-    uint64_t eid = op == EOP_CREATE ? 0 : event_id_of(&c->seg[3]);
-    switch (op) {
-    case EOP_CREATE: store_create_event(c->store, txn, &w, &name, ev, &r); break;
-    case EOP_REPLACE: store_replace_event(c->store, txn, &w, &name, eid, ev, &r); break;
-    case EOP_REMOVE: store_remove_event(c->store, txn, &w, &name, eid, &r); break;
-    }
-    struct buf out = BUF_INIT;
-    if (r.status == STORE_OK && op == EOP_REMOVE)
-        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
-                 (unsigned long long)r.event.id, (unsigned long long)r.event.group);
-    else if (r.status == STORE_OK)
-        event_write_json(&r.event, &out);
-    if (call_write_end(c, txn, &r, &out, NULL, false) && op == EOP_CREATE) {
-        c->rep->status = 201;
-        reply_header(c->rep, "Location", "%s/group/%llu/event/%llu",
-                     c->req->prefix.data ? c->req->prefix.data : "",
-                     (unsigned long long)r.event.group, (unsigned long long)r.event.id);
-    }
-    store_result_free(&r);
-}
-
 /* POST /group/:id/event: 201 with Location. */
 void event_create(struct call *c)
 {
-    struct event ev;
-    bool external;
-    if (!read_event(c, &ev, &external))
-        return;
-    event_op(c, external, EOP_CREATE, &ev);
-    event_free(&ev);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_EVENT_CREATE);
+    if (read_event(c, &op))
+        call_write(c, &op);
 }
 
 /* PUT /group/:id/event/:eventId: the whole event is replaced. */
 void event_replace(struct call *c)
 {
-    struct event ev;
-    bool external;
-    if (!read_event(c, &ev, &external))
-        return;
-    event_op(c, external, EOP_REPLACE, &ev);
-    event_free(&ev);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_EVENT_REPLACE);
+    op.eid = event_id_of(&c->seg[3]);
+    if (read_event(c, &op))
+        call_write(c, &op);
 }
 
 /* DELETE /group/:id/event/:eventId */
@@ -193,5 +155,9 @@ void event_remove(struct call *c)
     bool external = query_flag(c, "external", &p);
     if (call_failed(c, &p))
         return;
-    event_op(c, external, EOP_REMOVE, NULL);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_EVENT_REMOVE);
+    call_op_group(&op, &c->seg[1], external);
+    op.eid = event_id_of(&c->seg[3]);
+    call_write(c, &op);
 }

@@ -1,12 +1,12 @@
 /*
  * handler_participant.c — the participant endpoints (API.md §5).
  *
- * Writes go the way of every group change (group_change.c): the body is
- * checked first (400), then one store operation in one write transaction
- * finds the group (404), checks its import lock (423), writes the
- * participant (409 on a taken e-mail or externalId) and records the
- * change with the group's new totalParticipants; the answer is rendered
- * and the transaction committed.
+ * Writes go the way of every group change (group_change.c): the query and
+ * body are checked here (400) into a write operation (include/write_op.h),
+ * then one store operation in one write transaction finds the group
+ * (404), checks its import lock (423), writes the participant (409 on a
+ * taken e-mail or externalId) and records the change with the group's new
+ * totalParticipants; the answer is rendered and the transaction committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,49 +28,6 @@ static char *identifier_string(struct json_object *obj, const char *member, cons
     if (st == JSONIN_ABSENT || st == JSONIN_NULL)
         problem_invalid(p, field, "is required");
     return v;
-}
-
-/* Runs one participant operation on the group seg names; the answer
- * is the participant it wrote (as an array when `array`) or removed. */
-enum pop { POP_ADD, POP_EDIT, POP_REMOVE };
-struct pop_args {
-    enum pop op;
-    const struct participant_patch *patch;
-    enum pkey match;
-    const struct store_participant_name *who;
-    bool array;
-    const char *field; /* conflicts: NULL for a body's members, "data" for data.* */
-};
-
-static void participant_op(struct call *c, const struct buf *seg, bool external,
-                           const struct pop_args *a)
-{
-    MDB_txn *txn;
-    if (!call_write_begin(c, &txn))
-        return;
-    struct store_writer w;
-    call_writer(c, &w);
-    struct store_name name = call_group_name(seg, external, 0);
-    struct store_result r;
-    store_result_init(&r);
-    switch (a->op) {
-    case POP_ADD: store_add_participant(c->store, txn, &w, &name, a->patch, a->match, &r); break;
-    case POP_EDIT: store_edit_participant(c->store, txn, &w, &name, a->who, a->patch, &r); break;
-    case POP_REMOVE: store_remove_participant(c->store, txn, &w, &name, a->who, &r); break;
-    }
-    struct buf out = BUF_INIT;
-    if (r.status == STORE_OK && a->op == POP_REMOVE) {
-        buf_addf(&out, "{\"removed\":{\"id\":\"%llu\",\"group\":\"%llu\"}}",
-                 (unsigned long long)r.participant.id, (unsigned long long)r.participant.group);
-    } else if (r.status == STORE_OK) {
-        if (a->array)
-            buf_addc(&out, '[');
-        participant_write_json(&r.participant, &out);
-        if (a->array)
-            buf_addc(&out, ']');
-    }
-    call_write_end(c, txn, &r, &out, a->field, false);
-    store_result_free(&r);
 }
 
 /* ---- GET /group/:id/participant ---- */
@@ -144,36 +101,26 @@ void participant_list(struct call *c)
 
 /* ---- adding (upsert) ---- */
 
-/* Adds or updates one participant in the group seg names and replies
- * with it.  Consumes patch. */
-static void add_one(struct call *c, const struct buf *seg, bool external,
-                    struct participant_patch *patch, enum pkey match)
-{
-    struct pop_args a = {POP_ADD, patch, match, NULL, false, NULL};
-    participant_op(c, seg, external, &a);
-    participant_patch_free(patch);
-}
-
-/* POST /group/:id/participant */
+/* POST /group/:id/participant: adds a participant, or updates the one
+ * with its e-mail (or externalId), and answers with it. */
 void participant_add(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = query_flag(c, "external", &p);
-    enum pkey match = query_match(c, &p);
-    struct participant_patch patch;
-    memset(&patch, 0, sizeof patch);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_PARTICIPANT_ADD);
+    call_op_group(&op, &c->seg[1], query_flag(c, "external", &p));
+    op.match = query_match(c, &p);
     struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p);
     if (body) {
-        participant_patch_parse(body, "", PM_EMAIL | (match == PKEY_EXTID ? PM_EXTERNAL_ID : 0),
-                                &patch, &p);
+        participant_patch_parse(body, "", PM_EMAIL | (op.match == PKEY_EXTID ? PM_EXTERNAL_ID : 0),
+                                &op.one, &p);
         json_object_put(body);
     }
-    if (call_failed(c, &p)) {
-        participant_patch_free(&patch);
-        return;
-    }
-    add_one(c, &c->seg[1], external, &patch, match);
+    if (call_failed(c, &p))
+        write_op_free(&op);
+    else
+        call_write(c, &op);
 }
 
 /* POST /group/participant/identifier/externalId */
@@ -181,29 +128,27 @@ void participant_add_by_identifier(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    struct participant_patch patch;
-    memset(&patch, 0, sizeof patch);
-    char *group = NULL;
+    struct write_op op;
+    call_op_begin(c, &op, WOP_PARTICIPANT_ADD);
+    op.match = PKEY_EXTID;
+    op.external = true;
     struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p), *v;
     if (body) {
         json_object_object_get_ex(body, "identifier", &v);
-        group = identifier_string(v, "externalId", "identifier.externalId", &p);
+        char *group = identifier_string(v, "externalId", "identifier.externalId", &p);
+        if (group)
+            buf_adds(&op.group, group);
+        free(group);
         if (json_object_object_get_ex(body, "data", &v) && v)
-            participant_patch_parse(v, "data", PM_EMAIL | PM_EXTERNAL_ID, &patch, &p);
+            participant_patch_parse(v, "data", PM_EMAIL | PM_EXTERNAL_ID, &op.one, &p);
         else
             problem_invalid(&p, "data", "is required");
         json_object_put(body);
     }
-    if (call_failed(c, &p)) {
-        participant_patch_free(&patch);
-        free(group);
-        return;
-    }
-    struct buf seg = BUF_INIT;
-    buf_adds(&seg, group);
-    free(group);
-    add_one(c, &seg, true, &patch, PKEY_EXTID);
-    buf_free(&seg);
+    if (call_failed(c, &p))
+        write_op_free(&op);
+    else
+        call_write(c, &op);
 }
 
 /* ---- PUT /group/:id/participant ---- */
@@ -254,9 +199,9 @@ void participant_update(struct call *c)
 {
     struct problem p;
     problem_init(&p);
-    bool external = query_flag(c, "external", &p);
-    struct participant_patch patch;
-    memset(&patch, 0, sizeof patch);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_PARTICIPANT_EDIT);
+    call_op_group(&op, &c->seg[1], query_flag(c, "external", &p));
     struct identifier who;
     memset(&who, 0, sizeof who);
     struct json_object *body = jsonin_parse(c->req->body.data, c->req->body.len, &p), *v = NULL;
@@ -264,19 +209,20 @@ void participant_update(struct call *c)
         json_object_object_get_ex(body, "identifier", &v);
         parse_identifier(v, &who, &p);
         if (json_object_object_get_ex(body, "data", &v) && v)
-            participant_patch_parse(v, "data", 0, &patch, &p);
+            participant_patch_parse(v, "data", 0, &op.one, &p);
         else
             problem_invalid(&p, "data", "is required");
         json_object_put(body);
     }
-    if (!call_failed(c, &p)) {
-        struct store_participant_name pick = {who.kind, who.id, who.value,
-                                              who.value ? strlen(who.value) : 0};
-        struct pop_args a = {POP_EDIT, &patch, 0, &pick, true, "data"};
-        participant_op(c, &c->seg[1], external, &a);
-    }
-    participant_patch_free(&patch);
+    op.pick = who.kind;
+    op.pick_id = who.id;
+    if (who.value)
+        buf_adds(&op.pick_text, who.value);
     free(who.value);
+    if (call_failed(c, &p))
+        write_op_free(&op);
+    else
+        call_write(c, &op);
 }
 
 /* ---- removing ---- */
@@ -291,10 +237,12 @@ void participant_remove(struct call *c)
     bool external = query_flag(c, "external", &p);
     if (call_failed(c, &p))
         return;
-    struct store_participant_name pick = {PICK_SEGMENT, 0, c->seg[3].data ? c->seg[3].data : "",
-                                          c->seg[3].len};
-    struct pop_args a = {POP_REMOVE, NULL, 0, &pick, false, NULL};
-    participant_op(c, &c->seg[1], external, &a);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_PARTICIPANT_REMOVE);
+    call_op_group(&op, &c->seg[1], external);
+    op.pick = PICK_SEGMENT;
+    buf_add(&op.pick_text, c->seg[3].data ? c->seg[3].data : "", c->seg[3].len);
+    call_write(c, &op);
 }
 
 /* DELETE /group/participant/identifier/externalId */
@@ -313,15 +261,16 @@ void participant_remove_by_identifier(struct call *c)
         member = identifier_string(part, "externalId", "identifier.participant.externalId", &p);
         json_object_put(body);
     }
-    struct buf seg = BUF_INIT;
     if (!call_failed(c, &p)) {
-        buf_adds(&seg, group);
+        struct write_op op;
+        call_op_begin(c, &op, WOP_PARTICIPANT_REMOVE);
+        op.external = true;
+        buf_adds(&op.group, group);
         /* The participant is named by externalId only, whatever it looks like. */
-        struct store_participant_name pick = {PICK_EXTID, 0, member, strlen(member)};
-        struct pop_args a = {POP_REMOVE, NULL, 0, &pick, false, NULL};
-        participant_op(c, &seg, true, &a);
+        op.pick = PICK_EXTID;
+        buf_adds(&op.pick_text, member);
+        call_write(c, &op);
     }
-    buf_free(&seg);
     free(group);
     free(member);
 }
@@ -342,24 +291,13 @@ void participant_erase(struct call *c)
         if (why)
             problem_bad_query(&p, "email", "%s", why);
     }
-    MDB_txn *txn;
-    if (call_failed(c, &p) || !call_write_begin(c, &txn)) {
+    if (call_failed(c, &p)) {
         free(trimmed);
         return;
     }
-    struct store_writer w;
-    call_writer(c, &w);
-    struct store_result r;
-    store_result_init(&r);
-    store_erase_person(c->store, txn, &w, trimmed, strlen(trimmed), &r);
+    struct write_op op;
+    call_op_begin(c, &op, WOP_PERSON_ERASE);
+    buf_adds(&op.email, trimmed);
     free(trimmed);
-    struct buf out = BUF_INIT;
-    buf_adds(&out, "{\"removed\":[");
-    for (size_t i = 0; i < r.n_erased; i++)
-        buf_addf(&out, "%s{\"id\":\"%llu\",\"group\":\"%llu\"}", i ? "," : "",
-                 (unsigned long long)r.erased[i].participant,
-                 (unsigned long long)r.erased[i].group);
-    buf_adds(&out, "]}");
-    call_write_end(c, txn, &r, &out, NULL, false);
-    store_result_free(&r);
+    call_write(c, &op);
 }

@@ -314,26 +314,6 @@ static size_t dispatch(struct call *c)
     return matched;
 }
 
-bool app_is_batch_write(const struct request *req)
-{
-    unsigned want = method_bit(req->method);
-    if (!(want & (M_POST | M_PUT | M_PATCH | M_DELETE)))
-        return false;
-    struct call c;
-    memset(&c, 0, sizeof c);
-    c.req = (struct request *)req;
-    bool batch = false;
-    if (split_path(&c))
-        for (size_t i = 0; i < N_ROUTES; i++)
-            if ((routes[i].methods & want) && pattern_matches(&routes[i], &c)) {
-                batch = routes[i].body == BODY_JSON || routes[i].body == BODY_NONE;
-                break;
-            }
-    for (size_t i = 0; i < CALL_MAX_SEGMENTS; i++)
-        buf_free(&c.seg[i]);
-    return batch;
-}
-
 size_t app_handle(struct app *app, struct request *req, struct reply *rep)
 {
     struct call c;

@@ -128,7 +128,7 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
         store_close(&store);
         return 1;
     }
-    struct app app = {&store, log_store_error, metrics, po->alive, cfg->max_body};
+    struct app app = {&store, log_store_error, metrics, po->alive, cfg->max_body, NULL, NULL};
     int rc;
     liveness_ready(po->alive);
     if (writer) {

@@ -28,29 +28,37 @@ void store_conflict_problems(const struct store_result *r, const char *field, bo
     }
 }
 
-void call_store_answer(struct call *c, const struct store_result *r, const char *field, bool list)
+void reply_store_result(struct reply *rep, const struct store_result *r, const char *field,
+                        bool list, store_log_fn *log, const char *request_id)
 {
     struct problem p;
     switch (r->status) {
     case STORE_OK: break;
-    case STORE_NO_GROUP: reply_error(c->rep, 404, "not_found", "no such group"); break;
+    case STORE_NO_GROUP: reply_error(rep, 404, "not_found", "no such group"); break;
     case STORE_NO_PARTICIPANT:
-        reply_error(c->rep, 404, "not_found", "no such participant in this group");
+        reply_error(rep, 404, "not_found", "no such participant in this group");
         break;
-    case STORE_NO_EVENT:
-        reply_error(c->rep, 404, "not_found", "no such event in this group");
-        break;
+    case STORE_NO_EVENT: reply_error(rep, 404, "not_found", "no such event in this group"); break;
     case STORE_LOCKED:
-        reply_error(c->rep, 423, "locked",
+        reply_error(rep, 423, "locked",
                     "the group is import-locked; only an admin key may change it");
         break;
     case STORE_CONFLICT:
         problem_init(&p);
         store_conflict_problems(r, field, list, &p);
-        reply_problem(c->rep, &p);
+        reply_problem(rep, &p);
         problem_free(&p);
         break;
     case STORE_FULL:
-    case STORE_FAILED: call_store_error(c, r->what ? r->what : "writing", r->rc); break;
+    case STORE_FAILED:
+        if (log)
+            log(request_id, r->what ? r->what : "writing", r->rc);
+        reply_store_error(rep, r->rc);
+        break;
     }
+}
+
+void call_store_answer(struct call *c, const struct store_result *r, const char *field, bool list)
+{
+    reply_store_result(c->rep, r, field, list, c->app->log_error, c->req->request_id);
 }

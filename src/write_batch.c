@@ -7,7 +7,7 @@ static void handle(struct app *app, struct write_item *it)
 {
     liveness_beat(app->alive);
     reply_reset(&it->rep);
-    it->route = app_handle(app, it->req, &it->rep);
+    write_op_run(app->store, it->op, &it->rep, app->log_error);
 }
 
 /* The reply of a request whose batch could not be committed: what a lone
@@ -15,19 +15,18 @@ static void handle(struct app *app, struct write_item *it)
 static void failed(struct app *app, struct write_item *it, const char *what, int rc)
 {
     reply_reset(&it->rep);
-    reply_header(&it->rep, "X-Request-Id", "%s", it->req->request_id);
     if (app->log_error)
-        app->log_error(it->req->request_id, what, rc);
+        app->log_error(it->op->request_id, what, rc);
     reply_store_error(&it->rep, rc);
 }
 
-/* Disk for the batch beyond the usual headroom: a JSON body becomes at
+/* Disk for the batch beyond the usual headroom: an operation becomes at
  * most a few times its size in records and index entries. */
 static size_t reserve_for(const struct write_item *items, size_t from, size_t to)
 {
     size_t bytes = 0;
     for (size_t i = from; i < to; i++)
-        bytes += 8 * items[i].req->body.len;
+        bytes += 8 * items[i].bytes;
     return bytes;
 }
 

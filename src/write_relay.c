@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "write_op.h"
 #include "write_wire.h"
 
 int write_relay_listen(char *name, size_t len)
@@ -91,25 +92,42 @@ static bool relay_connect(struct relay *r)
     return true;
 }
 
-enum relay_result relay_call(struct relay *r, const struct request *req, struct reply *rep,
-                             size_t *route)
+/* Sends op and receives the writer's answer into got. */
+static int exchange(struct relay *r, const struct write_op *op, struct reply *got)
+{
+    struct buf frame = BUF_INIT;
+    wire_put_u32(&frame, 0);
+    write_op_encode(op, &frame);
+    int rc = wire_send_frame(r->fd, &frame);
+    size_t route;
+    return rc ? rc : wire_recv_reply(r->fd, got, &route, &r->ctype, RELAY_TIMEOUT_MS);
+}
+
+enum relay_result relay_call(struct relay *r, const struct write_op *op, struct reply *rep)
 {
     /* A kept connection may have been closed by a writer that was
-     * replaced since: then the request is sent once more, on a new one. */
+     * replaced since: then the operation is sent once more, on a new one. */
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!relay_connect(r))
             return RELAY_UNREACHED;
-        int rc = wire_send_request(r->fd, req);
-        if (rc == 0)
-            rc = wire_recv_reply(r->fd, rep, route, &r->ctype, RELAY_TIMEOUT_MS);
+        struct reply got;
+        reply_init(&got);
+        int rc = exchange(r, op, &got);
+        if (rc == 0) {
+            /* The writer's part of the answer: status, its headers, body. */
+            rep->status = got.status;
+            rep->content_type = got.content_type;
+            buf_add(&rep->headers, got.headers.data ? got.headers.data : "", got.headers.len);
+            reply_take(rep, &got.body);
+        }
+        reply_free(&got);
         if (rc == 0)
             return RELAY_DONE;
         relay_close(r);
         /* EPIPE: the writer had closed its end; ECONNRESET: it closed it
-         * with this request unread.  Either way it never took it. */
+         * with this operation unread.  Either way it never took it. */
         if (rc != EPIPE && rc != ECONNRESET)
             return RELAY_LOST;
-        reply_reset(rep);
     }
     return RELAY_UNREACHED;
 }

@@ -78,24 +78,34 @@ int writer_give_back(struct store *s, size_t carried)
     return 1;
 }
 
-/* One request from each connection that has one, applied together, and
+/* Reads one operation from fd: 0, WIRE_EOF, or an errno value. */
+static int recv_op(int fd, struct write_op *op, size_t *bytes)
+{
+    struct buf f = BUF_INIT;
+    int rc = wire_recv_frame(fd, &f, FRAME_TIMEOUT_MS);
+    if (!rc && !write_op_decode(f.data, f.len, op))
+        rc = EPROTO;
+    *bytes = f.cap;
+    buf_free(&f);
+    return rc;
+}
+
+/* One operation from each connection that has one, applied together, and
  * every reply sent.  -1: the store could not be opened again (the writer
  * stops and the master starts another). */
 static int serve_batch(struct clients *c, struct app *app)
 {
-    static struct request reqs[WRITER_MAX_CLIENTS];
+    static struct write_op ops[WRITER_MAX_CLIENTS];
     static struct write_item items[WRITER_MAX_CLIENTS];
     static size_t from[WRITER_MAX_CLIENTS]; /* the connection (pfd index) of each item */
     size_t n = 0;
     for (size_t i = c->n; i >= 1; i--) {
         if (!(c->pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
             continue;
-        request_init(&reqs[n]);
-        int rc = wire_recv_request(c->pfd[i].fd, &reqs[n], FRAME_TIMEOUT_MS);
+        int rc = recv_op(c->pfd[i].fd, &ops[n], &items[n].bytes);
         if (rc) {
             if (rc != WIRE_EOF)
-                log_message("writer: a worker's request could not be read: %s", strerror(rc));
-            request_free(&reqs[n]);
+                log_message("writer: a worker's operation could not be read: %s", strerror(rc));
             drop(c, i);
             continue;
         }
@@ -104,12 +114,12 @@ static int serve_batch(struct clients *c, struct app *app)
              * RELAY_TIMEOUT_MS, or it died): applying the change now would
              * make one that nobody is told of. */
             log_message("writer: request %s dropped unapplied: its worker no longer waits",
-                        reqs[n].request_id);
-            request_free(&reqs[n]);
+                        ops[n].request_id);
+            write_op_free(&ops[n]);
             drop(c, i);
             continue;
         }
-        items[n].req = &reqs[n];
+        items[n].op = &ops[n];
         reply_init(&items[n].rep);
         from[n] = (size_t)c->pfd[i].fd;
         n++;
@@ -122,13 +132,13 @@ static int serve_batch(struct clients *c, struct app *app)
     metrics_writes(app->metrics, counts);
     size_t carried = 0;
     for (size_t k = 0; k < n; k++) {
-        int rc = wire_send_reply((int)from[k], &items[k].rep, items[k].route);
+        int rc = wire_send_reply((int)from[k], &items[k].rep, 0);
         if (rc)
-            log_message("writer: request %s: the reply could not be sent: %s", reqs[k].request_id,
+            log_message("writer: request %s: the reply could not be sent: %s", ops[k].request_id,
                         strerror(rc));
-        carried += reqs[k].body.cap + items[k].rep.body.cap;
+        carried += items[k].bytes + items[k].rep.body.cap;
         reply_free(&items[k].rep);
-        request_free(&reqs[k]);
+        write_op_free(&ops[k]);
     }
     return writer_give_back(app->store, carried) < 0 ? -1 : 0;
 }

@@ -5,6 +5,12 @@
  * The floors, each calling only the ones below it (no two files call each
  * other):
  *   store_check.c   groupctl check: reads every floor
+ *   store_ops_group.c, store_ops_member.c, store_ops_event.c
+ *                   the write operations of include/store.h, one call each
+ *   store_change.c  what every operation shares: its group found for the
+ *                   writer, the import lock, the change recorded, the result
+ *   store_members.c a group's participants with their index rules and
+ *                   conflicts
  *   store_write.c   the one door for writes: seqs, feed, rev, indexes
  *   store_open.c, store_migrate.c   opening the environment; the schema
  *                   version and the migrations (they rebuild indexes)

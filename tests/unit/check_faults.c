@@ -15,6 +15,7 @@
 #include "group_render.h"
 #include "store_calls.h"
 #include "testdb.h"
+#include "testops.h"
 #include "write_batch.h"
 
 static struct app app;
@@ -210,6 +211,7 @@ START_TEST(a_batch_survives_every_failing_write_call)
     long n = 1;
     for (; !done && n < 100000; n++) {
         struct request req[N_REQ];
+        struct write_op op[N_REQ];
         struct write_item it[N_REQ];
         char body[N_REQ][96];
         for (int j = 0; j < N_REQ; j++) {
@@ -227,7 +229,9 @@ START_TEST(a_batch_survives_every_failing_write_call)
             req[j].api_key = strdup(admin);
             req[j].content_type = strdup(JSON);
             strcpy(req[j].request_id, "batch");
-            it[j].req = &req[j];
+            int status;
+            ck_assert(testops_of(&app, &req[j], &op[j], &it[j].bytes, &status));
+            it[j].op = &op[j];
             reply_init(&it[j].rep);
         }
         struct buf before = BUF_INIT, after = BUF_INIT;
@@ -262,6 +266,7 @@ START_TEST(a_batch_survives_every_failing_write_call)
         for (int j = 0; j < N_REQ; j++) {
             reply_free(&it[j].rep);
             request_free(&req[j]);
+            write_op_free(&op[j]);
         }
         buf_free(&before);
         buf_free(&after);

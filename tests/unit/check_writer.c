@@ -1,9 +1,10 @@
 /*
- * Unit tests for group commit: write_batch_apply (several requests, one
- * transaction; a request that gives up spoils the batch and everything is
- * applied again, so each request sees exactly what a lone one would), the
- * wire format between worker and writer, the relay's answers when the
- * writer is missing or dies, and which requests go to the writer.
+ * Unit tests for group commit: write_batch_apply (several operations, one
+ * transaction; one that gives up spoils the batch and everything is
+ * applied again, so each sees exactly what a lone one would), the
+ * operations' bytes between worker and writer, the relay's answers when
+ * the writer is missing or dies, and which requests become operations
+ * (validation is the worker's: a bad body never reaches the writer).
  */
 #include <check.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "app.h"
 #include "testdb.h"
+#include "testops.h"
 #include "write_batch.h"
 #include "write_relay.h"
 #include "write_wire.h"
@@ -65,16 +67,22 @@ static void fill(struct request *req, const char *method, const char *uri, const
 
 /* Applies the n requests as one batch; statuses and bodies in st/bodies. */
 struct batch {
-    struct request req[8];
+    struct write_op op[8];
     struct write_item it[8];
     size_t n;
     struct write_batch_stats stats;
 };
 
+/* The request's write operation, as the worker sends it, joins the batch. */
 static void add(struct batch *b, const char *method, const char *uri, const char *body)
 {
-    fill(&b->req[b->n], method, uri, body);
-    b->it[b->n].req = &b->req[b->n];
+    struct request req;
+    fill(&req, method, uri, body);
+    int status;
+    ck_assert_msg(testops_of(&app, &req, &b->op[b->n], &b->it[b->n].bytes, &status),
+                  "%s %s was answered %d", method, uri, status);
+    request_free(&req);
+    b->it[b->n].op = &b->op[b->n];
     reply_init(&b->it[b->n].rep);
     b->n++;
 }
@@ -96,7 +104,7 @@ static void batch_free(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         reply_free(&b->it[i].rep);
-        request_free(&b->req[i]);
+        write_op_free(&b->op[i]);
     }
     b->n = 0;
 }
@@ -235,72 +243,90 @@ END_TEST
 
 /* ---- the wire ---- */
 
-START_TEST(requests_and_replies_cross_the_wire_whole)
+/* An operation with something in every field. */
+static void full_op(struct write_op *op)
 {
+    struct request req;
+    fill(&req, "PUT", "/group/G-1?external=true&participantUpdateType=externalId",
+         "{\"name\":\"n\",\"description\":\"d\",\"type\":\"t\",\"schoolYear\":2026,"
+         "\"importLock\":true,\"importLockOwner\":\"o\",\"integrations\":[{\"type\":\"a\","
+         "\"id\":\"1\"}],\"participants\":[{\"email\":\"p@x.nl\",\"externalId\":\"s1\","
+         "\"name\":\"P\",\"labels\":[{\"name\":\"l1\"},{\"name\":\"l2\"}],\"integrations\":[{"
+         "\"type\":\"b\","
+         "\"id\":\"2\"}]}]}");
+    size_t bytes;
+    int status;
+    ck_assert(testops_of(&app, &req, op, &bytes, &status));
+    request_free(&req);
+    op->eid = 77;
+    op->pick = PICK_EMAIL;
+    buf_adds(&op->pick_text, "q@x.nl");
+    op->ev.title = strdup("Les");
+    op->ev.day = 3;
+    op->ev.start = 0;
+    op->ev.end = 90;
+    op->ev.weeks = 6;
+    op->ev.has_tutors = true;
+    op->ev.tutors = calloc(1, sizeof *op->ev.tutors);
+    op->ev.tutors[0] = strdup("T");
+    op->ev.n_tutors = 1;
+}
+
+START_TEST(operations_and_replies_cross_the_wire_whole)
+{
+    struct write_op op, back;
+    full_op(&op);
+    ck_assert_uint_eq(op.n_parts, 1);
+    ck_assert_uint_eq(op.parts[0].v.n_labels, 2);
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-    struct request in;
-    request_init(&in);
-    strcpy(in.method, "PATCH");
-    strcpy(in.request_id, "1a-2b");
-    buf_adds(&in.path, "/group/ext%2F1");
-    buf_adds(&in.prefix, "/api");
-    buf_adds(&in.query_string, "externalId=true");
-    in.api_key = strdup("gdk_1_secret");
-    in.if_none_match = NULL;
-    in.content_type = strdup(JSON);
-    buf_add(&in.body, "{\"a\":\"\0b\"}", 10); /* a NUL inside stays */
-    in.body_cut = true;
-    ck_assert_int_eq(wire_send_request(sv[0], &in), 0);
-    struct request out;
-    request_init(&out);
-    ck_assert_int_eq(wire_recv_request(sv[1], &out, 1000), 0);
-    ck_assert_str_eq(out.method, "PATCH");
-    ck_assert_str_eq(out.request_id, "1a-2b");
-    ck_assert_str_eq(out.path.data, "/group/ext%2F1");
-    ck_assert_str_eq(out.prefix.data, "/api");
-    ck_assert_str_eq(out.query_string.data, "externalId=true");
-    ck_assert_str_eq(out.api_key, "gdk_1_secret");
-    ck_assert_str_eq(out.content_type, JSON);
-    ck_assert_ptr_null(out.if_none_match);
-    ck_assert_uint_eq(out.body.len, 10);
-    ck_assert_mem_eq(out.body.data, "{\"a\":\"\0b\"}", 10);
-    ck_assert(out.body_cut && !out.body_too_large);
+    struct buf frame = BUF_INIT, bytes = BUF_INIT, again = BUF_INIT;
+    wire_put_u32(&frame, 0);
+    write_op_encode(&op, &frame);
+    buf_add(&bytes, frame.data + 4, frame.len - 4);
+    ck_assert_int_eq(wire_send_frame(sv[0], &frame), 0);
+    struct buf in = BUF_INIT;
+    ck_assert_int_eq(wire_recv_frame(sv[1], &in, 1000), 0);
+    ck_assert(write_op_decode(in.data, in.len, &back));
+    /* Every field came through: encoded again, the same bytes. */
+    write_op_encode(&back, &again);
+    ck_assert_uint_eq(again.len, bytes.len);
+    ck_assert(memcmp(again.data, bytes.data, bytes.len) == 0);
+    ck_assert_str_eq(back.actor, op.actor);
+    ck_assert_str_eq(back.parts[0].v.labels[1], "l2");
+    ck_assert_int_eq(back.ev.start, 0);
+    /* Cut anywhere, or with a byte too many, it is refused. */
+    for (size_t cut = 0; cut < bytes.len; cut++) {
+        struct write_op bad;
+        ck_assert_msg(!write_op_decode(bytes.data, cut, &bad), "cut at %zu", cut);
+    }
+    buf_addc(&bytes, 0);
+    struct write_op bad;
+    ck_assert(!write_op_decode(bytes.data, bytes.len, &bad));
 
-    struct reply rep;
+    struct reply rep, got;
     reply_init(&rep);
-    rep.status = 409;
-    reply_header(&rep, "X-Request-Id", "%s", "1a-2b");
-    reply_writes(&rep, "{\"errorCode\":\"conflict\"}");
+    rep.status = 201;
+    reply_header(&rep, "Location", "%s", "/x");
+    reply_writes(&rep, "{\"ok\":true}");
     ck_assert_int_eq(wire_send_reply(sv[1], &rep, 7), 0);
-    struct reply back;
-    reply_init(&back);
+    reply_init(&got);
+    size_t route;
     struct buf ctype = BUF_INIT;
-    size_t route = 0;
-    ck_assert_int_eq(wire_recv_reply(sv[0], &back, &route, &ctype, 1000), 0);
-    ck_assert_int_eq(back.status, 409);
-    ck_assert_uint_eq(route, 7);
-    ck_assert_ptr_null(back.content_type);
-    ck_assert_str_eq(back.headers.data, "X-Request-Id: 1a-2b\r\n");
-    ck_assert_str_eq(back.body.data, "{\"errorCode\":\"conflict\"}");
-    ck_assert_uint_eq(back.body_bytes, back.body.len);
-
-    /* A frame cut short is an error, a close before any frame is WIRE_EOF. */
-    ck_assert_int_eq(write(sv[1],
-                           "\0\0\0\x10"
-                           "abc",
-                           7),
-                     7);
-    close(sv[1]);
-    reply_reset(&back);
-    ck_assert_int_eq(wire_recv_reply(sv[0], &back, &route, &ctype, 1000), EPROTO);
-    ck_assert_int_eq(wire_recv_reply(sv[0], &back, &route, &ctype, 1000), WIRE_EOF);
+    ck_assert_int_eq(wire_recv_reply(sv[0], &got, &route, &ctype, 1000), 0);
+    ck_assert_int_eq(got.status, 201);
+    ck_assert_str_eq(got.body.data, "{\"ok\":true}");
+    ck_assert_ptr_nonnull(strstr(got.headers.data, "Location: /x"));
     close(sv[0]);
-    request_free(&in);
-    request_free(&out);
-    reply_free(&rep);
-    reply_free(&back);
+    close(sv[1]);
+    write_op_free(&op);
+    write_op_free(&back);
+    buf_free(&bytes);
+    buf_free(&again);
+    buf_free(&in);
     buf_free(&ctype);
+    reply_free(&rep);
+    reply_free(&got);
 }
 END_TEST
 
@@ -332,38 +358,41 @@ static pid_t stand_in(const char *name, enum stand_in what)
         close(fd);
         fd = accept(lfd, NULL, NULL);
     }
-    struct request req;
-    request_init(&req);
-    if (wire_recv_request(fd, &req, 5000) != 0)
+    struct buf frame = BUF_INIT;
+    struct write_op op;
+    if (wire_recv_frame(fd, &frame, 5000) != 0 || !write_op_decode(frame.data, frame.len, &op))
         _exit(3);
     if (what == TAKE_AND_DIE)
         _exit(0);
     struct reply rep;
     reply_init(&rep);
     rep.status = 201;
-    reply_writes(&rep, req.body.data);
-    _exit(wire_send_reply(fd, &rep, 3) == 0 ? 0 : 4);
+    reply_header(&rep, "Location", "%s", "/there");
+    reply_writes(&rep, op.group.data);
+    _exit(wire_send_reply(fd, &rep, 0) == 0 ? 0 : 4);
 }
 
 static enum relay_result relay_once(const char *name, int *status)
 {
     struct relay r;
     relay_init(&r, name, 0);
-    struct request req;
-    fill(&req, "POST", "/group", "{\"name\":\"x\"}");
+    struct write_op op;
+    write_op_init(&op, WOP_GROUP_ARCHIVE);
+    buf_adds(&op.group, "G-7");
     struct reply rep;
     reply_init(&rep);
-    size_t route = 0;
-    enum relay_result res = relay_call(&r, &req, &rep, &route);
+    reply_header(&rep, "X-Request-Id", "%s", "r-1");
+    enum relay_result res = relay_call(&r, &op, &rep);
     *status = rep.status;
     if (res == RELAY_DONE) {
-        ck_assert_str_eq(rep.body.data, "{\"name\":\"x\"}");
-        ck_assert_uint_eq(route, 3);
+        /* The writer's answer, after the worker's own headers. */
+        ck_assert_str_eq(rep.body.data, "G-7");
+        ck_assert_str_eq(rep.headers.data, "X-Request-Id: r-1\r\nLocation: /there\r\n");
     }
     relay_close(&r);
     buf_free(&r.ctype);
     reply_free(&rep);
-    request_free(&req);
+    write_op_free(&op);
     return res;
 }
 
@@ -397,30 +426,43 @@ START_TEST(the_relay_says_what_became_of_a_request)
 }
 END_TEST
 
-START_TEST(only_json_writes_go_to_the_writer)
+START_TEST(only_valid_writes_become_operations)
 {
     static const struct {
-        const char *method, *path;
-        bool batch;
+        const char *method, *path, *body;
+        int status; /* 202: became an operation */
     } cases[] = {
-        {"POST", "/group", true},
-        {"PATCH", "/group/12", true},
-        {"DELETE", "/group/12/participant/3", true},
-        {"POST", "/group/participant/identifier/externalId", true},
-        {"GET", "/group", false},
-        {"HEAD", "/group/12", false},
-        {"POST", "/group/bulkImportGroups", false},
-        {"POST", "/group/bulkImportParticipants", false},
-        {"POST", "/nope", false},
-        {"DELETE", "/group", false}, /* 405: answered where it arrived */
+        {"POST", "/group?organisation=1", "{\"name\":\"a\"}", 202},
+        {"PATCH", "/group/12", "{\"name\":\"b\"}", 202},
+        {"DELETE", "/group/12/participant/3", NULL, 202},
+        {"DELETE", "/group/12?purge=true", NULL, 202},
+        {"POST", "/group/12/event", "{\"title\":\"t\",\"tutors\":[\"x\"]}", 202},
+        {"POST", "/group/participant/identifier/externalId",
+         "{\"identifier\":{\"externalId\":\"G\"},\"data\":{\"email\":\"a@x.nl\","
+         "\"externalId\":\"s\"}}",
+         202},
+        {"DELETE", "/participant?email=a@x.nl", NULL, 202},
+        /* Answered by the worker: reads, bad input, imports, wrong routes. */
+        {"GET", "/group", NULL, 200},
+        {"POST", "/group?organisation=1", "{\"name\":", 400},
+        {"POST", "/group?organisation=1", "{\"name\":\"a\",\"schoolYear\":\"x\"}", 400},
+        {"PATCH", "/group/12?external=maybe", "{}", 400},
+        {"POST", "/group/12/participant", "{\"name\":\"no e-mail\"}", 400},
+        {"POST", "/group/bulkImportGroups", NULL, 415},
+        {"POST", "/nope", NULL, 404},
+        {"DELETE", "/group", NULL, 405},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct request req;
-        request_init(&req);
-        snprintf(req.method, sizeof req.method, "%s", cases[i].method);
-        buf_adds(&req.path, cases[i].path);
-        ck_assert_msg(app_is_batch_write(&req) == cases[i].batch, "%s %s", cases[i].method,
-                      cases[i].path);
+        fill(&req, cases[i].method, cases[i].path, cases[i].body);
+        struct write_op op;
+        size_t bytes;
+        int status;
+        bool made = testops_of(&app, &req, &op, &bytes, &status);
+        ck_assert_msg(status == cases[i].status && made == (cases[i].status == 202), "%s %s: %d",
+                      cases[i].method, cases[i].path, status);
+        if (made)
+            write_op_free(&op);
         request_free(&req);
     }
 }
@@ -479,9 +521,10 @@ int main(void)
     tcase_add_test(copied, the_writer_opens_its_store_again_after_a_big_batch);
     suite_add_tcase(s, copied);
     TCase *wire = tcase_create("wire");
-    tcase_add_test(wire, requests_and_replies_cross_the_wire_whole);
+    tcase_add_checked_fixture(wire, setup, teardown);
+    tcase_add_test(wire, operations_and_replies_cross_the_wire_whole);
     tcase_add_test(wire, the_relay_says_what_became_of_a_request);
-    tcase_add_test(wire, only_json_writes_go_to_the_writer);
+    tcase_add_test(wire, only_valid_writes_become_operations);
     suite_add_tcase(s, wire);
     return run_suite(s);
 }
