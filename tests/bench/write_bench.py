@@ -61,14 +61,18 @@ def write_counts(b):
 
 
 def cpu_by_role(b, gd):
-    """CPU seconds so far of nginx's workers, groupd's workers and its writer."""
-    out = {"nginx": 0.0, "workers": 0.0, "writer": 0.0}
+    """CPU seconds so far of nginx's workers, groupd's workers and its writer, and of the
+    writer in user mode alone (its own code, LMDB and libc: what the kernel's flushes do
+    not hide)."""
+    out = {"nginx": 0.0, "workers": 0.0, "writer": 0.0, "writer user": 0.0}
     for pid in sb.children(b.nginx_pid):
         out["nginx"] += sb.cpu_seconds(pid)
     for pid in sb.children(gd.pid):
         with open(f"/proc/{pid}/comm") as f:
             role = "writer" if f.read().strip() == "groupd-writer" else "workers"
         out[role] += sb.cpu_seconds(pid)
+        if role == "writer":
+            out["writer user"] += sb.proc_stat(pid)[11] / os.sysconf("SC_CLK_TCK")
     return out
 
 
