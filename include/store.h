@@ -40,6 +40,7 @@
 #include "group.h"
 #include "idset.h"
 #include "participant.h"
+#include "words.h"
 
 #define STORE_SCHEMA_VERSION 4
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
@@ -69,37 +70,8 @@
  * mapping per page and a page fault per page the next time. */
 enum store_writes { STORE_WRITES_MAPPED, STORE_WRITES_COPIED };
 
-/* The handles are the store's own; callers only pass the struct around. */
-struct store {
-    MDB_env *env;
-    MDB_dbi meta;              /* counters and the schema version */
-    MDB_dbi groups;            /* group id -> group record */
-    MDB_dbi group_extid;       /* topOrganisation + externalId -> group id */
-    MDB_dbi participants;      /* group id + participant id -> participant record */
-    MDB_dbi participant_email; /* group id + e-mail key -> participant id */
-    MDB_dbi participant_extid; /* group id + externalId -> participant id */
-    MDB_dbi email_groups;      /* top + e-mail key -> group ids (DUPSORT) */
-    MDB_dbi apikeys;           /* key id -> key record */
-    MDB_dbi group_order;       /* partition + sort field + sort key + id -> organisation */
-    MDB_dbi group_counts;      /* partition -> number of groups */
-    MDB_dbi group_words;       /* top + status + folded word -> group ids (DUPSORT) */
-    MDB_dbi events;            /* group id + event id -> event record */
-    MDB_dbi changes;           /* top + change seq -> feed entry */
-    MDB_txn *rtxn;             /* the worker's reusable read transaction */
-    int64_t retain_ms;         /* the feed's retention, from meta (store_set_retention) */
-    size_t reserved_to;        /* the data file has disk blocks up to here (store_reserve_disk) */
-    uint64_t pruned_txn;       /* the write txn whose writing top was last pruned ... */
-    uint32_t pruned_top;       /* ... and that top: prune once per top per transaction */
-    MDB_txn *batch;            /* the writer's open batch (store_batch_begin), or NULL */
-    bool batch_spoilt;         /* a request gave up in it: it must not be committed */
-    unsigned long batch_mark;  /* write calls made when the request in it began */
-    size_t used_at_begin;      /* pages in use when the current write began (store_write_begin) */
-    bool may_use_reserve;      /* the current write frees space: it may use the reserve */
-    char *dir;                 /* as opened, for store_reopen */
-    size_t map_size;
-    enum store_writes writes;
-    char errmsg[160]; /* what failed in store_open */
-};
+/* The store: opaque (its handles and state are in src/store/store_private.h). */
+struct store;
 
 /* The bulk imports, as the store records them. */
 enum store_import {
@@ -112,18 +84,25 @@ enum store_import {
 /* ---- environment and transactions (src/store/: store_open.c, store_txn.c, store_disk.c,
  * store_batch.c) ---- */
 
+/* A store to open (store_new) and to free once it is closed
+ * (store_delete); store_errmsg says why the last store_open or
+ * store_reopen failed. */
+struct store *store_new(void);
+void store_delete(struct store *s);
+const char *store_errmsg(const struct store *s);
+
 /* Opens (creating if needed) the database in directory dir, creates the
  * named databases and checks or writes the schema version.  Must be called
  * in the process that will use it (after fork).  Clears stale reader slots
- * left by killed processes.  On failure s->errmsg says why. */
+ * left by killed processes.  On failure store_errmsg says why. */
 int store_open(struct store *s, const char *dir, size_t map_size);
 /* The same, choosing how this process's writes reach the file. */
 int store_open_as(struct store *s, const char *dir, size_t map_size, enum store_writes how);
 /* Closes and opens again as before, with no transaction open: LMDB keeps
  * the copies of a STORE_WRITES_COPIED transaction's pages for reuse until
  * the environment is closed, so this is how the writer gives back the
- * memory of a large batch.  On failure the store is closed and s->errmsg
- * says why. */
+ * memory of a large batch.  On failure the store is closed and
+ * store_errmsg says why. */
 int store_reopen(struct store *s);
 void store_close(struct store *s);
 
@@ -268,6 +247,8 @@ int store_changes_stat(struct store *s, MDB_txn *txn, size_t *entries, int64_t *
 /* Sets how long feed entries are kept (ms), for every process that writes
  * this database: groupd sets it at start, groupctl reads it. */
 int store_set_retention(struct store *s, int64_t retain_ms);
+/* The feed's retention this store uses (ms). */
+int64_t store_retention(const struct store *s);
 
 /* ---- groups and the externalId index (store_group.c) ---- */
 
@@ -327,7 +308,7 @@ typedef void store_report_fn(void *ctx, const char *line);
 int store_check(struct store *s, MDB_txn *txn, store_report_fn *report, void *ctx,
                 size_t *differences);
 
-/* ---- reading the list and search indexes (store_index.c) ---- */
+/* ---- listing and searching (store_index.c, store_search.c) ---- */
 
 enum group_sort {
     GROUP_SORT_ID,
@@ -337,37 +318,39 @@ enum group_sort {
     GROUP_SORT_EXTID
 };
 
-/* Appends the bytes a sort on field f compares for record r (then the id
- * ascending breaks ties): the same bytes the order index holds. */
-void store_record_sort_key(const struct group_record *r, enum group_sort f, struct buf *out);
-
-/* Groups in a partition: of top with this status, of one organisation
- * when org is given. */
-int store_group_count(struct store *s, MDB_txn *txn, uint32_t top, const uint32_t *org,
-                      unsigned status, uint64_t *n);
 /* The change sequence of the last change to any group of top (0: none). */
 int store_top_rev(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *rev);
 
-/* Appends the ids of top's groups of one status having a word that starts
- * with word (folded); unsorted, an id may repeat. */
-int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status, const char *word,
-                   size_t len, struct idset *out);
-
-/* One partition of the order index in one sort order, an entry at a time. */
-struct order_entry {
-    uint64_t id;
-    uint32_t org;
-    const char *sort_key; /* store_record_sort_key's bytes, in the map */
-    size_t sort_key_len;
+/* What a list or search asks for (GET /group, API.md §4; an import's look
+ * at an organisation's groups). */
+struct store_query {
+    uint32_t top;
+    const uint32_t *orgs; /* the reader's organisations, n_orgs of them; 0: every one of top */
+    size_t n_orgs;
+    unsigned statuses;                      /* enum group_status bits */
+    const uint32_t *org;                    /* organisation=, or NULL */
+    const char *external_id, *email, *type; /* NULL: no such filter */
+    int32_t school_year;                    /* 0: none */
+    const struct words *words;              /* q's folded words (words.h), or NULL */
+    enum group_sort sort;
+    bool descending;
+    uint64_t limit, skip; /* limit 0: every match */
+    uint64_t rev; /* the tenant's list revision in txn (store_top_rev), for the word cache */
 };
-struct order_walk;
-/* Opens a walk of top's groups of one status (of organisation org when
- * given) sorted on field; *w is the store's until order_walk_close. */
-int order_walk_open(struct order_walk **w, struct store *s, MDB_txn *txn, uint32_t top,
-                    const uint32_t *org, unsigned status, enum group_sort field, bool descending);
-/* The next entry in sort order (ties by id ascending); MDB_NOTFOUND at the end. */
-int order_walk_next(struct order_walk *w, struct order_entry *e);
-void order_walk_close(struct order_walk *w);
+
+/* Where the answer goes: count once, with how many groups match, then
+ * row with each group of the page, in order.  A non-zero return stops
+ * the search and is returned. */
+struct store_rows {
+    int (*count)(void *ctx, uint64_t n);
+    int (*row)(void *ctx, const struct group_record *r);
+    void *ctx;
+};
+
+/* Lists the groups q asks for (store_search.c chooses the plan: an index
+ * of candidates, or the order index's partitions).  0 or an LMDB code. */
+int store_search(struct store *s, MDB_txn *txn, const struct store_query *q,
+                 const struct store_rows *out);
 
 /* ---- participants and their indexes (store_participant.c) ---- */
 

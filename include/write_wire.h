@@ -55,7 +55,8 @@ struct wire_cursor {
 const char *wire_take(struct wire_cursor *c, size_t n);
 uint32_t wire_get_u32(struct wire_cursor *c);
 void wire_get_buf(struct wire_cursor *c, struct buf *out);
-/* A NUL-terminated copy (free it), or NULL when absent. */
+/* A NUL-terminated copy (free it), or NULL when absent; a string holding
+ * a NUL is malformed. */
 char *wire_get_opt(struct wire_cursor *c);
 /* Copies a string into out[size]; false when it does not fit. */
 bool wire_get_fixed(struct wire_cursor *c, char *out, size_t size);

@@ -274,31 +274,47 @@ static void ids_push(struct ids *x, uint64_t id)
 }
 
 /* The active groups of one partition whose externalId the file lacks. */
+struct missing {
+    struct gimport *im;
+    size_t n_sorted;
+    struct ids *out;
+};
+
+static int no_count(void *ctx, uint64_t n)
+{
+    (void)ctx;
+    (void)n;
+    return 0;
+}
+
+static int missing_one(void *ctx, const struct group_record *rec)
+{
+    struct missing *m = ctx;
+    struct gimport *im = m->im;
+    if (!rec->external_id_len || in_file(im, m->n_sorted, rec->external_id, rec->external_id_len))
+        return 0;
+    if ((rec->flags & GROUP_FLAG_IMPORT_LOCK) && im->who->role < ROLE_ADMIN) {
+        problem_set(im->p, 423, "locked",
+                    "group %llu is import-locked and would be archived; only an admin "
+                    "key may change it",
+                    (unsigned long long)rec->id);
+        return -1;
+    }
+    ids_push(m->out, rec->id);
+    return 0;
+}
+
 static int missing_in(struct gimport *im, MDB_txn *txn, const uint32_t *org, size_t n_sorted,
                       struct ids *out)
 {
-    struct order_walk *w;
-    int rc = order_walk_open(&w, im->store, txn, im->who->top_organisation, org, GROUP_ACTIVE,
-                             GROUP_SORT_ID, false);
-    struct order_entry e;
-    while (!rc && (rc = order_walk_next(w, &e)) == 0) {
-        struct group_record rec;
-        rc = store_group_get(im->store, txn, e.id, &rec);
-        if (!rc && rec.external_id_len &&
-            !in_file(im, n_sorted, rec.external_id, rec.external_id_len)) {
-            if ((rec.flags & GROUP_FLAG_IMPORT_LOCK) && im->who->role < ROLE_ADMIN) {
-                problem_set(im->p, 423, "locked",
-                            "group %llu is import-locked and would be archived; only an admin "
-                            "key may change it",
-                            (unsigned long long)rec.id);
-                rc = -1;
-                break;
-            }
-            ids_push(out, rec.id);
-        }
-    }
-    order_walk_close(w);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    struct store_query q = {0};
+    q.top = im->who->top_organisation;
+    q.statuses = GROUP_ACTIVE;
+    q.org = org;
+    q.sort = GROUP_SORT_ID;
+    struct missing m = {im, n_sorted, out};
+    struct store_rows rows = {no_count, missing_one, &m};
+    return store_search(im->store, txn, &q, &rows);
 }
 
 static int find_missing(struct gimport *im, MDB_txn *txn, size_t n_sorted, struct ids *out)

@@ -567,7 +567,7 @@ static int stats(struct store *s)
         clock_format_iso(oldest, at);
     printf("changes_entries %zu\nchanges_oldest %s\nchanges_last_seq %llu\n"
            "changes_retain_seconds %lld\n",
-           feed, at, (unsigned long long)last_seq, (long long)(s->retain_ms / 1000));
+           feed, at, (unsigned long long)last_seq, (long long)(store_retention(s) / 1000));
     return db_stats(s);
 }
 
@@ -629,39 +629,41 @@ int main(int argc, char **argv)
         fprintf(stderr, "groupctl: libsodium could not be initialised\n");
         return 1;
     }
-    struct store s;
-    if (store_open(&s, db, map_size) != 0) {
-        fprintf(stderr, "groupctl: cannot open the database: %s\n", s.errmsg);
+    struct store *s = store_new();
+    if (store_open(s, db, map_size) != 0) {
+        fprintf(stderr, "groupctl: cannot open the database: %s\n", store_errmsg(s));
+        store_delete(s);
         return 1;
     }
     int rc;
     const char *cmd = argv[i];
     if (strcmp(cmd, "key") == 0 && i + 1 < argc && strcmp(argv[i + 1], "create") == 0)
-        rc = key_create(&s, argc - i - 2, argv + i + 2);
+        rc = key_create(s, argc - i - 2, argv + i + 2);
     else if (strcmp(cmd, "key") == 0 && i + 1 < argc && strcmp(argv[i + 1], "list") == 0)
-        rc = key_list(&s);
+        rc = key_list(s);
     else if (strcmp(cmd, "key") == 0 && i + 2 < argc && strcmp(argv[i + 1], "revoke") == 0)
-        rc = key_revoke(&s, argv[i + 2]);
+        rc = key_revoke(s, argv[i + 2]);
     else if (strcmp(cmd, "create-groups") == 0)
-        rc = create_groups(&s, argc - i - 1, argv + i + 1);
+        rc = create_groups(s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import") == 0)
-        rc = import_file(&s, argc - i - 1, argv + i + 1);
+        rc = import_file(s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "oneroster-import") == 0)
-        rc = oneroster_file(&s, argc - i - 1, argv + i + 1);
+        rc = oneroster_file(s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "import-groups") == 0)
-        rc = import_groups_file(&s, argc - i - 1, argv + i + 1);
+        rc = import_groups_file(s, argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "backup") == 0 && i + 1 < argc) {
-        rc = store_backup(&s, argv[i + 1]);
+        rc = store_backup(s, argv[i + 1]);
         if (rc)
             rc = fail("backup", rc);
     } else if (strcmp(cmd, "export") == 0)
-        rc = export_all(&s);
+        rc = export_all(s);
     else if (strcmp(cmd, "stats") == 0)
-        rc = stats(&s);
+        rc = stats(s);
     else if (strcmp(cmd, "check") == 0)
-        rc = check(&s);
+        rc = check(s);
     else
         rc = usage();
-    store_close(&s);
+    store_close(s);
+    store_delete(s);
     return rc;
 }

@@ -95,7 +95,7 @@ struct roster {
     struct enr *e;
     size_t n_e;
     uint64_t *scope; /* the target organisation's groups that a roster import made */
-    size_t n_scope;
+    size_t n_scope, cap_scope;
     bool have_scope;
     struct known *known; /* their participants, by externalId (sorted) */
     size_t n_known, cap_known;
@@ -130,37 +130,46 @@ static bool made_by_roster(const struct group *g)
     return false;
 }
 
+static int no_count(void *ctx, uint64_t n)
+{
+    (void)ctx;
+    (void)n;
+    return 0;
+}
+
+static int scope_one(void *ctx, const struct group_record *rec)
+{
+    struct roster *r = ctx;
+    struct group g;
+    int rc = store_group_load(rec, &g);
+    if (rc)
+        return rc;
+    if (made_by_roster(&g)) {
+        if (r->n_scope == r->cap_scope) {
+            r->cap_scope = r->cap_scope ? 2 * r->cap_scope : 256;
+            r->scope = realloc(r->scope, r->cap_scope * sizeof *r->scope);
+            if (!r->scope)
+                abort();
+        }
+        r->scope[r->n_scope++] = g.id;
+    }
+    group_free(&g);
+    return 0;
+}
+
+/* The target organisation's active groups that a roster import made. */
 static int find_scope(struct roster *r)
 {
     if (r->have_scope)
         return 0;
     r->have_scope = true;
-    struct order_walk *w;
-    int rc = order_walk_open(&w, r->store, r->txn, r->who->top_organisation, &r->opt->org,
-                             GROUP_ACTIVE, GROUP_SORT_ID, false);
-    struct order_entry oe;
-    size_t cap = 0;
-    while (!rc && (rc = order_walk_next(w, &oe)) == 0) {
-        struct group_record rec;
-        struct group g;
-        rc = store_group_get(r->store, r->txn, oe.id, &rec);
-        if (!rc)
-            rc = store_group_load(&rec, &g);
-        if (rc)
-            break;
-        if (made_by_roster(&g)) {
-            if (r->n_scope == cap) {
-                cap = cap ? 2 * cap : 256;
-                r->scope = realloc(r->scope, cap * sizeof *r->scope);
-                if (!r->scope)
-                    abort();
-            }
-            r->scope[r->n_scope++] = g.id;
-        }
-        group_free(&g);
-    }
-    order_walk_close(w);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    struct store_query q = {0};
+    q.top = r->who->top_organisation;
+    q.statuses = GROUP_ACTIVE;
+    q.org = &r->opt->org;
+    q.sort = GROUP_SORT_ID;
+    struct store_rows rows = {no_count, scope_one, r};
+    return store_search(r->store, r->txn, &q, &rows);
 }
 
 static int collect_known(void *ctx, const struct participant *pt)

@@ -112,23 +112,25 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
     if (!writer && po->writer_fd >= 0)
         close(po->writer_fd);
 
-    struct store store;
     if (apikey_init() != 0) {
         log_message("libsodium could not be initialised");
         return 1;
     }
-    if (store_open_as(&store, cfg->db, cfg->map_size,
+    struct store *store = store_new();
+    if (store_open_as(store, cfg->db, cfg->map_size,
                       writer ? STORE_WRITES_COPIED : STORE_WRITES_MAPPED) != 0) {
-        log_message("cannot open the database: %s", store.errmsg);
+        log_message("cannot open the database: %s", store_errmsg(store));
+        store_delete(store);
         return 1;
     }
-    int set = store_set_retention(&store, cfg->changes_retain_ms);
+    int set = store_set_retention(store, cfg->changes_retain_ms);
     if (set) {
         log_message("cannot record --changes-retain: %s", mdb_strerror(set));
-        store_close(&store);
+        store_close(store);
+        store_delete(store);
         return 1;
     }
-    struct app app = {&store, log_store_error, metrics, po->alive, cfg->max_body, NULL, NULL};
+    struct app app = {store, log_store_error, metrics, po->alive, cfg->max_body, NULL, NULL};
     int rc;
     liveness_ready(po->alive);
     if (writer) {
@@ -140,7 +142,8 @@ static int process_run(const struct config *cfg, const struct proc_opts *po,
         struct front_opts o = {cfg->max_body, stop_fd, po->writer, po->master};
         rc = front_serve(po->listen_fd, &app, &o);
     }
-    store_close(&store);
+    store_close(store);
+    store_delete(store);
     close(stop_fd);
     return rc == 0 ? 0 : 1;
 }
@@ -490,13 +493,15 @@ static int master_run(struct config *cfg, int argc, char **argv)
         return 1;
     /* Check the database once before forking, so a bad --db fails fast;
      * the environment is closed again: it must not cross a fork. */
-    struct store probe;
-    if (store_open(&probe, cfg->db, cfg->map_size) != 0) {
-        log_message("cannot open the database: %s", probe.errmsg);
+    struct store *probe = store_new();
+    if (store_open(probe, cfg->db, cfg->map_size) != 0) {
+        log_message("cannot open the database: %s", store_errmsg(probe));
+        store_delete(probe);
         unlink_listen(&l);
         return 1;
     }
-    store_close(&probe);
+    store_close(probe);
+    store_delete(probe);
 
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
     sigset_t blocked, idle;

@@ -56,17 +56,19 @@ struct answer {
     bool created; /* 201 with Location */
 };
 
-/* The full group as the operation left it, read inside its transaction. */
+/* The full group as the operation left it, read inside its transaction:
+ * the record's JSON as the operation wrote it (not rendered again), and
+ * its participants. */
 static void render_group(struct store *s, MDB_txn *txn, struct store_result *r, struct answer *a)
 {
     a->field = "participants";
     a->list = true;
     if (r->status != STORE_OK)
         return;
-    struct buf json = BUF_INIT;
-    group_write_json(&r->group, &json);
-    int rc = group_render_full(s, txn, json.data, json.len, r->group.id, &a->body);
-    buf_free(&json);
+    struct group_record rec;
+    int rc = store_group_get(s, txn, r->group.id, &rec);
+    if (!rc)
+        rc = group_render_full(s, txn, rec.json, rec.json_len, rec.id, &a->body);
     if (rc) {
         r->status = STORE_FAILED;
         r->rc = rc;
@@ -220,7 +222,10 @@ void write_op_run(struct store *s, const struct write_op *op, struct reply *rep,
  *     u64 weeks; u32 has tutors; list of str tutors;
  *   u64 event id; str e-mail.
  * Both ends are one build (the writer is the master's child), so there is
- * no version: a frame that does not decode is refused.
+ * no version: a frame that does not decode is refused (a short or long
+ * frame, a count beyond its limit, a string holding a NUL, a flag other
+ * than 0 or 1, an unknown kind).  Encoding is canonical: an operation that
+ * decodes encodes to the same bytes (tests/fuzz/fuzz_write_op.c).
  */
 
 static void put_u64(struct buf *b, uint64_t v)
@@ -232,6 +237,15 @@ static uint64_t get_u64(struct wire_cursor *c)
 {
     const char *at = wire_take(c, 8);
     return at ? be64_get(at) : 0;
+}
+
+/* A flag: 0 or 1, anything else is malformed. */
+static bool get_flag(struct wire_cursor *c)
+{
+    uint32_t v = wire_get_u32(c);
+    if (v > 1)
+        c->bad = true;
+    return v == 1;
 }
 
 static void put_str(struct buf *b, const char *s)
@@ -333,7 +347,7 @@ static void get_group_patch(struct wire_cursor *c, struct group_patch *p)
     g->type = wire_get_opt(c);
     g->import_lock_owner = wire_get_opt(c);
     g->school_year = (int32_t)wire_get_u32(c);
-    g->import_lock = wire_get_u32(c) != 0;
+    g->import_lock = get_flag(c);
     get_integrations(c, &g->integrations, &g->n_integrations);
 }
 
@@ -366,8 +380,8 @@ static void put_event(struct buf *b, const struct event *ev)
     wire_put_opt(b, ev->title);
     wire_put_opt(b, ev->location);
     wire_put_u32(b, (uint32_t)ev->day);
-    wire_put_u32(b, (uint32_t)(ev->start + 1));
-    wire_put_u32(b, (uint32_t)(ev->end + 1));
+    wire_put_u32(b, (uint32_t)ev->start + 1u);
+    wire_put_u32(b, (uint32_t)ev->end + 1u);
     put_u64(b, ev->weeks);
     wire_put_u32(b, ev->has_tutors);
     put_strings(b, ev->tutors, ev->n_tutors);
@@ -378,10 +392,10 @@ static void get_event(struct wire_cursor *c, struct event *ev)
     ev->title = wire_get_opt(c);
     ev->location = wire_get_opt(c);
     ev->day = (int)wire_get_u32(c);
-    ev->start = (int)wire_get_u32(c) - 1;
-    ev->end = (int)wire_get_u32(c) - 1;
+    ev->start = (int)(wire_get_u32(c) - 1u);
+    ev->end = (int)(wire_get_u32(c) - 1u);
     ev->weeks = get_u64(c);
-    ev->has_tutors = wire_get_u32(c) != 0;
+    ev->has_tutors = get_flag(c);
     get_strings(c, &ev->tutors, &ev->n_tutors, EVENT_TUTORS_MAX);
 }
 
@@ -422,16 +436,16 @@ bool write_op_decode(const char *in, size_t len, struct write_op *op)
               wire_get_fixed(&c, op->request_id, sizeof op->request_id);
     wire_get_buf(&c, &op->prefix);
     op->top = wire_get_u32(&c);
-    op->admin = wire_get_u32(&c) != 0;
+    op->admin = get_flag(&c);
     ok = ok && wire_get_fixed(&c, op->actor, sizeof op->actor);
     op->n_orgs = get_count(&c, 4, APIKEY_MAX_ORGS);
     for (size_t i = 0; i < op->n_orgs; i++)
         op->orgs[i] = wire_get_u32(&c);
     op->org = wire_get_u32(&c);
     wire_get_buf(&c, &op->group);
-    op->external = wire_get_u32(&c) != 0;
+    op->external = get_flag(&c);
     get_group_patch(&c, &op->patch);
-    op->has_participants = wire_get_u32(&c) != 0;
+    op->has_participants = get_flag(&c);
     size_t n = get_count(&c, 20, SIZE_MAX / sizeof *op->parts);
     op->parts = n ? calloc(n, sizeof *op->parts) : NULL;
     if (n && !op->parts)

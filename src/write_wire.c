@@ -151,12 +151,16 @@ void wire_get_buf(struct wire_cursor *c, struct buf *out)
 char *wire_get_opt(struct wire_cursor *c)
 {
     const char *flag = wire_take(c, 1);
-    if (!flag || !*flag)
+    if (flag && *flag != 0 && *flag != 1)
+        c->bad = true; /* a presence byte is 0 or 1 */
+    if (!flag || *flag != 1)
         return NULL;
     uint32_t len = wire_get_u32(c);
     const char *at = wire_take(c, len);
-    if (!at)
+    if (!at || memchr(at, '\0', len)) {
+        c->bad = true;
         return NULL;
+    }
     char *s = malloc((size_t)len + 1);
     if (!s)
         abort();
@@ -170,7 +174,7 @@ bool wire_get_fixed(struct wire_cursor *c, char *out, size_t size)
 {
     uint32_t len = wire_get_u32(c);
     const char *at = wire_take(c, len);
-    if (!at || len >= size)
+    if (!at || len >= size || memchr(at, '\0', len))
         return false;
     memcpy(out, at, len);
     out[len] = '\0';

@@ -71,7 +71,7 @@ int writer_give_back(struct store *s, size_t carried)
     if (carried <= WRITER_GIVE_BACK_AT)
         return 0;
     if (store_reopen(s) != 0) {
-        log_message("writer: cannot open the database again: %s", s->errmsg);
+        log_message("writer: cannot open the database again: %s", store_errmsg(s));
         return -1;
     }
     malloc_trim(0);

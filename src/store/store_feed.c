@@ -184,6 +184,11 @@ int store_changes_stat(struct store *s, MDB_txn *txn, size_t *entries, int64_t *
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+int64_t store_retention(const struct store *s)
+{
+    return s->retain_ms;
+}
+
 int store_set_retention(struct store *s, int64_t retain_ms)
 {
     MDB_txn *txn;

@@ -51,6 +51,24 @@ static int open_current(struct store *s)
     return mdb_txn_commit(txn);
 }
 
+struct store *store_new(void)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    return s;
+}
+
+void store_delete(struct store *s)
+{
+    free(s);
+}
+
+const char *store_errmsg(const struct store *s)
+{
+    return s->errmsg;
+}
+
 int store_open(struct store *s, const char *dir, size_t map_size)
 {
     return store_open_as(s, dir, map_size, STORE_WRITES_MAPPED);

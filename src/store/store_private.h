@@ -34,6 +34,39 @@
 /* Every write call of the store is counted, and failable in a
  * fault-injection build (store_calls.h). */
 #include "store_calls.h"
+
+/* The store's handles and state (opaque above the store). */
+struct store {
+    MDB_env *env;
+    MDB_dbi meta;              /* counters and the schema version */
+    MDB_dbi groups;            /* group id -> group record */
+    MDB_dbi group_extid;       /* topOrganisation + externalId -> group id */
+    MDB_dbi participants;      /* group id + participant id -> participant record */
+    MDB_dbi participant_email; /* group id + e-mail key -> participant id */
+    MDB_dbi participant_extid; /* group id + externalId -> participant id */
+    MDB_dbi email_groups;      /* top + e-mail key -> group ids (DUPSORT) */
+    MDB_dbi apikeys;           /* key id -> key record */
+    MDB_dbi group_order;       /* partition + sort field + sort key + id -> organisation */
+    MDB_dbi group_counts;      /* partition -> number of groups */
+    MDB_dbi group_words;       /* top + status + folded word -> group ids (DUPSORT) */
+    MDB_dbi events;            /* group id + event id -> event record */
+    MDB_dbi changes;           /* top + change seq -> feed entry */
+    MDB_txn *rtxn;             /* the worker's reusable read transaction */
+    int64_t retain_ms;         /* the feed's retention, from meta (store_set_retention) */
+    size_t reserved_to;        /* the data file has disk blocks up to here (store_reserve_disk) */
+    uint64_t pruned_txn;       /* the write txn whose writing top was last pruned ... */
+    uint32_t pruned_top;       /* ... and that top: prune once per top per transaction */
+    MDB_txn *batch;            /* the writer's open batch (store_batch_begin), or NULL */
+    bool batch_spoilt;         /* a request gave up in it: it must not be committed */
+    unsigned long batch_mark;  /* write calls made when the request in it began */
+    size_t used_at_begin;      /* pages in use when the current write began (store_write_begin) */
+    bool may_use_reserve;      /* the current write frees space: it may use the reserve */
+    char *dir;                 /* as opened, for store_reopen */
+    size_t map_size;
+    enum store_writes writes;
+    char errmsg[160]; /* what failed in store_open */
+};
+
 #define mdb_put store_call_put
 #define mdb_del store_call_del
 #define mdb_cursor_put store_call_cursor_put
@@ -120,6 +153,38 @@ int store_participant_del(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t 
 int store_participant_index(struct store *s, MDB_txn *txn, uint32_t top,
                             const struct participant *pt, unsigned keys, bool add,
                             enum pkey *clash);
+
+/* ---- the list and search indexes (store_index.c) ---- */
+
+/* Appends the bytes a sort on field f compares for record r (then the id
+ * ascending breaks ties): the same bytes the order index holds. */
+void store_record_sort_key(const struct group_record *r, enum group_sort f, struct buf *out);
+
+/* Groups in a partition: of top with this status, of one organisation
+ * when org is given. */
+int store_group_count(struct store *s, MDB_txn *txn, uint32_t top, const uint32_t *org,
+                      unsigned status, uint64_t *n);
+
+/* Appends the ids of top's groups of one status having a word that starts
+ * with word (folded); unsorted, an id may repeat. */
+int store_word_ids(struct store *s, MDB_txn *txn, uint32_t top, unsigned status, const char *word,
+                   size_t len, struct idset *out);
+
+/* One partition of the order index in one sort order, an entry at a time. */
+struct order_entry {
+    uint64_t id;
+    uint32_t org;
+    const char *sort_key; /* store_record_sort_key's bytes, in the map */
+    size_t sort_key_len;
+};
+struct order_walk;
+/* Opens a walk of top's groups of one status (of organisation org when
+ * given) sorted on field; *w is the store's until order_walk_close. */
+int order_walk_open(struct order_walk **w, struct store *s, MDB_txn *txn, uint32_t top,
+                    const uint32_t *org, unsigned status, enum group_sort field, bool descending);
+/* The next entry in sort order (ties by id ascending); MDB_NOTFOUND at the end. */
+int order_walk_next(struct order_walk *w, struct order_entry *e);
+void order_walk_close(struct order_walk *w);
 
 /* ---- a group's participants with their indexes (store_members.c) ---- */
 

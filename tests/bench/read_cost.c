@@ -67,32 +67,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: read_cost DB_DIR\n");
         return 2;
     }
-    struct store s;
-    if (store_open(&s, argv[1], 0)) {
-        fprintf(stderr, "read_cost: %s\n", s.errmsg);
+    struct store *s = store_new();
+    if (store_open(s, argv[1], 0)) {
+        fprintf(stderr, "read_cost: %s\n", store_errmsg(s));
         return 1;
     }
     static uint64_t ids[LOOKUPS];
     srand(7);
     MDB_txn *txn;
-    int rc = store_read_begin(&s, &txn);
+    int rc = store_read_begin(s, &txn);
     for (size_t n = 0, tries = 0; !rc && n < LOOKUPS && tries < 100 * LOOKUPS; tries++) {
         uint64_t id = 1 + (uint64_t)rand() % 110000;
         struct group_record r;
-        rc = store_group_get(&s, txn, id, &r);
+        rc = store_group_get(s, txn, id, &r);
         if (rc == MDB_NOTFOUND)
             rc = 0;
         else if (!rc)
             ids[n++] = id;
     }
-    store_read_end(&s);
+    store_read_end(s);
     uint64_t sink = 0;
     for (int form = 0; !rc && form < 4; form++) {
         bool participants = form & 1;
         int syscalls = form & 2 ? 9 : 0;
         for (int p = 0; !rc && p < 3; p++) {
             double us = 0;
-            rc = pass(&s, ids, participants, syscalls, &sink, &us);
+            rc = pass(s, ids, participants, syscalls, &sink, &us);
             if (!rc)
                 printf("%-26s %d system calls between: %6.2f us per lookup\n",
                        participants ? "group and participants," : "group record,", syscalls, us);
@@ -102,6 +102,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "read_cost: %s\n", mdb_strerror(rc));
     else
         printf("(checksum %llu)\n", (unsigned long long)sink);
-    store_close(&s);
+    store_close(s);
     return rc ? 1 : 0;
 }

@@ -522,7 +522,7 @@ def inproc_peer(bench, db, two_word, prefixes):
     lib = os.path.join(os.path.dirname(bench.bin), "libgroupd.a")
     run("gcc", "-O2", "-I" + os.path.join(ROOT, "include"), "-I/usr/include/json-c", "-o", exe,
         os.path.join(HERE, "search_inproc.c"), lib, "-llmdb", "-ljson-c", "-lsodium", "-lutf8proc",
-        "-lfcgi", "-lsqlite3")
+        "-lfcgi", "-larchive", "-lsqlite3")
     for label, queries in (("two words", [f"{w1} {w2}" for w1, w2 in two_word]),
                            ("two-letter prefix ~10%", prefixes)):
         path = os.path.join(bench.dir, "queries.txt")

@@ -130,14 +130,27 @@ static uint64_t lite_search(struct lite *l, const char *match, uint64_t first[FI
 
 /* ---- groupd ---- */
 
-static int longer_first(const void *a, const void *b)
+/* GET /group?q=... with the default status (active) and sort (id), through the
+ * store's planner (store_search: only q is given, so the word index decides). */
+struct firsts {
+    uint64_t *v, count;
+    size_t n;
+};
+
+static int count_of(void *ctx, uint64_t n)
 {
-    const struct word *x = a, *y = b;
-    return (x->len < y->len) - (x->len > y->len);
+    ((struct firsts *)ctx)->count = n;
+    return 0;
 }
 
-/* GET /group?q=... with the default status (active) and sort (id): the plan of
- * handler_group_list.c's gather() when only q is given. */
+static int first_of(void *ctx, const struct group_record *r)
+{
+    struct firsts *f = ctx;
+    if (f->n < FIRST)
+        f->v[f->n++] = r->id;
+    return 0;
+}
+
 static uint64_t groupd_search(struct store *s, uint32_t top, const char *q, uint64_t first[FIRST],
                               size_t *nf)
 {
@@ -147,32 +160,22 @@ static uint64_t groupd_search(struct store *s, uint32_t top, const char *q, uint
     struct words w = WORDS_INIT;
     words_add(&w, q, strlen(q));
     words_drop_implied(&w);
-    if (w.n > 1)
-        qsort(w.v, w.n, sizeof *w.v, longer_first);
-    struct idset acc = IDSET_INIT, next = IDSET_INIT;
-    for (size_t i = 0; i < w.n; i++) {
-        if (store_word_ids(s, txn, top, GROUP_ACTIVE, w.folded.data + w.v[i].off, w.v[i].len,
-                           &next))
-            die("store_word_ids", "failed");
-        idset_sort_unique(&next);
-        if (i == 0) {
-            acc = next;
-            memset(&next, 0, sizeof next);
-        } else {
-            idset_intersect(&acc, &next);
-            idset_free(&next);
-        }
-        if (acc.n == 0)
-            break;
-    }
-    uint64_t n = acc.n;
-    *nf = n < FIRST ? n : FIRST;
-    memcpy(first, acc.v, *nf * sizeof *first);
-    idset_free(&acc);
-    idset_free(&next);
+    struct store_query sq = {0};
+    sq.top = top;
+    sq.statuses = GROUP_ACTIVE;
+    sq.words = &w;
+    sq.sort = GROUP_SORT_ID;
+    sq.limit = FIRST;
+    if (store_top_rev(s, txn, top, &sq.rev))
+        die("store_top_rev", "failed");
+    struct firsts f = {first, 0, 0};
+    struct store_rows rows = {count_of, first_of, &f};
+    if (store_search(s, txn, &sq, &rows))
+        die("store_search", "failed");
+    *nf = f.n;
     words_free(&w);
     store_read_end(s);
-    return n;
+    return f.count;
 }
 
 int main(int argc, char **argv)
@@ -181,9 +184,9 @@ int main(int argc, char **argv)
         die("usage", "search_inproc DB_DIR QUERIES TOP [SECONDS]");
     double seconds = argc > 4 ? atof(argv[4]) : 5.0;
     uint32_t top = (uint32_t)strtoul(argv[3], NULL, 10);
-    struct store s;
-    if (store_open(&s, argv[1], (size_t)16 << 30))
-        die("store_open", s.errmsg);
+    struct store *s = store_new();
+    if (store_open(s, argv[1], (size_t)16 << 30))
+        die("store_open", store_errmsg(s));
 
     static char queries[MAX_QUERIES][256];
     static char matches[MAX_QUERIES][600];
@@ -204,10 +207,10 @@ int main(int argc, char **argv)
     lite_open(&l);
     double t0 = now();
     MDB_txn *txn;
-    if (store_read_begin(&s, &txn))
+    if (store_read_begin(s, &txn))
         die("read txn", "failed");
-    store_group_each(&s, txn, add_doc, &l);
-    store_read_end(&s);
+    store_group_each(s, txn, add_doc, &l);
+    store_read_end(s);
     lite_loaded(&l);
     printf("SQLite %s: FTS5 table of every group built in %.1f s\n", sqlite3_libversion(),
            now() - t0);
@@ -217,7 +220,7 @@ int main(int argc, char **argv)
     uint64_t a[FIRST], b[FIRST];
     for (size_t i = 0; i < nq; i++) {
         size_t na, nb;
-        uint64_t ca = groupd_search(&s, top, queries[i], a, &na);
+        uint64_t ca = groupd_search(s, top, queries[i], a, &na);
         uint64_t cb = lite_search(&l, matches[i], b, &nb);
         matched += ca > 0;
         if (ca == cb && na == nb && memcmp(a, b, na * sizeof *a) == 0)
@@ -240,7 +243,7 @@ int main(int argc, char **argv)
             while (now() < end && n < 50000000) {
                 for (size_t i = 0; i < 64; i++, n++) {
                     size_t q = n % nq;
-                    sink += e == 0 ? groupd_search(&s, top, queries[q], a, &nf)
+                    sink += e == 0 ? groupd_search(s, top, queries[q], a, &nf)
                                    : lite_search(&l, matches[q], a, &nf);
                 }
             }
@@ -253,6 +256,6 @@ int main(int argc, char **argv)
     printf("groupd %.0f queries/s, SQLite FTS5 %.0f queries/s: groupd / SQLite = %.2f\n", qps[0],
            qps[1], qps[0] / qps[1]);
     sqlite3_close(l.db);
-    store_close(&s);
+    store_close(s);
     return 0;
 }

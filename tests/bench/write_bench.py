@@ -118,7 +118,7 @@ def floor(b):
     lib = os.path.join(os.path.dirname(b.bin), "libgroupd.a")
     sb.run("gcc", "-O2", "-pthread", "-D_GNU_SOURCE", "-I" + os.path.join(sb.ROOT, "include"),
            "-I/usr/include/json-c", "-o", exe, os.path.join(HERE, "write_cost.c"), lib, "-llmdb",
-           "-ljson-c", "-lsodium", "-lutf8proc", "-lfcgi")
+           "-ljson-c", "-lsodium", "-lutf8proc", "-lfcgi", "-larchive")
     db = os.path.join(b.dir, "floor-db")
     os.makedirs(db)
     out = sb.run(exe, db, "2000", timeout=600).stdout

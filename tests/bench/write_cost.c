@@ -35,6 +35,7 @@
 #include "apikey.h"
 #include "store.h"
 #include "write_batch.h"
+#include "write_op.h"
 
 static double now(void)
 {
@@ -77,21 +78,47 @@ static void report(const char *what, int n, double t, long long bytes)
 }
 
 /* Runs n requests made by make(i), `per` at a time (1: alone). */
+/* Keeps the write operation a request became (what a worker sends the writer). */
+static enum app_relay keep_op(void *ctx, const struct write_op *op, struct reply *rep)
+{
+    struct buf *frame = ctx;
+    buf_reset(frame);
+    write_op_encode(op, frame);
+    rep->status = 200;
+    return APP_RELAYED;
+}
+
+/* per 1: each request through app_handle, applied in its own transaction;
+ * per 16: each made into its write operation by app_handle, as a worker
+ * does, then 16 applied as the writer does (write_batch_apply). */
 static void series(struct app *app, const char *what, int n, int per,
                    void (*make)(struct request *, int))
 {
     struct request req[16];
+    struct write_op op[16];
     struct write_item it[16];
+    struct buf frame = BUF_INIT;
     long long w0 = written();
     double t0 = now();
     for (int i = 0; i < n; i += per) {
         for (int j = 0; j < per; j++) {
             make(&req[j], i + j);
-            it[j].req = &req[j];
             reply_init(&it[j].rep);
+            if (per == 1)
+                continue;
+            app->relay = keep_op;
+            app->relay_ctx = &frame;
+            app_handle(app, &req[j], &it[j].rep);
+            app->relay = NULL;
+            if (!write_op_decode(frame.data, frame.len, &op[j])) {
+                fprintf(stderr, "%s: no operation\n", what);
+                exit(1);
+            }
+            it[j].op = &op[j];
+            it[j].bytes = frame.len;
         }
         if (per == 1)
-            it[0].route = app_handle(app, &req[0], &it[0].rep);
+            app_handle(app, &req[0], &it[0].rep);
         else
             write_batch_apply(app, it, (size_t)per, NULL);
         for (int j = 0; j < per; j++) {
@@ -101,8 +128,11 @@ static void series(struct app *app, const char *what, int n, int per,
             }
             reply_free(&it[j].rep);
             request_free(&req[j]);
+            if (per > 1)
+                write_op_free(&op[j]);
         }
     }
+    buf_free(&frame);
     report(what, n, now() - t0, written() - w0);
 }
 
@@ -282,22 +312,22 @@ int main(int argc, char **argv)
     }
     int n = argc > 2 ? atoi(argv[2]) : 2000;
     n -= n % 16;
-    struct store s;
-    if (apikey_init() != 0 || store_open(&s, argv[1], (size_t)1 << 30) != 0) {
+    struct store *s = store_new();
+    if (apikey_init() != 0 || store_open(s, argv[1], (size_t)1 << 30) != 0) {
         fprintf(stderr, "cannot open %s\n", argv[1]);
         return 1;
     }
     MDB_txn *txn;
     struct apikey_record k;
     memset(&k, 0, sizeof k);
-    if (store_write_begin(&s, &txn) || store_key_next_id(&s, txn, &k.id))
+    if (store_write_begin(s, &txn) || store_key_next_id(s, txn, &k.id))
         return 1;
     k.role = ROLE_ADMIN;
     k.top_organisation = 100;
     apikey_generate(k.top_organisation, k.id, key, k.hash);
-    if (store_key_put(&s, txn, &k) || store_write_commit(txn))
+    if (store_key_put(s, txn, &k) || store_write_commit(txn))
         return 1;
-    struct app app = {&s, NULL, NULL};
+    struct app app = {s, NULL, NULL, NULL, 0, NULL, NULL};
     printf("in-process, %d requests each:\n", n);
     series(&app, "create, one transaction each", n, 1, make_create);
     batch_base = n;
@@ -309,6 +339,6 @@ int main(int argc, char **argv)
                "LMDB alone, one put, the workers' flags");
     lmdb_alone(argv[1], n, MDB_NOMETASYNC, "LMDB alone, one put, the writer's flags");
     lmdb_alone(argv[1], n, 0, "LMDB alone, one put, LMDB's defaults");
-    store_close(&s);
+    store_close(s);
     return 0;
 }

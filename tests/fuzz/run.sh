@@ -12,7 +12,7 @@ top=$PWD
 secs=${1:-20}
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv multipart query path json text email request roster)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(csv multipart query path json text email request roster write_op)
 
 [ -x configure ] || autoreconf -fi >/dev/null
 mkdir -p build-fuzz

@@ -14,8 +14,12 @@
 
 #include "apikey.h"
 #include "store.h"
+/* The tests look at the store's internals too (tdb.env, tdb.meta ...). */
+#include "store_private.h"
 
-static struct store tdb __attribute__((unused));
+/* The test's store: tdb is used as the object, &tdb as the store. */
+static struct store *tdb_store __attribute__((unused));
+#define tdb (*tdb_store)
 static char tdb_dir[64] __attribute__((unused));
 
 static inline void testdb_open_as(size_t map_size, enum store_writes how)
@@ -23,6 +27,8 @@ static inline void testdb_open_as(size_t map_size, enum store_writes how)
     snprintf(tdb_dir, sizeof tdb_dir, "/tmp/groupd-unit-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tdb_dir));
     ck_assert_int_eq(apikey_init(), 0);
+    if (!tdb_store) /* a test may close the store and open another */
+        tdb_store = store_new();
     int rc = store_open_as(&tdb, tdb_dir, map_size, how);
     ck_assert_msg(rc == 0, "store_open: %s", tdb.errmsg);
 }
@@ -40,6 +46,8 @@ static inline void testdb_setup(void)
 static inline void testdb_teardown(void)
 {
     store_close(&tdb);
+    store_delete(tdb_store);
+    tdb_store = NULL;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tdb_dir);
     ck_assert_int_eq(system(cmd), 0);
