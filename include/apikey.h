@@ -23,7 +23,7 @@
 #define APIKEY_STRING_MAX 80
 
 struct principal {
-    uint32_t key_id;
+    uint64_t key_id;
     char actor[ACTOR_MAX]; /* "key-<id>" */
     enum role role;
     uint32_t top_organisation;
@@ -35,7 +35,7 @@ struct principal {
 int apikey_init(void);
 
 /* Makes a new key string for key id of topOrganisation top, and its hash. */
-void apikey_generate(uint32_t top, uint32_t id, char key[APIKEY_STRING_MAX],
+void apikey_generate(uint32_t top, uint64_t id, char key[APIKEY_STRING_MAX],
                      unsigned char hash[APIKEY_HASH_LEN]);
 /* The topOrganisation a key of the current form names (false for an older
  * key or a malformed one); nothing is checked against the store. */

@@ -22,6 +22,7 @@ struct config {
     char *config;
     int64_t changes_retain_ms; /* how long the change feed keeps entries */
     bool writer; /* with --listen: writes go through the writer process (group commit) */
+    int shard;   /* --shard: the database's shard number (API.md §9); -1: the database's own */
 };
 
 /* The default --workers: twice the CPUs, and no fewer than this. */

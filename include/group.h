@@ -24,7 +24,7 @@
 #define GROUP_EXTERNAL_ID_MAX 255
 #define GROUP_TYPE_MAX 64
 #define GROUP_LOCK_OWNER_MAX 255
-#define ACTOR_MAX 24 /* "key-4294967295" fits */
+#define ACTOR_MAX 24 /* "key-" and a key id of any shard (16 digits) fit */
 
 enum group_status { GROUP_ACTIVE = 1, GROUP_ARCHIVED = 2, GROUP_DELETED = 4 };
 

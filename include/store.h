@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "buf.h"
 #include "event.h"
@@ -42,7 +43,7 @@
 #include "participant.h"
 #include "words.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
@@ -173,6 +174,46 @@ int store_usage(struct store *s, size_t *map_size, size_t *used);
 /* Consistent hot copy into an empty directory. */
 int store_backup(struct store *s, const char *dir);
 
+/* ---- shards (store_meta.c; API.md §9) ---- */
+
+/* Shard K hands out ids (of groups, participants, events and API keys)
+ * only in [K * STORE_SHARD_IDS, (K + 1) * STORE_SHARD_IDS): they never
+ * collide between shards and stay exact JSON numbers. */
+#define STORE_SHARD_MAX 8999
+#define STORE_SHARD_IDS UINT64_C(1000000000000)
+/* Records the database's shard number at its first use, or checks it:
+ * k >= 0 is the number asked for (--shard), k < 0 takes the database's
+ * own.  A database that has none is shard k (0 when k < 0, and 0 is not
+ * written: it needs no record), or shard 0 when it handed out ids before
+ * shards existed.  MDB_INCOMPATIBLE, with store_errmsg naming both
+ * numbers, when the database is another shard.  Only recording a number
+ * writes (its own write transaction): call it once, at start. */
+int store_claim_shard(struct store *s, int k);
+/* The shard this store's database is (0 until claimed). */
+unsigned store_shard(const struct store *s);
+
+/* ---- moving a tenant (store_tenant.c; lmdb-schema/tenant-stream.md) ---- */
+
+#define STORE_TENANT_STREAM_VERSION 1
+
+/* What a tenant stream carried. */
+struct store_tenant_counts {
+    uint64_t keys, groups, participants, events, feed_records;
+};
+
+/* Writes every record of topOrganisation top to out, from one read
+ * transaction (a consistent snapshot): keys, groups with their
+ * participants and events, feed records and counters, as stored.
+ * MDB_NOTFOUND when the database holds no group or key of top; EIO when
+ * out could not be written. */
+int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n);
+/* Reads a stream of store_tenant_send into one write transaction, the
+ * indexes rebuilt, and commits it only after the end frame checked out:
+ * a stream cut short, damaged or of another format version (MDB_VERSION_
+ * MISMATCH), or one of a tenant this database holds already (MDB_KEYEXIST),
+ * leaves nothing; store_errmsg says why.  *top is the stream's tenant. */
+int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n);
+
 /* ---- what an operator watches (store_figures.c) ---- */
 
 struct store_figures {
@@ -194,8 +235,11 @@ int store_figures(struct store *s, MDB_txn *txn, struct store_figures *f);
 /* ---- meta counters (store_meta.c) ---- */
 
 int store_schema_version(struct store *s, MDB_txn *txn, uint32_t *version);
-/* The last change sequence number handed out (0: none yet). */
-int store_last_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
+/* The last change sequence number handed out in top's feed (0: none
+ * yet).  Each tenant counts on its own (API.md §9). */
+int store_last_seq(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq);
+/* The largest of them (groupctl stats). */
+int store_last_seq_any(struct store *s, MDB_txn *txn, uint64_t *seq);
 
 /* ---- the change feed's types ---- */
 
@@ -565,7 +609,7 @@ enum store_status store_find_group(struct store *s, MDB_txn *txn, const struct s
 enum role { ROLE_READ = 1, ROLE_WRITE = 2, ROLE_ADMIN = 3 };
 
 struct apikey_record {
-    uint32_t id;
+    uint64_t id;
     unsigned char hash[APIKEY_HASH_LEN];
     enum role role;
     bool revoked;
@@ -576,9 +620,9 @@ struct apikey_record {
     char name[APIKEY_NAME_MAX + 1];
 };
 
-int store_key_next_id(struct store *s, MDB_txn *txn, uint32_t *id);
+int store_key_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
 int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k);
-int store_key_get(struct store *s, MDB_txn *txn, uint32_t id, struct apikey_record *out);
+int store_key_get(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out);
 int store_key_each(struct store *s, MDB_txn *txn,
                    int (*fn)(void *ctx, const struct apikey_record *k), void *ctx);
 

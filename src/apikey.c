@@ -17,7 +17,7 @@ static void hash_key(const char *key, unsigned char hash[APIKEY_HASH_LEN])
     crypto_generichash(hash, APIKEY_HASH_LEN, (const unsigned char *)key, strlen(key), NULL, 0);
 }
 
-void apikey_generate(uint32_t top, uint32_t id, char key[APIKEY_STRING_MAX],
+void apikey_generate(uint32_t top, uint64_t id, char key[APIKEY_STRING_MAX],
                      unsigned char hash[APIKEY_HASH_LEN])
 {
     unsigned char secret[SECRET_BYTES];
@@ -26,37 +26,44 @@ void apikey_generate(uint32_t top, uint32_t id, char key[APIKEY_STRING_MAX],
     sodium_bin2base64(b64, sizeof b64, secret, sizeof secret,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(secret, sizeof secret);
-    snprintf(key, APIKEY_STRING_MAX, "gdk_%u_%u_%s", top, id, b64);
+    snprintf(key, APIKEY_STRING_MAX, "gdk_%u_%llu_%s", top, (unsigned long long)id, b64);
     hash_key(key, hash);
 }
 
-/* A decimal number from 1 to UINT32_MAX (no leading zero) followed by '_'
- * and something more; the number and what follows the '_', or NULL. */
-static const char *number_then(const char *p, uint32_t *v)
+/* A decimal number from 1 to max (no leading zero) followed by '_' and
+ * something more; the number and what follows the '_', or NULL. */
+static const char *number_then(const char *p, uint64_t max, uint64_t *v)
 {
     uint64_t n = 0;
     if (*p < '1' || *p > '9')
         return NULL;
     for (; *p >= '0' && *p <= '9'; p++) {
-        n = n * 10 + (uint64_t)(*p - '0');
-        if (n > UINT32_MAX)
+        if (n > (max - (uint64_t)(*p - '0')) / 10)
             return NULL;
+        n = n * 10 + (uint64_t)(*p - '0');
     }
     if (*p != '_' || p[1] == '\0')
         return NULL;
-    *v = (uint32_t)n;
+    *v = n;
     return p + 1;
 }
 
+/* Key ids: those of the last shard at most. */
+#define KEY_ID_MAX ((uint64_t)(STORE_SHARD_MAX + 1) * STORE_SHARD_IDS - 1)
+
 bool apikey_tenant(const char *key, uint32_t *top)
 {
-    uint32_t id;
-    const char *rest = key && strncmp(key, "gdk_", 4) == 0 ? number_then(key + 4, top) : NULL;
-    return rest && number_then(rest, &id) != NULL;
+    uint64_t t, id;
+    const char *rest =
+        key && strncmp(key, "gdk_", 4) == 0 ? number_then(key + 4, UINT32_MAX, &t) : NULL;
+    if (!rest || !number_then(rest, KEY_ID_MAX, &id))
+        return false;
+    *top = (uint32_t)t;
+    return true;
 }
 
 /* The record a key string names, when its hash matches: 0, or MDB_NOTFOUND. */
-static int match(struct store *s, MDB_txn *txn, uint32_t id, bool top_given, uint32_t top,
+static int match(struct store *s, MDB_txn *txn, uint64_t id, bool top_given, uint64_t top,
                  const unsigned char hash[APIKEY_HASH_LEN], struct apikey_record *rec)
 {
     int rc = store_key_get(s, txn, id, rec);
@@ -78,12 +85,12 @@ int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct p
     unsigned char hash[APIKEY_HASH_LEN];
     hash_key(key, hash);
     struct apikey_record rec;
-    uint32_t first, second;
-    const char *rest = number_then(key + 4, &first);
+    uint64_t first, second;
+    const char *rest = number_then(key + 4, KEY_ID_MAX, &first);
     if (!rest)
         return MDB_NOTFOUND;
     int rc = MDB_NOTFOUND;
-    if (number_then(rest, &second))
+    if (first <= UINT32_MAX && number_then(rest, KEY_ID_MAX, &second))
         rc = match(s, txn, second, true, first, hash, &rec);
     if (rc == MDB_NOTFOUND)
         rc = match(s, txn, first, false, 0, hash, &rec);
@@ -93,7 +100,7 @@ int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct p
         return MDB_NOTFOUND;
     who->key_id = rec.id;
     memcpy(who->actor, "key-", 4);
-    *u64_digits(who->actor + 4, rec.id) = '\0'; /* "key-" and at most 10 digits */
+    *u64_digits(who->actor + 4, rec.id) = '\0'; /* "key-" and at most 16 digits */
     who->role = rec.role;
     who->top_organisation = rec.top_organisation;
     who->n_orgs = rec.n_orgs;

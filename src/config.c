@@ -20,11 +20,13 @@ enum opt {
     O_CONFIG,
     O_CHANGES_RETAIN,
     O_WRITER,
+    O_SHARD,
     O_COUNT
 };
 
-static const char *const names[O_COUNT] = {
-    "db", "listen", "workers", "map-size", "max-body", "log", "config", "changes-retain", "writer"};
+static const char *const names[O_COUNT] = {"db",       "listen", "workers", "map-size",
+                                           "max-body", "log",    "config",  "changes-retain",
+                                           "writer",   "shard"};
 
 static int parse_size(const char *v, size_t min, size_t *out)
 {
@@ -140,6 +142,14 @@ static int set(struct config *cfg, enum opt o, const char *v, char *err, size_t 
         }
         cfg->writer = strcmp(v, "on") == 0;
         break;
+    case O_SHARD:
+        if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 4 ||
+            atoi(v) > STORE_SHARD_MAX) {
+            snprintf(err, errlen, "--shard must be a number from 0 to %d", STORE_SHARD_MAX);
+            return -1;
+        }
+        cfg->shard = atoi(v);
+        break;
     case O_COUNT: break;
     }
     return 0;
@@ -205,7 +215,7 @@ static void usage(void)
     printf(
         "usage: groupd --db DIR [--listen unix:/path.sock | HOST:PORT] [--workers N]\n"
         "              [--map-size BYTES] [--max-body BYTES] [--changes-retain DURATION]\n"
-        "              [--writer on|off] [--log FILE] [--config FILE]\n"
+        "              [--writer on|off] [--shard K] [--log FILE] [--config FILE]\n"
         "       groupd --help | --version\n"
         "Without --listen, groupd serves the FastCGI socket on standard input; see groupd(8).\n");
 }
@@ -223,6 +233,7 @@ static int parse_into(struct config *cfg, int argc, char **argv, char *err, size
     cfg->map_size = STORE_DEFAULT_MAP_SIZE;
     cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
     cfg->changes_retain_ms = STORE_DEFAULT_RETAIN_MS;
+    cfg->shard = -1;
     bool given[O_COUNT] = {false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -15,6 +15,7 @@
  *   groupctl --db DIR oneroster-import ZIP|DIR --top-organisation N [--organisation N]
  *                                [--school ID ...] [--roles LIST] [--lock] [--archive-missing]
  *   groupctl --db DIR create-groups FILE.jsonl --top-organisation N
+ *   groupctl --db SRC tenant send --top-organisation N | groupctl --db DST tenant receive
  *   groupctl --db DIR backup DIR
  *   groupctl --db DIR export
  *   groupctl --db DIR stats
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "apikey.h"
@@ -40,7 +42,7 @@
 static void print_usage(FILE *to)
 {
     fprintf(to,
-            "usage: groupctl --db DIR [--map-size BYTES] COMMAND\n"
+            "usage: groupctl --db DIR [--map-size BYTES] [--shard K] COMMAND\n"
             "commands:\n"
             "  key create --top-organisation N [--organisation N ...] --role read|write|admin "
             "[--name TEXT]\n"
@@ -52,6 +54,8 @@ static void print_usage(FILE *to)
             "  oneroster-import ZIP|DIR --top-organisation N [--organisation N] [--school ID ...]\n"
             "                   [--roles LIST] [--lock] [--archive-missing]\n"
             "  create-groups FILE.jsonl --top-organisation N\n"
+            "  tenant send --top-organisation N   (the tenant's records to standard output)\n"
+            "  tenant receive                     (a tenant from standard input)\n"
             "  backup DIR\n"
             "  export\n"
             "  stats\n"
@@ -157,15 +161,16 @@ static int key_create(struct store *s, int argc, char **argv)
     if (rc)
         return fail("commit", rc);
     printf("%s\n", key);
-    fprintf(stderr, "created key-%u (%s, topOrganisation %u)\n", k.id, role_name(k.role),
-            k.top_organisation);
+    fprintf(stderr, "created key-%llu (%s, topOrganisation %u)\n", (unsigned long long)k.id,
+            role_name(k.role), k.top_organisation);
     return 0;
 }
 
 static int print_key(void *ctx, const struct apikey_record *k)
 {
     (void)ctx;
-    printf("key-%u\t%s\t%u\t", k->id, role_name(k->role), k->top_organisation);
+    printf("key-%llu\t%s\t%u\t", (unsigned long long)k->id, role_name(k->role),
+           k->top_organisation);
     if (!k->n_orgs)
         printf("all");
     for (size_t i = 0; i < k->n_orgs; i++)
@@ -187,10 +192,13 @@ static int key_list(struct store *s)
 
 static int key_revoke(struct store *s, const char *arg)
 {
-    uint32_t id;
+    uint64_t id;
     if (strncmp(arg, "key-", 4) == 0)
         arg += 4;
-    if (!parse_u32(arg, &id)) {
+    char *end;
+    errno = 0;
+    id = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-') {
         fprintf(stderr, "groupctl: key ids look like key-7 (or 7)\n");
         return 2;
     }
@@ -202,7 +210,7 @@ static int key_revoke(struct store *s, const char *arg)
     rc = store_key_get(s, txn, id, &k);
     if (rc == MDB_NOTFOUND) {
         store_write_abort(txn);
-        fprintf(stderr, "groupctl: no key key-%u\n", id);
+        fprintf(stderr, "groupctl: no key key-%llu\n", (unsigned long long)id);
         return 1;
     }
     if (!rc) {
@@ -216,7 +224,7 @@ static int key_revoke(struct store *s, const char *arg)
     rc = store_write_commit(txn);
     if (rc)
         return fail("commit", rc);
-    fprintf(stderr, "revoked key-%u\n", id);
+    fprintf(stderr, "revoked key-%llu\n", (unsigned long long)id);
     return 0;
 }
 
@@ -549,7 +557,7 @@ static int stats(struct store *s)
     if (!rc)
         rc = store_changes_stat(s, txn, &feed, &oldest);
     if (!rc)
-        rc = store_last_seq(s, txn, &last_seq);
+        rc = store_last_seq_any(s, txn, &last_seq);
     store_read_end(s);
     if (rc)
         return fail("stats", rc);
@@ -593,10 +601,61 @@ static int check(struct store *s)
     return differences ? 1 : 0;
 }
 
+/* tenant send --top-organisation N: the stream on standard output. */
+static int tenant_send(struct store *s, int argc, char **argv)
+{
+    uint32_t top;
+    if (argc != 2 || strcmp(argv[0], "--top-organisation") != 0 || !parse_u32(argv[1], &top) ||
+        !top)
+        return usage();
+    if (isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "groupctl: tenant send writes a stream: pipe it into tenant receive\n");
+        return 2;
+    }
+    struct store_tenant_counts n;
+    int rc = store_tenant_send(s, top, stdout, &n);
+    if (rc == MDB_NOTFOUND) {
+        fprintf(stderr, "groupctl: this database holds no topOrganisation %u\n", top);
+        return 1;
+    }
+    if (rc)
+        return fail("sending the tenant", rc);
+    fprintf(stderr,
+            "sent topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu events, "
+            "%llu feed records\n",
+            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
+            (unsigned long long)n.participants, (unsigned long long)n.events,
+            (unsigned long long)n.feed_records);
+    return 0;
+}
+
+/* tenant receive: a stream of tenant send from standard input. */
+static int tenant_receive(struct store *s, int argc)
+{
+    if (argc != 0)
+        return usage();
+    struct store_tenant_counts n;
+    uint32_t top = 0;
+    int rc = store_tenant_receive(s, stdin, &top, &n);
+    if (rc) {
+        fprintf(stderr, "groupctl: tenant receive: %s; nothing was written\n",
+                store_errmsg(s)[0] ? store_errmsg(s) : mdb_strerror(rc));
+        return 1;
+    }
+    fprintf(stderr,
+            "received topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu "
+            "events, %llu feed records\n",
+            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
+            (unsigned long long)n.participants, (unsigned long long)n.events,
+            (unsigned long long)n.feed_records);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *db = NULL;
     size_t map_size = 0;
+    int shard = -1;
     int i = 1;
     if (argc == 2 && strcmp(argv[1], "--help") == 0) {
         print_usage(stdout);
@@ -613,7 +672,16 @@ int main(int argc, char **argv)
             db = argv[i + 1];
         else if (strcmp(argv[i], "--map-size") == 0)
             map_size = strtoull(argv[i + 1], NULL, 10);
-        else
+        else if (strcmp(argv[i], "--shard") == 0) {
+            const char *v = argv[i + 1];
+            if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 4 ||
+                atoi(v) > STORE_SHARD_MAX) {
+                fprintf(stderr, "groupctl: --shard must be a number from 0 to %d\n",
+                        STORE_SHARD_MAX);
+                return 2;
+            }
+            shard = atoi(v);
+        } else
             return usage();
     }
     if (!db || i >= argc)
@@ -632,6 +700,12 @@ int main(int argc, char **argv)
     struct store *s = store_new();
     if (store_open(s, db, map_size) != 0) {
         fprintf(stderr, "groupctl: cannot open the database: %s\n", store_errmsg(s));
+        store_delete(s);
+        return 1;
+    }
+    if (store_claim_shard(s, shard) != 0) {
+        fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
+        store_close(s);
         store_delete(s);
         return 1;
     }
@@ -661,6 +735,10 @@ int main(int argc, char **argv)
         rc = stats(s);
     else if (strcmp(cmd, "check") == 0)
         rc = check(s);
+    else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "send") == 0)
+        rc = tenant_send(s, argc - i - 2, argv + i + 2);
+    else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "receive") == 0)
+        rc = tenant_receive(s, argc - i - 2);
     else
         rc = usage();
     store_close(s);

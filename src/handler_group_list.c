@@ -197,9 +197,8 @@ static int emit(void *ctx, const struct group_record *r)
  * groups moves it) and a hash of what was asked and by which key. */
 static void list_etag(struct call *c, uint64_t rev, char out[64])
 {
-    unsigned char key_id[4] = {(unsigned char)c->who.key_id, (unsigned char)(c->who.key_id >> 8),
-                               (unsigned char)(c->who.key_id >> 16),
-                               (unsigned char)(c->who.key_id >> 24)};
+    unsigned char key_id[8];
+    be64_put(key_id, c->who.key_id);
     uint64_t h = fnv1a(FNV1A_INIT, c->req->query_string.data, c->req->query_string.len);
     h = fnv1a(h, key_id, sizeof key_id);
     char *at = out;

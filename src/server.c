@@ -449,7 +449,7 @@ static void unlink_listen(struct listener *l)
 /* SIGHUP: the command line and the config file are read again.  What the
  * new processes open with (--map-size, --max-body, --changes-retain) takes
  * effect as they replace the old ones; what the master itself holds
- * (--db, --listen, --workers, --writer, --log) needs a restart, and a
+ * (--db, --listen, --workers, --writer, --shard, --log) needs a restart, and a
  * change to it is logged and ignored.  A file that no longer parses keeps
  * the running configuration. */
 static void reload_config(struct config *cur, int argc, char **argv)
@@ -472,10 +472,12 @@ static void reload_config(struct config *cur, int argc, char **argv)
     KEEP_STR(listen, "--listen")
     KEEP_STR(log, "--log")
 #undef KEEP_STR
-    if (next.workers != cur->workers || next.writer != cur->writer)
-        log_message("SIGHUP: --workers and --writer change only at a restart; keeping them");
+    if (next.workers != cur->workers || next.writer != cur->writer || next.shard != cur->shard)
+        log_message(
+            "SIGHUP: --workers, --writer and --shard change only at a restart; keeping them");
     next.workers = cur->workers;
     next.writer = cur->writer;
+    next.shard = cur->shard;
     if (next.map_size != cur->map_size)
         log_message("SIGHUP: --map-size %zu bytes (was %zu)", next.map_size, cur->map_size);
     config_free(cur);
@@ -491,17 +493,6 @@ static int master_run(struct config *cfg, int argc, char **argv)
     struct listener l;
     if (open_listen(cfg->listen, &l) != 0)
         return 1;
-    /* Check the database once before forking, so a bad --db fails fast;
-     * the environment is closed again: it must not cross a fork. */
-    struct store *probe = store_new();
-    if (store_open(probe, cfg->db, cfg->map_size) != 0) {
-        log_message("cannot open the database: %s", store_errmsg(probe));
-        store_delete(probe);
-        unlink_listen(&l);
-        return 1;
-    }
-    store_close(probe);
-    store_delete(probe);
 
     static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
     sigset_t blocked, idle;
@@ -580,10 +571,32 @@ static int master_run(struct config *cfg, int argc, char **argv)
     return 0;
 }
 
+/* Opens the database once before anything starts, so a bad --db fails
+ * fast, and records or checks its shard number (--shard); the environment
+ * is closed again: it must not cross a fork. */
+static int check_database(const struct config *cfg)
+{
+    struct store *s = store_new();
+    int rc = store_open(s, cfg->db, cfg->map_size);
+    if (rc) {
+        log_message("cannot open the database: %s", store_errmsg(s));
+    } else {
+        if ((rc = store_claim_shard(s, cfg->shard)) != 0)
+            log_message("%s", store_errmsg(s));
+        store_close(s);
+    }
+    store_delete(s);
+    return rc;
+}
+
 int server_run(struct config *cfg, int argc, char **argv)
 {
     if (log_open(cfg->log) != 0) {
         fprintf(stderr, "groupd: cannot open log %s: %s\n", cfg->log, strerror(errno));
+        return 1;
+    }
+    if (check_database(cfg) != 0) {
+        log_flush();
         return 1;
     }
     if (cfg->listen)

@@ -1,7 +1,9 @@
 /*
  * store_apikey.c — the apikeys database.
  *
- * Key: the key id (4 bytes BE).  Value (all integers BE):
+ * Key: the key id, 4 bytes BE when it fits (every key of shard 0), else 8
+ * bytes BE (the ids of shards 1 and up, lmdb-schema/apikeys.md).  Value
+ * (all integers BE):
  *   hash[32] | role u8 | revoked u8 | n_orgs u16 | top u32 | created_at u64
  *   | orgs[n_orgs] u32 | name bytes
  * Only the hash of a key is stored; see apikey.c for how it is made.
@@ -13,13 +15,24 @@
 
 #define KEY_FIXED (APIKEY_HASH_LEN + 1 + 1 + 2 + 4 + 8)
 
+/* The key of id: 4 bytes when it fits, else 8; returns how many. */
+static size_t key_bytes(uint64_t id, unsigned char kb[8])
+{
+    if (id <= UINT32_MAX) {
+        be32_put(kb, (uint32_t)id);
+        return 4;
+    }
+    be64_put(kb, id);
+    return 8;
+}
+
 static int decode(const MDB_val *key, const MDB_val *val, struct apikey_record *k)
 {
     const unsigned char *p = val->mv_data;
-    if (key->mv_size != 4 || val->mv_size < KEY_FIXED)
+    if ((key->mv_size != 4 && key->mv_size != 8) || val->mv_size < KEY_FIXED)
         return MDB_CORRUPTED;
     memset(k, 0, sizeof *k);
-    k->id = be32_get(key->mv_data);
+    k->id = key->mv_size == 4 ? be32_get(key->mv_data) : be64_get(key->mv_data);
     memcpy(k->hash, p, APIKEY_HASH_LEN);
     p += APIKEY_HASH_LEN;
     k->role = (enum role)p[0];
@@ -54,19 +67,17 @@ int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k)
     for (size_t i = 0; i < k->n_orgs; i++)
         buf_add_be32(&v, k->orgs[i]);
     buf_adds(&v, k->name);
-    unsigned char kb[4];
-    be32_put(kb, k->id);
-    MDB_val key = {4, kb}, val = {v.len, v.data};
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(k->id, kb), kb}, val = {v.len, v.data};
     int rc = mdb_put(txn, s->apikeys, &key, &val, 0);
     buf_free(&v);
     return rc;
 }
 
-int store_key_get(struct store *s, MDB_txn *txn, uint32_t id, struct apikey_record *out)
+int store_key_get(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out)
 {
-    unsigned char kb[4];
-    be32_put(kb, id);
-    MDB_val key = {4, kb}, val;
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(id, kb), kb}, val;
     int rc = mdb_get(txn, s->apikeys, &key, &val);
     return rc ? rc : decode(&key, &val, out);
 }

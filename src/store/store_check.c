@@ -321,11 +321,9 @@ static int check_feed_groups(struct check *k, struct seen *v, size_t n)
 
 static int check_feed(struct check *k)
 {
-    uint64_t last;
-    int rc = store_last_seq(k->s, k->txn, &last);
+    uint64_t last = 0;
     MDB_cursor *cur;
-    if (!rc)
-        rc = mdb_cursor_open(k->txn, k->s->changes, &cur);
+    int rc = mdb_cursor_open(k->txn, k->s->changes, &cur);
     if (rc)
         return rc;
     struct seen *v = NULL;
@@ -350,6 +348,8 @@ static int check_feed(struct check *k)
             rc = store_feed_pruned(k->s, k->txn, top, &pruned);
             if (!rc)
                 rc = store_top_rev(k->s, k->txn, top, &top_rev);
+            if (!rc)
+                rc = store_last_seq(k->s, k->txn, top, &last);
             if (rc)
                 break;
         }

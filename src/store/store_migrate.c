@@ -64,7 +64,7 @@ static int reindex_group(void *ctx, const struct group_record *r)
 static int migrate_2_to_3(struct store *s, MDB_txn *txn)
 {
     struct reindex x = {s, txn, 0};
-    int rc = store_reserve_seqs(s, txn, 1, &x.rev);
+    int rc = store_reserve_shared_seq(s, txn, &x.rev);
     if (!rc)
         rc = store_group_each(s, txn, reindex_group, &x);
     if (rc) {
@@ -80,6 +80,17 @@ static int migrate_2_to_3(struct store *s, MDB_txn *txn)
 static int migrate_3_to_4(struct store *s, MDB_txn *txn)
 {
     return put_version(s, txn, 4);
+}
+
+/* Version 4 -> 5: each tenant's feed counts its own seqs (meta
+ * change_seq + top).  Nothing is rewritten: a tenant without its own
+ * counter continues from the database-wide change_seq, which is not
+ * bumped any more (store_last_seq), so every consumer's since stays
+ * valid and no seq is handed out twice.  Databases made before shards are
+ * shard 0 (store_claim_shard). */
+static int migrate_4_to_5(struct store *s, MDB_txn *txn)
+{
+    return put_version(s, txn, 5);
 }
 
 /* A new database gets the current schema version; an older one is
@@ -107,6 +118,10 @@ int store_migrate(struct store *s, MDB_txn *txn)
     if (!rc && version == 3) {
         rc = migrate_3_to_4(s, txn);
         version = 4;
+    }
+    if (!rc && version == 4) {
+        rc = migrate_4_to_5(s, txn);
+        version = 5;
     }
     if (!rc && version != STORE_SCHEMA_VERSION) {
         snprintf(s->errmsg, sizeof s->errmsg,

@@ -39,14 +39,17 @@ static int open_current(struct store *s)
         rc = store_schema_version(s, txn, &version);
     if (!rc && version != STORE_SCHEMA_VERSION)
         rc = MDB_NOTFOUND;
-    uint64_t retain = 0;
+    uint64_t retain = 0, shard = 0;
     if (!rc)
         rc = store_meta_get(s, txn, "changes_retain", sizeof "changes_retain" - 1, &retain);
+    if (!rc)
+        rc = store_meta_get(s, txn, "shard", sizeof "shard" - 1, &shard);
     if (rc) {
         mdb_txn_abort(txn);
         return rc;
     }
     s->retain_ms = retain ? (int64_t)retain : STORE_DEFAULT_RETAIN_MS;
+    s->shard = (unsigned)shard;
     /* Committed, the handles stay open for the environment (lmdb.h). */
     return mdb_txn_commit(txn);
 }
@@ -138,10 +141,13 @@ static int open_env(struct store *s, const char *dir, size_t map_size, enum stor
     rc = store_dbs_open(s, txn);
     if (!rc)
         rc = store_migrate(s, txn);
-    uint64_t retain = 0;
+    uint64_t retain = 0, shard = 0;
     if (!rc)
         rc = store_meta_get(s, txn, "changes_retain", sizeof "changes_retain" - 1, &retain);
+    if (!rc)
+        rc = store_meta_get(s, txn, "shard", sizeof "shard" - 1, &shard);
     s->retain_ms = retain ? (int64_t)retain : STORE_DEFAULT_RETAIN_MS;
+    s->shard = (unsigned)shard;
     if (rc) {
         mdb_txn_abort(txn);
         goto fail;

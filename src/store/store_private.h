@@ -53,6 +53,7 @@ struct store {
     MDB_dbi changes;           /* top + change seq -> feed entry */
     MDB_txn *rtxn;             /* the worker's reusable read transaction */
     int64_t retain_ms;         /* the feed's retention, from meta (store_set_retention) */
+    unsigned shard;            /* the database's shard number, from meta (store_claim_shard) */
     size_t reserved_to;        /* the data file has disk blocks up to here (store_reserve_disk) */
     uint64_t pruned_txn;       /* the write txn whose writing top was last pruned ... */
     uint32_t pruned_top;       /* ... and that top: prune once per top per transaction */
@@ -291,8 +292,11 @@ int store_feed_next(struct feed_record *r, struct change_entry *e);
 
 /* ---- counters (store_meta.c) ---- */
 
-/* Reserves n change sequence numbers; *first is the first of them. */
-int store_reserve_seqs(struct store *s, MDB_txn *txn, uint64_t n, uint64_t *first);
+/* Reserves n change sequence numbers of top's feed; *first is the first
+ * of them. */
+int store_reserve_seqs(struct store *s, MDB_txn *txn, uint32_t top, uint64_t n, uint64_t *first);
+/* The database-wide change_seq of schemas 3 and 4 (the migrations only). */
+int store_reserve_shared_seq(struct store *s, MDB_txn *txn, uint64_t *seq);
 /* A counter under a meta name (0 when absent) and setting one. */
 /* Inside an import's write transaction: `rows` rows at now_ms (store_figures.c). */
 int store_note_import(struct store *s, MDB_txn *txn, enum store_import kind, uint64_t rows,

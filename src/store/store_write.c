@@ -45,7 +45,7 @@ static int record(struct store *s, MDB_txn *txn, const struct group *g, enum cha
     if (!n)
         return 0;
     uint64_t first;
-    int rc = store_reserve_seqs(s, txn, n, &first);
+    int rc = store_reserve_seqs(s, txn, g->top_organisation, n, &first);
     if (!rc)
         rc = store_feed_append(s, txn, g, first, now, what, also);
     if (rc)

@@ -46,7 +46,7 @@ class GroupsTest(unittest.TestCase):
         r = self.s.request("GET", "/health")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.json["status"], "ok")
-        self.assertEqual(r.json["schemaVersion"], 4)
+        self.assertEqual(r.json["schemaVersion"], 5)
         self.assertEqual(r.header("content-type"), "application/json; charset=utf-8")
 
     # ---- create / get ----

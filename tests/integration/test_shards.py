@@ -158,3 +158,74 @@ http {{
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ShardNumberTest(unittest.TestCase):
+    """groupd --shard K and groupctl --shard K (API.md §9): ids of every kind in
+    [K * 10^12, (K + 1) * 10^12), the number kept in the database, another refused."""
+
+    K = 7
+    LO, HI = 7 * 10**12, 8 * 10**12
+
+    def setUp(self):
+        from harness import Stack
+        self.stack = Stack(extra_args=["--shard", str(self.K)])
+
+    def tearDown(self):
+        self.stack.stop()
+
+    def test_ids_of_every_kind_are_in_the_shards_range(self):
+        s = self.stack
+        key = s.groupctl("--shard", str(self.K), "key", "create", "--top-organisation", "100",
+                         "--role", "admin", "--name", "t").stdout.splitlines()[0]
+        self.assertTrue(key.startswith(f"gdk_100_{self.LO}_"), key)
+        s.start()
+        r = s.request("POST", "/group?organisation=101", key=key,
+                      body={"name": "Wiskunde", "externalId": "w-1",
+                            "participants": [{"email": "a@x.nl"}]})
+        self.assertEqual(r.status, 200, r)
+        g = r.json
+        p = s.request("POST", "/group/w-1/participant?external=true", key=key,
+                      body={"email": "b@x.nl"}).json
+        e = s.request("POST", "/group/w-1/event?external=true", key=key,
+                      body={"title": "Les", "tutors": ["T"]})
+        self.assertEqual(e.status, 201, e)
+        ids = [int(g["id"]), int(p["id"]), int(e.json["id"])]
+        ids += [int(x["id"]) for x in s.request("GET", "/group/w-1/participant?external=true",
+                                                key=key).json["results"]]
+        for i in ids:
+            self.assertTrue(self.LO <= i < self.HI, ids)
+        # Without --shard, groupctl uses the database's number.
+        other = s.groupctl("key", "create", "--top-organisation", "200", "--role", "read",
+                           "--name", "u").stdout.splitlines()[0]
+        self.assertTrue(other.startswith(f"gdk_200_{self.LO + 1}_"), other)
+        self.assertEqual(s.request("GET", "/group", key=other).status, 200)
+        self.assertIn("groups_active 1", s.groupctl("stats").stdout)
+        self.assertEqual(s.groupctl("check").returncode, 0)
+
+    def test_another_number_is_refused_naming_both(self):
+        s = self.stack
+        s.groupctl("--shard", str(self.K), "stats")
+        r = s.groupctl("--shard", "8", "stats", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shard 7", r.stderr)
+        self.assertIn("shard 8", r.stderr)
+        g = subprocess.run([GROUPD, "--db", s.db, "--listen", "unix:" + s.sock, "--shard", "8",
+                            "--log", s.log], stdin=subprocess.DEVNULL, timeout=60)
+        self.assertEqual(g.returncode, 1)
+        log = s.read_log()
+        self.assertIn("shard 7", log)
+        self.assertIn("shard 8", log)
+        self.assertFalse(os.path.exists(s.sock))
+
+    def test_bad_numbers_are_refused(self):
+        s = self.stack
+        for bad in ("9000", "x", "-1", "", "07x", "12345"):
+            r = subprocess.run([GROUPD, "--db", s.db, "--shard", bad], stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--shard must be a number from 0 to 8999", r.stderr)
+            c = s.groupctl("--shard", bad, "stats", check=False)
+            self.assertEqual(c.returncode, 2, bad)
+        # Nothing was written: the database takes any number still.
+        self.assertEqual(s.groupctl("--shard", "8999", "stats").returncode, 0)

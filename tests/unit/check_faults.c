@@ -95,7 +95,7 @@ static void snapshot(struct buf *out)
     ck_assert_int_eq(store_group_each(&tdb, txn, add_group, &d), 0);
     uint64_t oldest, last;
     ck_assert_int_eq(store_changes_each(&tdb, txn, 100, 0, add_entry, out, &oldest), 0);
-    ck_assert_int_eq(store_last_seq(&tdb, txn, &last), 0);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, 100, &last), 0);
     buf_addf(out, "last seq %llu\n", (unsigned long long)last);
     size_t differences = 1;
     ck_assert_int_eq(store_check(&tdb, txn, NULL, NULL, &differences), 0);

@@ -342,7 +342,7 @@ START_TEST(feed_records_every_write_in_order_and_the_rev)
     ck_assert_int_eq(store_group_get(&tdb, txn, 7, &r), 0);
     uint64_t rev, last;
     ck_assert_int_eq(store_top_rev(&tdb, txn, 100, &rev), 0);
-    ck_assert_int_eq(store_last_seq(&tdb, txn, &last), 0);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, 100, &last), 0);
     store_read_end(&tdb);
     ck_assert_uint_eq(r.rev, last);
     ck_assert_uint_eq(rev, last);
@@ -593,7 +593,7 @@ START_TEST(participants_needing_no_escape_are_served_as_stored)
 }
 END_TEST
 
-START_TEST(version_3_migrates_to_4_with_an_empty_feed)
+START_TEST(version_3_migrates_to_current_with_an_empty_feed)
 {
     struct group g;
     make_group(&g, 7, 100, NULL);
@@ -613,9 +613,138 @@ START_TEST(version_3_migrates_to_4_with_an_empty_feed)
     ck_assert_int_eq(store_schema_version(&tdb, txn, &v), 0);
     ck_assert_int_eq(store_changes_stat(&tdb, txn, &entries, &oldest_at), 0);
     store_read_end(&tdb);
-    ck_assert_uint_eq(v, 4);
+    ck_assert_uint_eq(v, STORE_SCHEMA_VERSION);
     ck_assert_uint_eq(entries, 0);
     group_free(&g);
+}
+END_TEST
+
+static uint64_t rev_of(uint64_t id)
+{
+    MDB_txn *txn;
+    struct group_record r;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_group_get(&tdb, txn, id, &r), 0);
+    store_read_end(&tdb);
+    return r.rev;
+}
+
+/* Schema 5: each tenant counts its own seqs, and every tenant of an older
+ * database continues from the number the database had reached, so a
+ * consumer's since stays valid and no seq repeats. */
+START_TEST(each_tenant_counts_its_seqs_from_where_the_database_was)
+{
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_meta_put(&tdb, txn, "change_seq", 10, 500), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    testdb_set_version(4);
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);
+    struct group a, b, a2;
+    make_group(&a, 7, 100, "a");
+    make_group(&b, 8, 200, "b");
+    ck_assert_int_eq(put(&a, NULL), 0);
+    ck_assert_int_eq(put(&b, NULL), 0);
+    ck_assert_uint_eq(rev_of(7), 501);
+    ck_assert_uint_eq(rev_of(8), 501);
+    make_group(&a2, 7, 100, "a");
+    a2.name[0] = 'X';
+    ck_assert_int_eq(put(&a2, &a), 0);
+    ck_assert_uint_eq(rev_of(7), 502);
+    uint64_t last, any;
+    uint32_t v;
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_schema_version(&tdb, txn, &v), 0);
+    ck_assert_uint_eq(v, 5);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, 200, &last), 0);
+    ck_assert_uint_eq(last, 501);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, 300, &last), 0);
+    ck_assert_uint_eq(last, 500); /* a tenant with no change yet */
+    ck_assert_int_eq(store_last_seq_any(&tdb, txn, &any), 0);
+    ck_assert_uint_eq(any, 502);
+    size_t differences = 1;
+    ck_assert_int_eq(store_check(&tdb, txn, NULL, NULL, &differences), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(differences, 0);
+    group_free(&a);
+    group_free(&b);
+    group_free(&a2);
+}
+END_TEST
+
+/* API.md §9: shard K hands out ids only in [K * 10^12, (K + 1) * 10^12),
+ * keeps its number, and refuses another. */
+START_TEST(a_shard_takes_ids_in_its_range_and_keeps_its_number)
+{
+    ck_assert_int_eq(store_claim_shard(&tdb, 3), 0);
+    ck_assert_uint_eq(store_shard(&tdb), 3);
+    MDB_txn *txn;
+    uint64_t id, key_id;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_next_id(&tdb, txn, &id), 0);
+    ck_assert_int_eq(store_key_next_id(&tdb, txn, &key_id), 0);
+    ck_assert_uint_eq(id, 3 * STORE_SHARD_IDS);
+    ck_assert_uint_eq(key_id, 3 * STORE_SHARD_IDS);
+    struct apikey_record k;
+    memset(&k, 0, sizeof k);
+    k.id = key_id;
+    k.role = ROLE_ADMIN;
+    k.top_organisation = 100;
+    char key[APIKEY_STRING_MAX];
+    apikey_generate(100, k.id, key, k.hash);
+    ck_assert_int_eq(store_key_put(&tdb, txn, &k), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    /* The key names its id in full, and authenticates. */
+    ck_assert_ptr_nonnull(strstr(key, "gdk_100_3000000000000_"));
+    struct principal who;
+    uint32_t top;
+    ck_assert(apikey_tenant(key, &top));
+    ck_assert_uint_eq(top, 100);
+    ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(apikey_authenticate(&tdb, txn, key, &who), 0);
+    store_read_end(&tdb);
+    ck_assert_uint_eq(who.key_id, 3 * STORE_SHARD_IDS);
+    ck_assert_str_eq(who.actor, "key-3000000000000");
+
+    /* Opened again, without a number or with its own: shard 3. */
+    store_close(&tdb);
+    ck_assert_int_eq(store_open(&tdb, tdb_dir, 0), 0);
+    ck_assert_uint_eq(store_shard(&tdb), 3);
+    ck_assert_int_eq(store_claim_shard(&tdb, -1), 0);
+    ck_assert_int_eq(store_claim_shard(&tdb, 3), 0);
+    /* Another number is refused, naming both. */
+    ck_assert_int_eq(store_claim_shard(&tdb, 4), MDB_INCOMPATIBLE);
+    ck_assert_ptr_nonnull(strstr(store_errmsg(&tdb), "shard 3"));
+    ck_assert_ptr_nonnull(strstr(store_errmsg(&tdb), "shard 4"));
+    ck_assert_uint_eq(store_shard(&tdb), 3);
+
+    /* The last id of the range, then nothing more. */
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_meta_put(&tdb, txn, "next_id", 7, 4 * STORE_SHARD_IDS - 2), 0);
+    ck_assert_int_eq(store_next_id(&tdb, txn, &id), 0);
+    ck_assert_uint_eq(id, 4 * STORE_SHARD_IDS - 1);
+    ck_assert_int_eq(store_next_id(&tdb, txn, &id), MDB_MAP_FULL);
+    store_write_abort(txn);
+}
+END_TEST
+
+/* A database that handed out ids before shards existed is shard 0. */
+START_TEST(a_database_from_before_shards_is_shard_0)
+{
+    MDB_txn *txn;
+    uint64_t id;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_next_id(&tdb, txn, &id), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_uint_eq(id, 1);
+    ck_assert_int_eq(store_claim_shard(&tdb, 2), MDB_INCOMPATIBLE);
+    ck_assert_ptr_nonnull(strstr(store_errmsg(&tdb), "shard 0"));
+    ck_assert_int_eq(store_claim_shard(&tdb, 0), 0);
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_next_id(&tdb, txn, &id), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    ck_assert_uint_eq(id, 2);
 }
 END_TEST
 
@@ -636,7 +765,10 @@ int main(void)
     tcase_add_test(tc, feed_reads_from_the_middle_of_a_write);
     tcase_add_test(tc, feed_prunes_old_entries_a_bounded_number_per_write);
     tcase_add_test(tc, events_round_trip_and_go_with_their_group);
-    tcase_add_test(tc, version_3_migrates_to_4_with_an_empty_feed);
+    tcase_add_test(tc, version_3_migrates_to_current_with_an_empty_feed);
+    tcase_add_test(tc, each_tenant_counts_its_seqs_from_where_the_database_was);
+    tcase_add_test(tc, a_shard_takes_ids_in_its_range_and_keeps_its_number);
+    tcase_add_test(tc, a_database_from_before_shards_is_shard_0);
     tcase_add_test(tc, participants_needing_no_escape_are_served_as_stored);
     suite_add_tcase(s, tc);
     return run_suite(s);

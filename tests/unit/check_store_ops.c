@@ -173,7 +173,7 @@ static uint64_t last_seq(void)
     MDB_txn *txn;
     uint64_t seq;
     ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
-    ck_assert_int_eq(store_last_seq(&tdb, txn, &seq), 0);
+    ck_assert_int_eq(store_last_seq(&tdb, txn, TOP, &seq), 0);
     store_read_end(&tdb);
     return seq;
 }
