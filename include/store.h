@@ -201,11 +201,12 @@ struct store_tenant_counts {
     uint64_t keys, groups, participants, events, feed_records;
 };
 
-/* Writes every record of topOrganisation top to out, from one read
- * transaction (a consistent snapshot): keys, groups with their
+/* Freezes top (store_tenant_freeze: the cut), then writes every record of
+ * it to out from one read transaction: keys, groups with their
  * participants and events, feed records and counters, as stored.
- * MDB_NOTFOUND when the database holds no group or key of top; EIO when
- * out could not be written. */
+ * MDB_NOTFOUND, with nothing frozen or written, when the database holds no
+ * group or key of top; EIO when out could not be written (the freeze
+ * stays: store_tenant_thaw). */
 int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n);
 /* Reads a stream of store_tenant_send into one write transaction, the
  * indexes rebuilt, and commits it only after the end frame checked out:
@@ -213,6 +214,23 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
  * MISMATCH), or one of a tenant this database holds already (MDB_KEYEXIST),
  * leaves nothing; store_errmsg says why.  *top is the stream's tenant. */
 int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n);
+
+/* The cut of a move: from the commit of this write transaction on, every
+ * write operation of top answers STORE_FROZEN (those already queued for
+ * the writer too) and the router answers its every request 503 with
+ * Retry-After, until store_tenant_thaw or store_tenant_drop.  Freezing a
+ * frozen tenant changes nothing. */
+int store_tenant_freeze(struct store *s, uint32_t top);
+/* Lifts a freeze; MDB_NOTFOUND when top is not frozen. */
+int store_tenant_thaw(struct store *s, uint32_t top);
+/* Whether top is frozen, in txn. */
+int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *frozen);
+/* Removes every record of top in one write transaction: its groups with
+ * their participants, events and index entries, its keys, its feed and
+ * counters, and its freeze.  Only a frozen tenant (one that was moved)
+ * unless force; MDB_NOTFOUND when nothing of top is here, MDB_INCOMPATIBLE
+ * when it is not frozen and force is not given. */
+int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n);
 
 /* ---- what an operator watches (store_figures.c) ---- */
 
@@ -436,6 +454,7 @@ enum store_status {
     STORE_LOCKED,         /* the group is import-locked and the writer is no admin */
     STORE_CONFLICT,       /* a unique value is held by another: result's conflicts */
     STORE_FULL,           /* the map or the disk is full (result's rc) */
+    STORE_FROZEN,         /* the tenant is being moved to another shard (store_tenant_freeze) */
     STORE_FAILED,         /* any other failure (result's rc and what, for the log) */
 };
 

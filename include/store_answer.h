@@ -19,6 +19,10 @@
 void store_conflict_problems(const struct store_result *r, const char *field, bool list,
                              struct problem *p);
 
+/* 503 with Retry-After: 1, for every request of a tenant frozen for a
+ * move (API.md §9). */
+void reply_tenant_moving(struct reply *rep);
+
 /* Logs a failed store operation (the app's log_error). */
 typedef void store_log_fn(const char *request_id, const char *what, int rc);
 

@@ -358,6 +358,10 @@ int import_result(const struct store_result *r, struct problem *p)
         /* The import resolved its groups in this transaction. */
         problem_set(p, 500, "internal_error", "a group of the import disappeared");
         return -1;
+    case STORE_FROZEN:
+        problem_set(p, 503, "unavailable",
+                    "this tenant is being moved to another shard; try again in a moment");
+        return -1;
     case STORE_FULL:
     case STORE_FAILED: break;
     }

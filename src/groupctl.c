@@ -16,6 +16,8 @@
  *                                [--school ID ...] [--roles LIST] [--lock] [--archive-missing]
  *   groupctl --db DIR create-groups FILE.jsonl --top-organisation N
  *   groupctl --db SRC tenant send --top-organisation N | groupctl --db DST tenant receive
+ *   groupctl --db DIR tenant thaw --top-organisation N
+ *   groupctl --db DIR tenant drop --top-organisation N [--force]
  *   groupctl --db DIR backup DIR
  *   groupctl --db DIR export
  *   groupctl --db DIR stats
@@ -56,6 +58,8 @@ static void print_usage(FILE *to)
             "  create-groups FILE.jsonl --top-organisation N\n"
             "  tenant send --top-organisation N   (the tenant's records to standard output)\n"
             "  tenant receive                     (a tenant from standard input)\n"
+            "  tenant thaw --top-organisation N   (lifts the freeze of a move that failed)\n"
+            "  tenant drop --top-organisation N [--force]   (removes a moved tenant's copy)\n"
             "  backup DIR\n"
             "  export\n"
             "  stats\n"
@@ -651,6 +655,52 @@ static int tenant_receive(struct store *s, int argc)
     return 0;
 }
 
+/* tenant thaw --top-organisation N */
+static int tenant_thaw(struct store *s, int argc, char **argv)
+{
+    uint32_t top;
+    if (argc != 2 || strcmp(argv[0], "--top-organisation") != 0 || !parse_u32(argv[1], &top))
+        return usage();
+    int rc = store_tenant_thaw(s, top);
+    if (rc == MDB_NOTFOUND) {
+        fprintf(stderr, "groupctl: topOrganisation %u is not frozen\n", top);
+        return 1;
+    }
+    if (rc)
+        return fail("thawing the tenant", rc);
+    fprintf(stderr, "thawed topOrganisation %u: it takes requests again here\n", top);
+    return 0;
+}
+
+/* tenant drop --top-organisation N [--force] */
+static int tenant_drop(struct store *s, int argc, char **argv)
+{
+    uint32_t top;
+    bool force = argc == 3 && strcmp(argv[2], "--force") == 0;
+    if ((argc != 2 && !force) || strcmp(argv[0], "--top-organisation") != 0 ||
+        !parse_u32(argv[1], &top))
+        return usage();
+    struct store_tenant_counts n;
+    int rc = store_tenant_drop(s, top, force, &n);
+    if (rc == MDB_NOTFOUND) {
+        fprintf(stderr, "groupctl: this database holds no topOrganisation %u\n", top);
+        return 1;
+    }
+    if (rc == MDB_INCOMPATIBLE) {
+        fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
+        return 1;
+    }
+    if (rc)
+        return fail("dropping the tenant", rc);
+    fprintf(stderr,
+            "dropped topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu "
+            "events, %llu feed records\n",
+            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
+            (unsigned long long)n.participants, (unsigned long long)n.events,
+            (unsigned long long)n.feed_records);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *db = NULL;
@@ -739,6 +789,10 @@ int main(int argc, char **argv)
         rc = tenant_send(s, argc - i - 2, argv + i + 2);
     else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "receive") == 0)
         rc = tenant_receive(s, argc - i - 2);
+    else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "thaw") == 0)
+        rc = tenant_thaw(s, argc - i - 2, argv + i + 2);
+    else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "drop") == 0)
+        rc = tenant_drop(s, argc - i - 2, argv + i + 2);
     else
         rc = usage();
     store_close(s);

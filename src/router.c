@@ -258,6 +258,16 @@ static size_t dispatch(struct call *c)
             call_store_error(c, "authentication", rc);
             return matched;
         }
+        bool frozen;
+        rc = store_tenant_frozen(c->store, c->rtxn, c->who.top_organisation, &frozen);
+        if (rc) {
+            call_store_error(c, "reading the tenant's freeze", rc);
+            return matched;
+        }
+        if (frozen) {
+            reply_tenant_moving(c->rep);
+            return matched;
+        }
         if (c->who.role < route->role) {
             reply_error(c->rep, 403, "forbidden", "a %s key may not do this",
                         role_name(c->who.role));

@@ -28,6 +28,13 @@ void store_conflict_problems(const struct store_result *r, const char *field, bo
     }
 }
 
+void reply_tenant_moving(struct reply *rep)
+{
+    reply_header(rep, "Retry-After", "%s", "1");
+    reply_error(rep, 503, "unavailable",
+                "this tenant is being moved to another shard; try again in a moment");
+}
+
 void reply_store_result(struct reply *rep, const struct store_result *r, const char *field,
                         bool list, store_log_fn *log, const char *request_id)
 {
@@ -49,6 +56,7 @@ void reply_store_result(struct reply *rep, const struct store_result *r, const c
         reply_problem(rep, &p);
         problem_free(&p);
         break;
+    case STORE_FROZEN: reply_tenant_moving(rep); break;
     case STORE_FULL:
     case STORE_FAILED:
         if (log)

@@ -136,10 +136,18 @@ enum store_status change_start(struct group_change *ch, struct store *s, MDB_txn
     ch->w = w;
     ch->r = r;
     ch->m = (struct members){s, txn, w->top, w->actor, w->now, &ch->notes, r};
+    /* A tenant frozen for a move takes no write, even one validated
+     * before the cut (store_tenant_freeze). */
+    bool frozen;
+    int rc = store_tenant_frozen(s, txn, w->top, &frozen);
+    if (rc)
+        return store_status_of(r, rc, "reading the tenant's freeze");
+    if (frozen)
+        return r->status = STORE_FROZEN;
     if (!name)
         return r->status = STORE_OK;
     struct group_record rec;
-    int rc = change_find(s, txn, w, name, &rec);
+    rc = change_find(s, txn, w, name, &rec);
     if (rc == MDB_NOTFOUND)
         return r->status = STORE_NO_GROUP;
     if (!rc)

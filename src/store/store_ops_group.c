@@ -29,7 +29,8 @@ enum store_status store_create_group(struct store *s, MDB_txn *txn, const struct
                                      const struct store_group_body *b, struct store_result *r)
 {
     struct group_change ch;
-    change_start(&ch, s, txn, w, NULL, r);
+    if (change_start(&ch, s, txn, w, NULL, r))
+        return r->status;
     group_init_new(&ch.g, b->patch, org, w->top, w->actor, w->now);
     ch.g.archived = status & GROUP_ARCHIVED;
     ch.g.deleted = status & GROUP_DELETED;

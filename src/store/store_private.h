@@ -5,6 +5,8 @@
  * The floors, each calling only the ones below it (no two files call each
  * other):
  *   store_check.c   groupctl check: reads every floor
+ *   store_tenant.c  a tenant as a stream and back, its freeze and drop
+ *   store_search.c  the list and search planner
  *   store_ops_group.c, store_ops_member.c, store_ops_event.c
  *                   the write operations of include/store.h, one call each
  *   store_change.c  what every operation shares: its group found for the

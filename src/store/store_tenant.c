@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_private.h"
 
@@ -160,14 +161,21 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
     int rc = store_read_begin(s, &txn);
     if (rc)
         return rc;
-    /* Nothing is written for a tenant that is not here. */
+    /* Nothing is frozen or written for a tenant that is not here. */
     rc = store_group_each(s, txn, held_group, &top);
     if (!rc)
         rc = store_key_each(s, txn, held_key, &top);
-    if (rc != 1) {
-        store_read_end(s);
+    store_read_end(s);
+    if (rc != 1)
         return rc ? rc : MDB_NOTFOUND;
-    }
+    /* The cut: no write of the tenant is accepted from here on, so the
+     * snapshot below is the tenant's last state (a catch-up that keeps
+     * the freeze short is not built yet). */
+    rc = store_tenant_freeze(s, top);
+    if (!rc)
+        rc = store_read_begin(s, &txn);
+    if (rc)
+        return rc;
     struct sender x = {s, txn, top, out, 0, FNV1A_INIT, false, F_PARTICIPANT, n};
     unsigned char head[MAGIC_LEN + 12];
     memcpy(head, MAGIC, MAGIC_LEN);
@@ -415,4 +423,211 @@ int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_
         return rc;
     }
     return store_write_commit(x.txn);
+}
+
+/* ---- the freeze, and dropping a tenant ---- */
+
+/* Meta's name of top's freeze: "frozen" + top (4 bytes BE). */
+static size_t frozen_name(uint32_t top, unsigned char name[10])
+{
+    memcpy(name, "frozen", 6);
+    be32_put(name + 6, top);
+    return 10;
+}
+
+int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *frozen)
+{
+    unsigned char name[10];
+    uint64_t at;
+    int rc = store_meta_get(s, txn, name, frozen_name(top, name), &at);
+    *frozen = !rc && at != 0;
+    return rc;
+}
+
+int store_tenant_freeze(struct store *s, uint32_t top)
+{
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return rc;
+    bool frozen;
+    unsigned char name[10];
+    rc = store_tenant_frozen(s, txn, top, &frozen);
+    if (!rc && !frozen) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        uint64_t ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+        rc = store_meta_put(s, txn, name, frozen_name(top, name), ms ? ms : 1);
+    }
+    if (rc) {
+        store_write_abort(txn);
+        return rc;
+    }
+    return store_write_commit(txn);
+}
+
+int store_tenant_thaw(struct store *s, uint32_t top)
+{
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return rc;
+    unsigned char name[10];
+    MDB_val key = {frozen_name(top, name), name};
+    rc = mdb_del(txn, s->meta, &key, NULL);
+    if (rc) {
+        store_write_abort(txn);
+        return rc;
+    }
+    return store_write_commit(txn);
+}
+
+struct dropping {
+    struct store *s;
+    MDB_txn *txn;
+    uint32_t top;
+    uint64_t *ids;
+    size_t n, cap;
+};
+
+static int collect_group(void *ctx, const struct group_record *r)
+{
+    struct dropping *d = ctx;
+    if (r->top_organisation != d->top)
+        return 0;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->ids = realloc(d->ids, d->cap * sizeof *d->ids);
+        if (!d->ids)
+            abort();
+    }
+    d->ids[d->n++] = r->id;
+    return 0;
+}
+
+static int collect_key(void *ctx, const struct apikey_record *k)
+{
+    struct dropping *d = ctx;
+    if (k->top_organisation != d->top)
+        return 0;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? 2 * d->cap : 64;
+        d->ids = realloc(d->ids, d->cap * sizeof *d->ids);
+        if (!d->ids)
+            abort();
+    }
+    d->ids[d->n++] = k->id;
+    return 0;
+}
+
+/* One group gone with everything it owns and every index entry, and no
+ * feed entry (the tenant's feed goes too). */
+static int drop_group(struct dropping *d, uint64_t id, struct store_tenant_counts *n)
+{
+    struct group_record r;
+    struct group g;
+    int rc = store_group_get(d->s, d->txn, id, &r);
+    if (!rc)
+        rc = store_group_load(&r, &g);
+    if (rc)
+        return rc;
+    MDB_stat ps, es;
+    rc = mdb_stat(d->txn, d->s->participants, &ps);
+    if (!rc)
+        rc = mdb_stat(d->txn, d->s->events, &es);
+    if (!rc)
+        rc = group_index(d->s, d->txn, &g, NULL, 0);
+    if (!rc)
+        rc = store_participant_purge_group(d->s, d->txn, d->top, id);
+    if (!rc)
+        rc = store_event_purge_group(d->s, d->txn, id);
+    if (!rc)
+        rc = store_group_del(d->s, d->txn, &g);
+    MDB_stat ps2, es2;
+    if (!rc)
+        rc = mdb_stat(d->txn, d->s->participants, &ps2);
+    if (!rc)
+        rc = mdb_stat(d->txn, d->s->events, &es2);
+    if (!rc) {
+        n->groups++;
+        n->participants += ps.ms_entries - ps2.ms_entries;
+        n->events += es.ms_entries - es2.ms_entries;
+    }
+    group_free(&g);
+    return rc;
+}
+
+static int drop_feed(struct dropping *d, struct store_tenant_counts *n)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(d->txn, d->s->changes, &cur);
+    if (rc)
+        return rc;
+    unsigned char from[STORE_FEED_KEY_LEN];
+    store_feed_key(d->top, 0, from);
+    for (;;) {
+        MDB_val key = {sizeof from, from}, val;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        if (rc || key.mv_size != STORE_FEED_KEY_LEN || be32_get(key.mv_data) != d->top)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc)
+            break;
+        n->feed_records++;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n)
+{
+    memset(n, 0, sizeof *n);
+    MDB_txn *txn;
+    int rc = store_write_begin(s, &txn);
+    if (rc)
+        return rc;
+    struct dropping d = {s, txn, top, NULL, 0, 0};
+    bool frozen = false;
+    rc = store_tenant_frozen(s, txn, top, &frozen);
+    if (!rc)
+        rc = store_group_each(s, txn, collect_group, &d);
+    size_t groups = d.n;
+    if (!rc)
+        rc = store_key_each(s, txn, collect_key, &d);
+    if (!rc && !d.n && !frozen)
+        rc = MDB_NOTFOUND;
+    if (!rc && !frozen && !force) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "topOrganisation %u was not moved (it is not frozen): --force drops it anyway",
+                 top);
+        rc = MDB_INCOMPATIBLE;
+    }
+    for (size_t i = 0; i < groups && !rc; i++)
+        rc = drop_group(&d, d.ids[i], n);
+    for (size_t i = groups; i < d.n && !rc; i++) {
+        unsigned char kb[8];
+        be64_put(kb, d.ids[i]);
+        MDB_val key = {d.ids[i] <= UINT32_MAX ? 4 : 8, kb + (d.ids[i] <= UINT32_MAX ? 4 : 0)};
+        rc = mdb_del(txn, s->apikeys, &key, NULL);
+        n->keys += !rc;
+    }
+    if (!rc)
+        rc = drop_feed(&d, n);
+    static const char *const counters[] = {"change_seq", "top_rev", "feed_pruned", "frozen"};
+    for (size_t i = 0; i < 4 && !rc; i++) {
+        unsigned char name[16];
+        size_t len = strlen(counters[i]);
+        memcpy(name, counters[i], len);
+        be32_put(name + len, top);
+        MDB_val key = {len + 4, name};
+        rc = mdb_del(txn, s->meta, &key, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    free(d.ids);
+    if (rc) {
+        store_write_abort(txn);
+        return rc;
+    }
+    return store_write_commit(txn);
 }

@@ -653,6 +653,63 @@ START_TEST(erasing_a_person_leaves_every_group_the_writer_sees)
 }
 END_TEST
 
+/* ---- the freeze of a move, and dropping a tenant ---- */
+
+START_TEST(a_frozen_tenant_takes_no_write_and_a_dropped_one_leaves_nothing)
+{
+    static const char *const two[] = {"a@x.nl/1", "b@x.nl/2"};
+    uint64_t g = new_group("g-1", two, 2);
+    struct store_writer other = WRITER;
+    other.top = TOP + 1;
+    ck_assert_int_eq(store_tenant_freeze(&tdb, TOP), 0);
+    ck_assert_int_eq(store_tenant_freeze(&tdb, TOP), 0); /* again: nothing changes */
+    uint64_t seq = last_seq();
+    ck_assert_int_eq(status_op(&WRITER, g, ARCH), STORE_FROZEN);
+    struct group_patch gp = patch_of("{\"name\":\"late\"}", true);
+    struct store_group_body b = {&gp, false, NULL, 0, PKEY_EMAIL};
+    struct store_result r;
+    store_result_init(&r);
+    MDB_txn *txn = begin();
+    ck_assert_int_eq(store_create_group(&tdb, txn, &WRITER, ORG, 0, &b, &r), STORE_FROZEN);
+    end(txn, &r);
+    store_result_free(&r);
+    /* Another tenant writes as usual. */
+    store_result_init(&r);
+    txn = begin();
+    ck_assert_int_eq(store_create_group(&tdb, txn, &other, ORG, 0, &b, &r), STORE_OK);
+    end(txn, &r);
+    uint64_t kept = r.group.id;
+    store_result_free(&r);
+    group_patch_free(&gp);
+    ck_assert_uint_eq(last_seq(), seq);
+    /* Thawed, it writes again. */
+    ck_assert_int_eq(store_tenant_thaw(&tdb, TOP), 0);
+    ck_assert_int_eq(store_tenant_thaw(&tdb, TOP), MDB_NOTFOUND);
+    ck_assert_int_eq(status_op(&WRITER, g, ARCH), STORE_OK);
+    /* Not moved: not dropped without force. */
+    struct store_tenant_counts n;
+    ck_assert_int_eq(store_tenant_drop(&tdb, TOP, false, &n), MDB_INCOMPATIBLE);
+    ck_assert_int_eq(store_tenant_freeze(&tdb, TOP), 0);
+    ck_assert_int_eq(store_tenant_drop(&tdb, TOP, false, &n), 0);
+    ck_assert_uint_eq(n.groups, 1);
+    ck_assert_uint_eq(n.participants, 2);
+    ck_assert_uint_eq(n.feed_records, 2);
+    uint64_t rev;
+    ck_assert_uint_eq(status_of(g, &rev), 0);
+    ck_assert_uint_eq(status_of(kept, &rev), GROUP_ACTIVE);
+    ck_assert_int_eq(store_tenant_drop(&tdb, TOP, true, &n), MDB_NOTFOUND);
+    /* Its externalId and counters are gone with it; writes start afresh. */
+    MDB_txn *rtxn;
+    bool frozen = true;
+    ck_assert_int_eq(store_read_begin(&tdb, &rtxn), 0);
+    ck_assert_int_eq(store_tenant_frozen(&tdb, rtxn, TOP, &frozen), 0);
+    store_read_end(&tdb);
+    ck_assert(!frozen);
+    new_group("g-1", NULL, 0);
+    ck_assert_uint_eq(differences(), 0);
+}
+END_TEST
+
 /* ---- events ---- */
 
 START_TEST(events_are_created_replaced_and_removed_in_the_feed)
@@ -786,6 +843,7 @@ int main(void)
     tcase_add_test(tc, a_group_outside_the_writers_scope_is_not_there);
     tcase_add_test(tc, an_import_locked_group_needs_an_admin);
     tcase_add_test(tc, upsert_creates_updates_or_leaves_a_group);
+    tcase_add_test(tc, a_frozen_tenant_takes_no_write_and_a_dropped_one_leaves_nothing);
     suite_add_tcase(s, tc);
     TCase *tp = tcase_create("participants");
     tcase_add_checked_fixture(tp, testdb_setup, testdb_teardown);
