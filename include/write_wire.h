@@ -58,6 +58,9 @@ void wire_get_buf(struct wire_cursor *c, struct buf *out);
 /* A NUL-terminated copy (free it), or NULL when absent; a string holding
  * a NUL is malformed. */
 char *wire_get_opt(struct wire_cursor *c);
+/* A string that is there (no presence byte): a NUL-terminated copy, or
+ * NULL (and bad) when it does not fit or holds a NUL. */
+char *wire_get_str(struct wire_cursor *c);
 /* Copies a string into out[size]; false when it does not fit. */
 bool wire_get_fixed(struct wire_cursor *c, char *out, size_t size);
 

@@ -605,6 +605,17 @@ static int check(struct store *s)
     return differences ? 1 : 0;
 }
 
+/* "sent topOrganisation 100: 1 keys, ..." on standard error. */
+static void print_counts(const char *done, uint32_t top, const struct store_tenant_counts *n)
+{
+    fprintf(stderr,
+            "%s topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu events, "
+            "%llu feed records\n",
+            done, top, (unsigned long long)n->keys, (unsigned long long)n->groups,
+            (unsigned long long)n->participants, (unsigned long long)n->events,
+            (unsigned long long)n->feed_records);
+}
+
 /* tenant send --top-organisation N: the stream on standard output. */
 static int tenant_send(struct store *s, int argc, char **argv)
 {
@@ -624,12 +635,7 @@ static int tenant_send(struct store *s, int argc, char **argv)
     }
     if (rc)
         return fail("sending the tenant", rc);
-    fprintf(stderr,
-            "sent topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu events, "
-            "%llu feed records\n",
-            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
-            (unsigned long long)n.participants, (unsigned long long)n.events,
-            (unsigned long long)n.feed_records);
+    print_counts("sent", top, &n);
     return 0;
 }
 
@@ -646,12 +652,7 @@ static int tenant_receive(struct store *s, int argc)
                 store_errmsg(s)[0] ? store_errmsg(s) : mdb_strerror(rc));
         return 1;
     }
-    fprintf(stderr,
-            "received topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu "
-            "events, %llu feed records\n",
-            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
-            (unsigned long long)n.participants, (unsigned long long)n.events,
-            (unsigned long long)n.feed_records);
+    print_counts("received", top, &n);
     return 0;
 }
 
@@ -692,12 +693,7 @@ static int tenant_drop(struct store *s, int argc, char **argv)
     }
     if (rc)
         return fail("dropping the tenant", rc);
-    fprintf(stderr,
-            "dropped topOrganisation %u: %llu keys, %llu groups, %llu participants, %llu "
-            "events, %llu feed records\n",
-            top, (unsigned long long)n.keys, (unsigned long long)n.groups,
-            (unsigned long long)n.participants, (unsigned long long)n.events,
-            (unsigned long long)n.feed_records);
+    print_counts("dropped", top, &n);
     return 0;
 }
 

@@ -253,23 +253,6 @@ static void put_str(struct buf *b, const char *s)
     wire_put_bytes(b, s, strlen(s));
 }
 
-/* A string of a list: present, NUL-free. */
-static char *get_str(struct wire_cursor *c)
-{
-    uint32_t len = wire_get_u32(c);
-    const char *at = wire_take(c, len);
-    if (!at || memchr(at, '\0', len)) {
-        c->bad = true;
-        return NULL;
-    }
-    char *s = malloc((size_t)len + 1);
-    if (!s)
-        abort();
-    memcpy(s, at, len);
-    s[len] = '\0';
-    return s;
-}
-
 /* A list's count, when that many items of at least `least` bytes can follow. */
 static size_t get_count(struct wire_cursor *c, size_t least, size_t max)
 {
@@ -297,8 +280,8 @@ static void get_integrations(struct wire_cursor *c, struct integration **v, size
     if (*n && !*v)
         abort();
     for (size_t i = 0; i < *n; i++) {
-        (*v)[i].type = get_str(c);
-        (*v)[i].id = get_str(c);
+        (*v)[i].type = wire_get_str(c);
+        (*v)[i].id = wire_get_str(c);
         if (c->bad) {
             *n = i + 1; /* what was taken is freed */
             return;
@@ -320,7 +303,7 @@ static void get_strings(struct wire_cursor *c, char ***v, size_t *n, size_t max)
     if (*n && !*v)
         abort();
     for (size_t i = 0; i < *n && !c->bad; i++)
-        (*v)[i] = get_str(c);
+        (*v)[i] = wire_get_str(c);
 }
 
 static void put_group_patch(struct buf *b, const struct group_patch *p)

@@ -147,14 +147,16 @@ void wire_get_buf(struct wire_cursor *c, struct buf *out)
         buf_reserve(out, 0);
 }
 
-/* A NUL-terminated copy, or NULL when absent. */
 char *wire_get_opt(struct wire_cursor *c)
 {
     const char *flag = wire_take(c, 1);
     if (flag && *flag != 0 && *flag != 1)
         c->bad = true; /* a presence byte is 0 or 1 */
-    if (!flag || *flag != 1)
-        return NULL;
+    return flag && *flag == 1 ? wire_get_str(c) : NULL;
+}
+
+char *wire_get_str(struct wire_cursor *c)
+{
     uint32_t len = wire_get_u32(c);
     const char *at = wire_take(c, len);
     if (!at || memchr(at, '\0', len)) {

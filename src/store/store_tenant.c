@@ -490,10 +490,10 @@ struct dropping {
     size_t n, cap;
 };
 
-static int collect_group(void *ctx, const struct group_record *r)
+/* Keeps id when it is of the tenant being dropped. */
+static int collect(struct dropping *d, uint32_t top, uint64_t id)
 {
-    struct dropping *d = ctx;
-    if (r->top_organisation != d->top)
+    if (top != d->top)
         return 0;
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 64;
@@ -501,23 +501,18 @@ static int collect_group(void *ctx, const struct group_record *r)
         if (!d->ids)
             abort();
     }
-    d->ids[d->n++] = r->id;
+    d->ids[d->n++] = id;
     return 0;
+}
+
+static int collect_group(void *ctx, const struct group_record *r)
+{
+    return collect(ctx, r->top_organisation, r->id);
 }
 
 static int collect_key(void *ctx, const struct apikey_record *k)
 {
-    struct dropping *d = ctx;
-    if (k->top_organisation != d->top)
-        return 0;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 64;
-        d->ids = realloc(d->ids, d->cap * sizeof *d->ids);
-        if (!d->ids)
-            abort();
-    }
-    d->ids[d->n++] = k->id;
-    return 0;
+    return collect(ctx, k->top_organisation, k->id);
 }
 
 /* One group gone with everything it owns and every index entry, and no

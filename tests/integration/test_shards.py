@@ -37,7 +37,8 @@ class ShardRoutingTest(unittest.TestCase):
             cls.db[n] = os.path.join(d, f"db{n}")
             sock = os.path.join(d, f"groupd-{n}.sock")
             p = subprocess.Popen([GROUPD, "--db", cls.db[n], "--listen", "unix:" + sock,
-                                  "--workers", "2", "--log", os.path.join(d, f"groupd-{n}.log")],
+                                  "--workers", "2", "--shard", str(n),
+                                  "--log", os.path.join(d, f"groupd-{n}.log")],
                                  stdin=subprocess.DEVNULL)
             cls.procs.append(p)
             assert wait_for(lambda: os.path.exists(sock) and len(children(p.pid)) >= 2, 10)
@@ -60,7 +61,7 @@ class ShardRoutingTest(unittest.TestCase):
         tmp = os.path.join(d, "tmp")
         os.makedirs(tmp)
         os.chmod(tmp, 0o777)
-        conf = os.path.join(d, "nginx.conf")
+        conf = cls.conf = os.path.join(d, "nginx.conf")
         with open(conf, "w") as f:
             f.write(f"""
 worker_processes 1;
@@ -155,9 +156,54 @@ http {{
             pid = int(r.getheader("X-Request-Id").split("-")[0], 16)
             self.assertIn(pid, children(self.procs[n - 1].pid))
 
+    def move(self, top, to):
+        return subprocess.run(
+            [os.path.join(SHARDS, "move-tenant"), "--top-organisation", str(top),
+             "--from", f"{GROUPCTL} --db {self.db[1]}", "--to", f"{GROUPCTL} --db {self.db[to]}",
+             "--to-upstream", f"groupd_shard_{to}", "--map", os.path.join(self.dir, "tenants.map"),
+             "--nginx", f"{NGINX} -c {self.conf} -p {self.dir}", "--drop-after", "1"],
+            capture_output=True, text=True, timeout=120)
 
-if __name__ == "__main__":
-    unittest.main()
+    def test_zz_move_tenant_moves_a_tenant_and_nginx_follows(self):
+        body = {"name": "Verhuizen", "externalId": "mv-1", "participants": [{"email": "m@x.nl"}]}
+        self.assertEqual(self.req("POST", "/group?organisation=101", self.key100, body).status, 200)
+        before = self.req("GET", "/group/mv-1", self.key100)
+        self.assertEqual(self.shard_of(before), 1)
+        r = self.move(100, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("topOrganisation 100 is served by groupd_shard_2", r.stderr)
+        self.assertIn("dropped topOrganisation 100", r.stderr)
+        with open(os.path.join(self.dir, "tenants.map")) as f:
+            self.assertIn("\n100 groupd_shard_2;\n", f.read())
+        # nginx's new workers send the tenant to shard 2, with its key, group and ETag.
+        assert wait_for(lambda: self.shard_of(self.req("GET", "/group/mv-1", self.key100)) == 2, 30)
+        after = self.req("GET", "/group/mv-1", self.key100)
+        self.assertEqual((after.status, after.body, after.header("ETag")),
+                         (200, before.body, before.header("ETag")))
+        r = self.req("POST", "/group/mv-1/participant?external=true", self.key100,
+                     {"email": "n@x.nl"})
+        self.assertEqual(r.status, 200)
+        self.assertTrue(2 * 10**12 <= int(r.json["id"]) < 3 * 10**12)
+        self.assertEqual(self.externals(1, 100), [])
+        self.assertIn("mv-1", self.externals(2, 100))
+        # A move the destination refuses (it holds tenant 400 too): the freeze is lifted,
+        # the map and nginx stay as they were, and the tenant is served where it was.
+        key400 = self.key(1, 400)
+        self.key(2, 400)
+        with open(os.path.join(self.dir, "tenants.map")) as f:
+            map_before = f.read()
+        r = self.move(400, 2)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("holds topOrganisation 400 already", r.stderr)
+        self.assertIn("thawed topOrganisation 400", r.stderr)
+        with open(os.path.join(self.dir, "tenants.map")) as f:
+            self.assertEqual(f.read(), map_before)
+        r = self.req("GET", "/group", key400)
+        self.assertEqual((r.status, self.shard_of(r)), (200, 1))
+        # A tenant that is nowhere: nothing happens.
+        r = self.move(500, 2)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no topOrganisation 500", r.stderr)
 
 
 class ShardNumberTest(unittest.TestCase):
@@ -229,3 +275,7 @@ class ShardNumberTest(unittest.TestCase):
             self.assertEqual(c.returncode, 2, bad)
         # Nothing was written: the database takes any number still.
         self.assertEqual(s.groupctl("--shard", "8999", "stats").returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
