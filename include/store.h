@@ -192,7 +192,10 @@ int store_claim_shard(struct store *s, int k);
 /* The shard this store's database is (0 until claimed). */
 unsigned store_shard(const struct store *s);
 
-/* ---- moving a tenant (store_tenant.c; lmdb-schema/tenant-stream.md) ---- */
+/* ---- moving a tenant (store_tenant.c; lmdb-schema/tenant-stream.md) ----
+ *
+ * On a failure each of these says in store_errmsg what it means for the
+ * operator (no such tenant here, not frozen, a stream cut short, ...). */
 
 #define STORE_TENANT_STREAM_VERSION 1
 

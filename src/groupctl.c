@@ -628,13 +628,10 @@ static int tenant_send(struct store *s, int argc, char **argv)
         return 2;
     }
     struct store_tenant_counts n;
-    int rc = store_tenant_send(s, top, stdout, &n);
-    if (rc == MDB_NOTFOUND) {
-        fprintf(stderr, "groupctl: this database holds no topOrganisation %u\n", top);
+    if (store_tenant_send(s, top, stdout, &n) != 0) {
+        fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
         return 1;
     }
-    if (rc)
-        return fail("sending the tenant", rc);
     print_counts("sent", top, &n);
     return 0;
 }
@@ -646,10 +643,8 @@ static int tenant_receive(struct store *s, int argc)
         return usage();
     struct store_tenant_counts n;
     uint32_t top = 0;
-    int rc = store_tenant_receive(s, stdin, &top, &n);
-    if (rc) {
-        fprintf(stderr, "groupctl: tenant receive: %s; nothing was written\n",
-                store_errmsg(s)[0] ? store_errmsg(s) : mdb_strerror(rc));
+    if (store_tenant_receive(s, stdin, &top, &n) != 0) {
+        fprintf(stderr, "groupctl: tenant receive: %s; nothing was written\n", store_errmsg(s));
         return 1;
     }
     print_counts("received", top, &n);
@@ -662,13 +657,10 @@ static int tenant_thaw(struct store *s, int argc, char **argv)
     uint32_t top;
     if (argc != 2 || strcmp(argv[0], "--top-organisation") != 0 || !parse_u32(argv[1], &top))
         return usage();
-    int rc = store_tenant_thaw(s, top);
-    if (rc == MDB_NOTFOUND) {
-        fprintf(stderr, "groupctl: topOrganisation %u is not frozen\n", top);
+    if (store_tenant_thaw(s, top) != 0) {
+        fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
         return 1;
     }
-    if (rc)
-        return fail("thawing the tenant", rc);
     fprintf(stderr, "thawed topOrganisation %u: it takes requests again here\n", top);
     return 0;
 }
@@ -682,17 +674,10 @@ static int tenant_drop(struct store *s, int argc, char **argv)
         !parse_u32(argv[1], &top))
         return usage();
     struct store_tenant_counts n;
-    int rc = store_tenant_drop(s, top, force, &n);
-    if (rc == MDB_NOTFOUND) {
-        fprintf(stderr, "groupctl: this database holds no topOrganisation %u\n", top);
-        return 1;
-    }
-    if (rc == MDB_INCOMPATIBLE) {
+    if (store_tenant_drop(s, top, force, &n) != 0) {
         fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
         return 1;
     }
-    if (rc)
-        return fail("dropping the tenant", rc);
     print_counts("dropped", top, &n);
     return 0;
 }

@@ -154,7 +154,7 @@ static void send_counter(struct sender *x, enum counter which, uint64_t v)
     frame(x, F_COUNTER, b, sizeof b, NULL, 0);
 }
 
-int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n)
+static int send_tenant(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n)
 {
     memset(n, 0, sizeof *n);
     MDB_txn *txn;
@@ -389,7 +389,7 @@ static int receive_frames(struct receiver *x)
     }
 }
 
-int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n)
+static int receive_tenant(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n)
 {
     memset(n, 0, sizeof *n);
     struct receiver x = {s, NULL, 0, in, 0, FNV1A_INIT, BUF_INIT, n};
@@ -466,7 +466,7 @@ int store_tenant_freeze(struct store *s, uint32_t top)
     return store_write_commit(txn);
 }
 
-int store_tenant_thaw(struct store *s, uint32_t top)
+static int thaw_tenant(struct store *s, uint32_t top)
 {
     MDB_txn *txn;
     int rc = store_write_begin(s, &txn);
@@ -574,7 +574,7 @@ static int drop_feed(struct dropping *d, struct store_tenant_counts *n)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n)
+static int drop_tenant(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n)
 {
     memset(n, 0, sizeof *n);
     MDB_txn *txn;
@@ -625,4 +625,50 @@ int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_te
         return rc;
     }
     return store_write_commit(txn);
+}
+
+/* ---- the commands, each failure explained in store_errmsg ---- */
+
+/* rc, with s->errmsg saying what failed when nothing more telling was set. */
+static int explained(struct store *s, int rc, const char *doing, uint32_t top)
+{
+    if (rc && !s->errmsg[0])
+        snprintf(s->errmsg, sizeof s->errmsg, "%s topOrganisation %u: %s", doing, top,
+                 rc == EIO ? "the stream could not be written" : mdb_strerror(rc));
+    return rc;
+}
+
+int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n)
+{
+    s->errmsg[0] = '\0';
+    int rc = send_tenant(s, top, out, n);
+    if (rc == MDB_NOTFOUND)
+        snprintf(s->errmsg, sizeof s->errmsg, "this database holds no topOrganisation %u", top);
+    return explained(s, rc, "sending", top);
+}
+
+int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n)
+{
+    s->errmsg[0] = '\0';
+    *top = 0;
+    int rc = receive_tenant(s, in, top, n);
+    return explained(s, rc, "receiving", *top);
+}
+
+int store_tenant_thaw(struct store *s, uint32_t top)
+{
+    s->errmsg[0] = '\0';
+    int rc = thaw_tenant(s, top);
+    if (rc == MDB_NOTFOUND)
+        snprintf(s->errmsg, sizeof s->errmsg, "topOrganisation %u is not frozen", top);
+    return explained(s, rc, "thawing", top);
+}
+
+int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n)
+{
+    s->errmsg[0] = '\0';
+    int rc = drop_tenant(s, top, force, n);
+    if (rc == MDB_NOTFOUND)
+        snprintf(s->errmsg, sizeof s->errmsg, "this database holds no topOrganisation %u", top);
+    return explained(s, rc, "dropping", top);
 }
