@@ -197,25 +197,39 @@ unsigned store_shard(const struct store *s);
  * On a failure each of these says in store_errmsg what it means for the
  * operator (no such tenant here, not frozen, a stream cut short, ...). */
 
-#define STORE_TENANT_STREAM_VERSION 1
+#define STORE_TENANT_STREAM_VERSION 2
+/* The longest a tenant stays frozen for the last changes of a move (API.md
+ * §9): past it, send lifts the freeze and receive activates nothing. */
+#define STORE_TENANT_CUT_MAX_MS 5000
 
 /* What a tenant stream carried. */
 struct store_tenant_counts {
     uint64_t keys, groups, participants, events, feed_records;
+    uint64_t rounds;        /* send: catch-up rounds before the cut */
+    uint64_t cut_to_end_ms; /* send: from the cut to the end written */
+    bool thawed;            /* send: it failed after the cut and lifted the freeze */
 };
 
-/* Freezes top (store_tenant_freeze: the cut), then writes every record of
- * it to out from one read transaction: keys, groups with their
- * participants and events, feed records and counters, as stored.
- * MDB_NOTFOUND, with nothing frozen or written, when the database holds no
- * group or key of top; EIO when out could not be written (the freeze
- * stays: store_tenant_thaw). */
+/* Writes top to out while it stays in use: a snapshot of it from one read
+ * transaction (its counters, feed records, groups with their participants
+ * and events, as stored), then rounds of the groups its feed names since,
+ * then the cut (the tenant is frozen here: store_tenant_freeze), the last
+ * changes and its keys, and the end.  Holds top's move lock on this
+ * database (EBUSY while another send or receive of it runs).  MDB_NOTFOUND,
+ * with nothing frozen or written, when the database holds no group or key
+ * of top.  A failure after the cut before the end is written lifts the
+ * freeze this send made (n->thawed); once the end is out, the freeze
+ * stays (the receiver may have activated the tenant). */
 int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n);
-/* Reads a stream of store_tenant_send into one write transaction, the
- * indexes rebuilt, and commits it only after the end frame checked out:
- * a stream cut short, damaged or of another format version (MDB_VERSION_
- * MISMATCH), or one of a tenant this database holds already (MDB_KEYEXIST),
- * leaves nothing; store_errmsg says why.  *top is the stream's tenant. */
+/* Reads a stream of store_tenant_send: the snapshot in write transactions
+ * of about 1 MiB, each round in one, the last changes and the keys in the
+ * one that activates the tenant, after the end frame checked out.  Until
+ * then the copy is marked arriving (no request of the tenant is taken).
+ * A stream cut short, damaged or of another format version (MDB_VERSION_
+ * MISMATCH), one of a tenant this database holds already (MDB_KEYEXIST),
+ * or last changes not taken in within STORE_TENANT_CUT_MAX_MS of the cut
+ * (ETIMEDOUT) leaves nothing; a partial copy that a killed receive left is
+ * removed first.  store_errmsg says why.  *top is the stream's tenant. */
 int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n);
 
 /* The cut of a move: from the commit of this write transaction on, every
@@ -224,14 +238,15 @@ int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_
  * Retry-After, until store_tenant_thaw or store_tenant_drop.  Freezing a
  * frozen tenant changes nothing. */
 int store_tenant_freeze(struct store *s, uint32_t top);
-/* Lifts a freeze; MDB_NOTFOUND when top is not frozen. */
+/* Lifts a freeze; MDB_NOTFOUND when top is not frozen, MDB_INCOMPATIBLE
+ * when it is a copy still arriving (receive it again, or drop it). */
 int store_tenant_thaw(struct store *s, uint32_t top);
-/* Whether top is frozen, in txn. */
+/* Whether top takes no request here, in txn: frozen, or still arriving. */
 int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *frozen);
 /* Removes every record of top in one write transaction: its groups with
  * their participants, events and index entries, its keys, its feed and
  * counters, and its freeze.  Only a frozen tenant (one that was moved)
- * unless force; MDB_NOTFOUND when nothing of top is here, MDB_INCOMPATIBLE
+ * or a copy still arriving unless force; MDB_NOTFOUND when nothing of top is here, MDB_INCOMPATIBLE
  * when it is not frozen and force is not given. */
 int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n);
 

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,12 +628,20 @@ static int tenant_send(struct store *s, int argc, char **argv)
         fprintf(stderr, "groupctl: tenant send writes a stream: pipe it into tenant receive\n");
         return 2;
     }
+    /* A receiver gone is a write error to handle (the freeze is lifted
+     * when the end was not sent), not a signal that ends groupctl. */
+    signal(SIGPIPE, SIG_IGN);
     struct store_tenant_counts n;
     if (store_tenant_send(s, top, stdout, &n) != 0) {
-        fprintf(stderr, "groupctl: %s\n", store_errmsg(s));
+        fprintf(stderr, "groupctl: %s%s\n", store_errmsg(s),
+                n.thawed ? "; the freeze is lifted: the tenant is served here again" : "");
         return 1;
     }
     print_counts("sent", top, &n);
+    fprintf(stderr,
+            "sent topOrganisation %u after %llu catch-up rounds; frozen %llu ms before its end "
+            "was out\n",
+            top, (unsigned long long)n.rounds, (unsigned long long)n.cut_to_end_ms);
     return 0;
 }
 
@@ -644,7 +653,7 @@ static int tenant_receive(struct store *s, int argc)
     struct store_tenant_counts n;
     uint32_t top = 0;
     if (store_tenant_receive(s, stdin, &top, &n) != 0) {
-        fprintf(stderr, "groupctl: tenant receive: %s; nothing was written\n", store_errmsg(s));
+        fprintf(stderr, "groupctl: tenant receive: %s\n", store_errmsg(s));
         return 1;
     }
     print_counts("received", top, &n);

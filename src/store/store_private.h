@@ -5,7 +5,10 @@
  * The floors, each calling only the ones below it (no two files call each
  * other):
  *   store_check.c   groupctl check: reads every floor
- *   store_tenant.c  a tenant as a stream and back, its freeze and drop
+ *   store_tenant_send.c, store_tenant_receive.c   a tenant as a stream
+ *                   while in use, and taken in (tenant_stream.h: frames)
+ *   store_tenant.c  what a move needs besides: the freeze, the arriving
+ *                   mark, the move lock, dropping a tenant or a group
  *   store_search.c  the list and search planner
  *   store_ops_group.c, store_ops_member.c, store_ops_event.c
  *                   the write operations of include/store.h, one call each
@@ -67,7 +70,7 @@ struct store {
     char *dir;                 /* as opened, for store_reopen */
     size_t map_size;
     enum store_writes writes;
-    char errmsg[160]; /* what failed in store_open */
+    char errmsg[320]; /* what failed in store_open */
 };
 
 #define mdb_put store_call_put
@@ -389,5 +392,35 @@ void store_group_entries(struct store *s, const struct group *g, store_entry_fn 
 void group_index_entries(struct store *s, const struct group *g, store_entry_fn *add, void *ctx);
 void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
                                store_entry_fn *add, void *ctx);
+
+
+/* ---- moving a tenant (store_tenant.c), for the stream's two ends ---- */
+
+/* The cut: freezes top in a write transaction of its own; *at_ms is the
+ * freeze's time, *froze whether this call made it. */
+int store_tenant_cut(struct store *s, uint32_t top, uint64_t *at_ms, bool *froze);
+/* Lifts top's freeze (MDB_NOTFOUND when there is none). */
+int store_tenant_unfreeze(struct store *s, uint32_t top);
+/* The mark of a copy still arriving (meta "arriving" + top), in txn. */
+int store_tenant_arriving(struct store *s, MDB_txn *txn, uint32_t top, bool *arriving);
+int store_tenant_mark_arriving(struct store *s, MDB_txn *txn, uint32_t top, bool arriving);
+/* Takes top's move lock on this database (a byte of tenant-moves.lock
+ * beside it), held until *fd is closed or the process ends; EBUSY when
+ * another process holds it. */
+int store_tenant_lock(struct store *s, uint32_t top, int *fd);
+/* Whether the database holds any group or key of top. */
+int store_tenant_held(struct store *s, MDB_txn *txn, uint32_t top, bool *held);
+/* Group id of top gone in txn with its participants, events and index
+ * entries, no feed entry written (0 when there is no such group of top);
+ * what went is added to n. */
+int store_tenant_drop_group(struct store *s, MDB_txn *txn, uint32_t top, uint64_t id,
+                            struct store_tenant_counts *n);
+/* top's feed records whose first seq is at most upto gone, in txn. */
+int store_tenant_drop_feed(struct store *s, MDB_txn *txn, uint32_t top, uint64_t upto,
+                           struct store_tenant_counts *n);
+/* store_tenant_drop without the explanation. */
+int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n);
+/* rc, with s->errmsg saying what failed when nothing more telling was set. */
+int store_tenant_explained(struct store *s, int rc, const char *doing, uint32_t top);
 
 #endif

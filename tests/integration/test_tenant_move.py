@@ -125,13 +125,13 @@ class TenantMoveTest(unittest.TestCase):
         # Bad streams first: each is refused and leaves nothing.
         for bad, why in ((b"", b"not a groupd tenant stream"),
                          (b"garbage\n" * 10, b"not a groupd tenant stream"),
-                         (stream[:14] + struct.pack(">I", 2) + stream[18:],
-                          b"format version 2; this groupd reads version 1"),
+                         (stream[:14] + struct.pack(">I", 3) + stream[18:],
+                          b"format version 3; this groupd reads version 2"),
                          (stream + b"x", b"goes on after its end frame")):
             r = self.receive(bad)
             self.assertEqual(r.returncode, 1)
             self.assertIn(why, r.stderr)
-            self.assertIn(b"nothing was written", r.stderr)
+            self.assertIn(b"nothing of it is kept", r.stderr)
         cuts = frames(stream)
         self.assertGreater(len(cuts), 12)
         for cut in cuts[:-1] + [c + 3 for c in cuts[:-1]] + [len(stream) - 1]:

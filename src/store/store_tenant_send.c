@@ -1,0 +1,346 @@
+/*
+ * store_tenant_send.c — one tenant written as a stream while it is in use
+ * (include/store.h "moving a tenant"; the format is lmdb-schema/tenant-
+ * stream.md).
+ *
+ * First a snapshot, from one read transaction: the tenant's counters, its
+ * feed records and its groups with their participants and events, as
+ * stored, so every id, timestamp, rev (ETag) and feed entry arrives
+ * unchanged.  Then catch-up rounds: each sends, from a read transaction
+ * of its own, the groups the tenant's feed names since the last round
+ * (each one first as gone, then as it is now, if it still is).  When a
+ * round finds few changes, the cut: the tenant is frozen on this database
+ * (store_tenant_cut), and one last round, with the tenant's keys, ends the
+ * stream.  The tenant's writes wait only for that last round; when it
+ * cannot be sent within STORE_TENANT_CUT_MAX_MS of the cut, the freeze is
+ * lifted and no end is written, so the receiver keeps nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "store_private.h"
+#include "tenant_stream.h"
+
+/* At most this many catch-up rounds before the cut; a round that finds
+ * no more than FEW_CHANGES changed groups is the last before it. */
+#define MAX_ROUNDS 16
+#define FEW_CHANGES 256
+
+struct sender {
+    struct store *s;
+    MDB_txn *txn;
+    uint32_t top;
+    FILE *out;
+    uint64_t frames, hash; /* frames written, FNV-1a of every byte written */
+    bool failed;
+    enum tenant_frame owned; /* what send_owned sends: F_PARTICIPANT or F_EVENT */
+    struct store_tenant_counts *n;
+    uint64_t *changed; /* the groups a round sends again */
+    size_t n_changed, cap_changed;
+};
+
+static void put_bytes(struct sender *x, const void *p, size_t n)
+{
+    x->hash = fnv1a(x->hash, p, n);
+    if (!x->failed && n && fwrite(p, 1, n, x->out) != n)
+        x->failed = true;
+}
+
+static void frame(struct sender *x, enum tenant_frame type, const void *a, size_t na,
+                  const void *b, size_t nb)
+{
+    unsigned char head[5] = {(unsigned char)type};
+    be32_put(head + 1, (uint32_t)(na + nb));
+    put_bytes(x, head, sizeof head);
+    put_bytes(x, a, na);
+    put_bytes(x, b, nb);
+    x->frames++;
+}
+
+static void frame_u64(struct sender *x, enum tenant_frame type, uint64_t v)
+{
+    unsigned char b[8];
+    be64_put(b, v);
+    frame(x, type, b, sizeof b, NULL, 0);
+}
+
+static int send_owned(void *ctx, const MDB_val *key, const MDB_val *val)
+{
+    struct sender *x = ctx;
+    /* The key is group id + object id: the frame's first 16 bytes. */
+    frame(x, x->owned, key->mv_data, key->mv_size, val->mv_data, val->mv_size);
+    if (x->owned == F_EVENT)
+        x->n->events++;
+    else
+        x->n->participants++;
+    return x->failed ? EIO : 0;
+}
+
+/* Group id with its participants and events, when it is of the tenant. */
+static int send_group_id(struct sender *x, uint64_t id)
+{
+    unsigned char k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, val;
+    int rc = mdb_get(x->txn, x->s->groups, &key, &val);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc; /* purged since its feed entry */
+    struct group_record r;
+    if (store_group_decode(&val, &r) || r.top_organisation != x->top)
+        return 0;
+    frame(x, F_GROUP, val.mv_data, val.mv_size, NULL, 0);
+    x->n->groups++;
+    x->owned = F_PARTICIPANT;
+    rc = store_owned_each(x->txn, x->s->participants, id, send_owned, x);
+    x->owned = F_EVENT;
+    if (!rc)
+        rc = store_owned_each(x->txn, x->s->events, id, send_owned, x);
+    return rc ? rc : x->failed ? EIO : 0;
+}
+
+static int send_group(void *ctx, const struct group_record *r)
+{
+    struct sender *x = ctx;
+    return r->top_organisation == x->top ? send_group_id(x, r->id) : 0;
+}
+
+static int send_key(void *ctx, const struct apikey_record *k)
+{
+    struct sender *x = ctx;
+    if (k->top_organisation != x->top)
+        return 0;
+    unsigned char id[8];
+    be64_put(id, k->id);
+    MDB_val key = {k->id <= UINT32_MAX ? 4 : 8, id + (k->id <= UINT32_MAX ? 4 : 0)}, val;
+    int rc = mdb_get(x->txn, x->s->apikeys, &key, &val);
+    if (rc)
+        return rc;
+    frame(x, F_KEY, id, 8, val.mv_data, val.mv_size);
+    x->n->keys++;
+    return x->failed ? EIO : 0;
+}
+
+static void note_changed(struct sender *x, uint64_t group)
+{
+    if (x->n_changed == x->cap_changed) {
+        x->cap_changed = x->cap_changed ? 2 * x->cap_changed : 256;
+        x->changed = realloc(x->changed, x->cap_changed * sizeof *x->changed);
+        if (!x->changed)
+            abort();
+    }
+    x->changed[x->n_changed++] = group;
+}
+
+/* The tenant's feed records whose first seq is after `after`, noting the
+ * group of each. */
+static int send_feed(struct sender *x, uint64_t after)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(x->txn, x->s->changes, &cur);
+    if (rc)
+        return rc;
+    unsigned char from[STORE_FEED_KEY_LEN];
+    store_feed_key(x->top, after + 1, from);
+    MDB_val key = {sizeof from, from}, val;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0 && !x->failed;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        struct feed_record r;
+        if (key.mv_size != STORE_FEED_KEY_LEN || be32_get(key.mv_data) != x->top)
+            break;
+        if (store_feed_open(&key, &val, &r) != 0) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        frame(x, F_FEED, key.mv_data, key.mv_size, val.mv_data, val.mv_size);
+        x->n->feed_records++;
+        note_changed(x, r.group);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? (x->failed ? EIO : 0) : rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The counters, first: every feed record and rev sent after them is
+ * within them. *seq is the tenant's last seq in this transaction. */
+static int send_counters(struct sender *x, uint64_t *seq, uint64_t *pruned)
+{
+    uint64_t rev = 0;
+    int rc = store_last_seq(x->s, x->txn, x->top, seq);
+    if (!rc)
+        rc = store_top_rev(x->s, x->txn, x->top, &rev);
+    if (!rc)
+        rc = store_feed_pruned(x->s, x->txn, x->top, pruned);
+    const uint64_t v[] = {0, *seq, rev, *pruned};
+    for (int which = C_CHANGE_SEQ; which <= C_FEED_PRUNED && !rc; which++) {
+        unsigned char b[9] = {(unsigned char)which};
+        be64_put(b + 1, v[which]);
+        frame(x, F_COUNTER, b, sizeof b, NULL, 0);
+    }
+    return rc;
+}
+
+/* One round from one read transaction: the whole tenant (after == 0 and
+ * whole), or what changed since seq `after`; the keys too when asked.
+ * *seq is the seq the round brought the copy to, *changed how many
+ * groups it sent again. */
+static int send_round(struct sender *x, bool whole, uint64_t after, bool keys, uint64_t *seq,
+                      size_t *changed)
+{
+    int rc = store_read_begin(x->s, &x->txn);
+    if (rc)
+        return rc;
+    uint64_t pruned = 0;
+    x->n_changed = 0;
+    rc = send_counters(x, seq, &pruned);
+    if (!rc && !whole && pruned > after) {
+        snprintf(x->s->errmsg, sizeof x->s->errmsg,
+                 "the feed of topOrganisation %u was pruned past the snapshot during the copy "
+                 "(--changes-retain): send it again",
+                 x->top);
+        rc = MDB_NOTFOUND;
+    }
+    if (!rc)
+        rc = send_feed(x, whole ? 0 : after);
+    if (!rc && whole) {
+        rc = store_group_each(x->s, x->txn, send_group, x);
+        x->n_changed = 0;
+    }
+    if (!rc && x->n_changed) {
+        qsort(x->changed, x->n_changed, sizeof *x->changed, by_id);
+        size_t n = 1;
+        for (size_t i = 1; i < x->n_changed; i++)
+            if (x->changed[i] != x->changed[n - 1])
+                x->changed[n++] = x->changed[i];
+        x->n_changed = n;
+        /* Every changed group goes first, then each comes as it is: an
+         * externalId one of them gave up may be another's now. */
+        for (size_t i = 0; i < n; i++)
+            frame_u64(x, F_GONE, x->changed[i]);
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = send_group_id(x, x->changed[i]);
+    }
+    if (!rc && keys)
+        rc = store_key_each(x->s, x->txn, send_key, x);
+    store_read_end(x->s);
+    *changed = x->n_changed;
+    return rc ? rc : x->failed ? EIO : 0;
+}
+
+static int send_tenant(struct store *s, struct sender *x, struct store_tenant_counts *n)
+{
+    MDB_txn *txn;
+    bool held;
+    int rc = store_read_begin(s, &txn);
+    if (rc)
+        return rc;
+    rc = store_tenant_held(s, txn, x->top, &held);
+    store_read_end(s);
+    if (!rc && !held)
+        rc = MDB_NOTFOUND;
+    if (rc)
+        return rc;
+    unsigned char head[TENANT_HEADER_LEN];
+    memcpy(head, TENANT_MAGIC, TENANT_MAGIC_LEN);
+    be32_put(head + TENANT_MAGIC_LEN, STORE_TENANT_STREAM_VERSION);
+    be32_put(head + TENANT_MAGIC_LEN + 4, x->top);
+    be32_put(head + TENANT_MAGIC_LEN + 8, s->shard);
+    put_bytes(x, head, sizeof head);
+
+    /* The snapshot, then rounds while the tenant keeps changing. */
+    uint64_t seq = 0;
+    size_t changed = 0;
+    rc = send_round(x, true, 0, false, &seq, &changed);
+    if (!rc)
+        frame_u64(x, F_CAUGHT_UP, seq);
+    for (unsigned round = 0; !rc && round < MAX_ROUNDS; round++) {
+        uint64_t now = 0;
+        rc = store_read_begin(s, &txn);
+        if (!rc) {
+            rc = store_last_seq(s, txn, x->top, &now);
+            store_read_end(s);
+        }
+        if (rc || now == seq)
+            break;
+        rc = send_round(x, false, seq, false, &seq, &changed);
+        if (!rc)
+            frame_u64(x, F_CAUGHT_UP, seq);
+        n->rounds++;
+        if (changed <= FEW_CHANGES)
+            break;
+    }
+    if (!rc && fflush(x->out) != 0)
+        x->failed = true;
+    if (rc || x->failed)
+        return rc ? rc : EIO;
+
+    /* The cut, then the last changes and the keys. */
+    uint64_t cut_ms = 0;
+    bool froze = false;
+    rc = store_tenant_cut(s, x->top, &cut_ms, &froze);
+    if (rc)
+        return rc;
+    int64_t cut_us = clock_mono_us();
+    frame_u64(x, F_CUT, cut_ms);
+    rc = send_round(x, false, seq, true, &seq, &changed);
+    int64_t spent = (clock_mono_us() - cut_us) / 1000;
+    if (!rc && !x->failed && spent > STORE_TENANT_CUT_MAX_MS) {
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "the last changes of topOrganisation %u took %lld ms after the cut, more than "
+                 "%d: the freeze is lifted and the stream has no end",
+                 x->top, (long long)spent, STORE_TENANT_CUT_MAX_MS);
+        rc = ETIMEDOUT;
+    }
+    if (!rc && !x->failed) {
+        /* The end: how many frames came before it, and the hash of every
+         * byte before it.  Once it is written the receiver may activate
+         * the tenant, so the freeze stays whatever happens after. */
+        unsigned char end[16];
+        be64_put(end, x->frames);
+        be64_put(end + 8, x->hash);
+        frame(x, F_END, end, sizeof end, NULL, 0);
+        if (!x->failed && fflush(x->out) == 0) {
+            n->cut_to_end_ms = (uint64_t)((clock_mono_us() - cut_us) / 1000);
+            return 0;
+        }
+    }
+    /* No whole end went out: the receiver activates nothing, so the
+     * tenant is served here again (unless it was frozen before this
+     * send: then it may be served elsewhere). */
+    if (!rc)
+        rc = EIO;
+    if (!froze)
+        return rc;
+    int thawed = store_tenant_unfreeze(s, x->top);
+    n->thawed = !thawed;
+    return thawed ? thawed : rc;
+}
+
+int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n)
+{
+    s->errmsg[0] = '\0';
+    memset(n, 0, sizeof *n);
+    int lock = -1;
+    int rc = store_tenant_lock(s, top, &lock);
+    if (rc == EBUSY)
+        snprintf(s->errmsg, sizeof s->errmsg,
+                 "another tenant send or receive of topOrganisation %u runs on this database",
+                 top);
+    struct sender x = {s, NULL, top, out, 0, FNV1A_INIT, false, F_PARTICIPANT, n, NULL, 0, 0};
+    if (!rc)
+        rc = send_tenant(s, &x, n);
+    free(x.changed);
+    if (lock >= 0)
+        close(lock);
+    if (rc == MDB_NOTFOUND && !s->errmsg[0])
+        snprintf(s->errmsg, sizeof s->errmsg, "this database holds no topOrganisation %u", top);
+    return store_tenant_explained(s, rc, "sending", top);
+}
