@@ -37,6 +37,8 @@ struct receiver {
     bool arriving;      /* a part of the copy is committed */
     bool caught_up;     /* the snapshot is whole */
     int64_t cut_us;     /* when the cut frame came; 0 before */
+    uint64_t counter[4]; /* the last of each counter (enum tenant_counter) */
+    bool counted;        /* counters came */
     struct store_tenant_counts *n;
 };
 
@@ -143,22 +145,33 @@ static int receive_feed(struct receiver *x, const unsigned char *p, size_t len)
     return rc == MDB_KEYEXIST ? refuse(x->s, rc, "the stream holds a feed record twice") : rc;
 }
 
-/* A counter becomes the tenant's meta key; the pruned mark also prunes
- * the copy's feed as the source pruned its own. */
+/* A counter is kept for the end of the transaction (group_index sets the
+ * list revision to each group's rev on its way). */
 static int receive_counter(struct receiver *x, const unsigned char *p, size_t len)
 {
     if (len != 9 || p[0] < C_CHANGE_SEQ || p[0] > C_FEED_PRUNED)
         return refuse(x->s, MDB_CORRUPTED, "the stream holds a counter that is not one");
-    const char *word = tenant_counter_names[p[0]];
-    unsigned char name[16];
-    size_t wl = strlen(word);
-    memcpy(name, word, wl);
-    be32_put(name + wl, x->top);
-    uint64_t v = be64_get(p + 1);
-    int rc = store_meta_put(x->s, x->txn, name, wl + 4, v);
+    x->counter[p[0]] = be64_get(p + 1);
+    x->counted = true;
+    return 0;
+}
+
+/* The counters become the tenant's meta keys; the pruned mark also prunes
+ * the copy's feed as the source pruned its own. */
+static int store_counters(struct receiver *x)
+{
+    int rc = 0;
+    for (int which = C_CHANGE_SEQ; which <= C_FEED_PRUNED && !rc; which++) {
+        const char *word = tenant_counter_names[which];
+        unsigned char name[16];
+        size_t wl = strlen(word);
+        memcpy(name, word, wl);
+        be32_put(name + wl, x->top);
+        rc = store_meta_put(x->s, x->txn, name, wl + 4, x->counter[which]);
+    }
     struct store_tenant_counts gone = {0};
-    if (!rc && p[0] == C_FEED_PRUNED)
-        rc = store_tenant_drop_feed(x->s, x->txn, x->top, v, &gone);
+    if (!rc)
+        rc = store_tenant_drop_feed(x->s, x->txn, x->top, x->counter[C_FEED_PRUNED], &gone);
     return rc;
 }
 
@@ -197,6 +210,8 @@ static int apply_pending(struct receiver *x, bool activate)
         }
         p = body + len;
     }
+    if (!rc && x->counted)
+        rc = store_counters(x);
     if (!rc && activate)
         rc = store_tenant_mark_arriving(x->s, x->txn, x->top, false);
     if (!rc && activate && x->cut_us &&
@@ -351,7 +366,7 @@ int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_
     s->errmsg[0] = '\0';
     *top = 0;
     memset(n, 0, sizeof *n);
-    struct receiver x = {s, NULL, 0, in, 0, FNV1A_INIT, BUF_INIT, false, false, 0, n};
+    struct receiver x = {s, NULL, 0, in, 0, FNV1A_INIT, BUF_INIT, false, false, 0, {0}, false, n};
     int lock = -1;
     int rc = receive_tenant(&x, top, &lock);
     rc = store_tenant_explained(s, rc, "receiving", *top);
