@@ -23,6 +23,7 @@ if [ "${1:-}" = --tests ]; then
     systemd           # systemd-analyze: the unit is verified offline
     prometheus        # promtool check metrics
     python3-jsonschema  # every answer is checked against docs/openapi.json
+    iproute2          # ip netns and veth pairs: two shards and a router on one machine (a tenant moved under load)
     chromium          # the /docs/ page, loaded headless
     debhelper dpkg-dev lintian fakeroot adduser  # the Debian package is built, checked and installed (its postinst uses adduser; dpkg -i installs no dependency)
   )

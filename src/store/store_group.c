@@ -110,12 +110,20 @@ void store_group_entries(struct store *s, const struct group *g, store_entry_fn 
 int store_group_each(struct store *s, MDB_txn *txn,
                      int (*fn)(void *ctx, const struct group_record *r), void *ctx)
 {
+    return store_group_each_after(s, txn, 0, fn, ctx);
+}
+
+int store_group_each_after(struct store *s, MDB_txn *txn, uint64_t after,
+                           int (*fn)(void *ctx, const struct group_record *r), void *ctx)
+{
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, s->groups, &cur);
     if (rc)
         return rc;
-    MDB_val key, val;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0;
+    unsigned char from[8];
+    be64_put(from, after + 1);
+    MDB_val key = {sizeof from, from}, val;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         struct group_record r;
         rc = store_group_decode(&val, &r);

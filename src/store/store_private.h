@@ -394,6 +394,10 @@ void store_participant_entries(struct store *s, uint32_t top, const struct parti
                                store_entry_fn *add, void *ctx);
 
 
+/* store_group_each from the first group whose id is after `after`. */
+int store_group_each_after(struct store *s, MDB_txn *txn, uint64_t after,
+                           int (*fn)(void *ctx, const struct group_record *r), void *ctx);
+
 /* ---- moving a tenant (store_tenant.c), for the stream's two ends ---- */
 
 /* The cut: freezes top in a write transaction of its own; *at_ms is the

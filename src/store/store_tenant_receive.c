@@ -3,13 +3,15 @@
  * (include/store.h "moving a tenant"; lmdb-schema/tenant-stream.md).
  *
  * Frames are read into memory and applied in write transactions of their
- * own, so this database's other tenants keep being written between them:
- * the snapshot in chunks of about CHUNK_BYTES (each between two groups),
- * each catch-up round whole at its caught-up frame, and the last changes
- * with the keys at the end frame, in the transaction that activates the
- * tenant.  Indexes are rebuilt from the records.  Until that transaction,
- * meta `arriving` + top marks the copy: the tenant takes no request here
- * and has no key yet.  A stream cut short, damaged, of another version or
+ * own, one per part of the stream (a caught-up frame ends each; the sender
+ * keeps the snapshot's parts near 256 KiB), so this database's other
+ * tenants keep being written between them: after each part the receiver
+ * pauses as long as the part took, so groupd's own writer gets the write
+ * lock at least half of the time.  The last changes and the keys are
+ * applied at the end frame, in the transaction that activates the tenant.
+ * Indexes are rebuilt from the records.  Until that transaction, meta
+ * `arriving` + top marks the copy: the tenant takes no request here and
+ * has no key yet.  A stream cut short, damaged, of another version or
  * followed by anything removes the partial copy; one left behind by a
  * receive that was killed is removed by the next receive of the tenant
  * (or tenant drop).
@@ -18,14 +20,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "store_private.h"
 #include "tenant_stream.h"
 
-/* The snapshot is applied in write transactions of about this size. */
-#define CHUNK_BYTES ((size_t)1 << 20)
+/* The most a part of the stream may hold (it is applied in one
+ * transaction, from memory). */
+#define PART_MAX ((size_t)256 << 20)
 
 struct receiver {
     struct store *s;
@@ -35,7 +39,7 @@ struct receiver {
     uint64_t frames, hash;
     struct buf pending; /* frames read and not yet applied, as they came */
     bool arriving;      /* a part of the copy is committed */
-    bool caught_up;     /* the snapshot is whole */
+    bool caught_up;     /* a part came whole */
     int64_t cut_us;     /* when the cut frame came; 0 before */
     uint64_t counter[4]; /* the last of each counter (enum tenant_counter) */
     bool counted;        /* counters came */
@@ -187,6 +191,7 @@ static int receive_gone(struct receiver *x, const unsigned char *p, size_t len)
  * the tenant also lifts its arriving mark. */
 static int apply_pending(struct receiver *x, bool activate)
 {
+    int64_t began = clock_mono_us();
     int rc = store_import_begin(x->s, 3 * x->pending.len, &x->txn);
     if (rc)
         return rc;
@@ -230,6 +235,12 @@ static int apply_pending(struct receiver *x, bool activate)
         x->arriving = !activate;
         buf_reset(&x->pending);
     }
+    if (!rc && !activate) {
+        int64_t took = clock_mono_us() - began;
+        struct timespec pause = {took / 1000000, (took % 1000000) * 1000};
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+            ;
+    }
     return rc;
 }
 
@@ -250,16 +261,9 @@ static int receive_frames(struct receiver *x)
 {
     for (;;) {
         uint64_t hash_before = x->hash, frames_before = x->frames;
-        if (!x->caught_up && x->pending.len >= CHUNK_BYTES) {
-            /* Between two frames of the snapshot: a group's records all
-             * follow it, so the chunk ends before a group or feed frame. */
-            int c = fgetc(x->in);
-            if (c != EOF)
-                ungetc(c, x->in);
-            int rc = c == F_GROUP || c == F_FEED ? apply_pending(x, false) : 0;
-            if (rc)
-                return rc;
-        }
+        if (x->pending.len > PART_MAX)
+            return refuse(x->s, MDB_CORRUPTED,
+                          "the stream holds a part larger than 256 MiB between two marks");
         size_t at = x->pending.len;
         if (get_bytes(x, 5))
             return refuse(x->s, MDB_CORRUPTED,

@@ -3,17 +3,22 @@
  * (include/store.h "moving a tenant"; the format is lmdb-schema/tenant-
  * stream.md).
  *
- * First a snapshot, from one read transaction: the tenant's counters, its
- * feed records and its groups with their participants and events, as
- * stored, so every id, timestamp, rev (ETag) and feed entry arrives
- * unchanged.  Then catch-up rounds: each sends, from a read transaction
- * of its own, the groups the tenant's feed names since the last round
- * (each one first as gone, then as it is now, if it still is).  When a
- * round finds few changes, the cut: the tenant is frozen on this database
- * (store_tenant_cut), and one last round, with the tenant's keys, ends the
- * stream.  The tenant's writes wait only for that last round; when it
- * cannot be sent within STORE_TENANT_CUT_MAX_MS of the cut, the freeze is
- * lifted and no end is written, so the receiver keeps nothing.
+ * The stream is a series of parts, each from a read transaction of its
+ * own and ended by a caught-up frame: the tenant's counters, its feed
+ * records since the last part, every group already sent that those
+ * records name (first as gone, then as it is now, if it still is), and
+ * then, while the snapshot lasts, the next groups in id order, up to
+ * about PART_BYTES.  So each part brings the copy to the tenant as it was
+ * at that part's seq, for every group up to the part's last id, and no
+ * read transaction is held long (a long one would keep the pages of the
+ * writes meanwhile from being reused: the file would grow).  Once every
+ * group is sent, parts go on while there are changes; one that re-sent at
+ * most FEW_CHANGES groups is the last before the cut: the tenant is frozen
+ * on this database (store_tenant_cut), and one last part, with the
+ * tenant's keys, ends the stream.  The tenant's writes wait only for that
+ * last part; when it cannot be sent within STORE_TENANT_CUT_MAX_MS of the
+ * cut, the freeze is lifted and no end is written, so the receiver keeps
+ * nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +30,11 @@
 #include "store_private.h"
 #include "tenant_stream.h"
 
-/* At most this many catch-up rounds before the cut; a round that finds
- * no more than FEW_CHANGES changed groups is the last before it. */
+/* A part of the snapshot holds about this many bytes of new groups. */
+#define PART_BYTES ((uint64_t)256 << 10)
+/* At most this many catch-up rounds after the snapshot; a round that
+ * finds no more than FEW_CHANGES changed groups is the last before the
+ * cut. */
 #define MAX_ROUNDS 16
 #define FEW_CHANGES 256
 
@@ -39,13 +47,18 @@ struct sender {
     bool failed;
     enum tenant_frame owned; /* what send_owned sends: F_PARTICIPANT or F_EVENT */
     struct store_tenant_counts *n;
-    uint64_t *changed; /* the groups a round sends again */
+    uint64_t *changed; /* the groups a part sends again */
     size_t n_changed, cap_changed;
+    uint64_t sent_up_to; /* the snapshot sent every group of the tenant up to this id */
+    uint64_t bytes;      /* bytes written */
+    uint64_t part_end;   /* the snapshot's current part ends after this many bytes */
+    bool snapshot_done;
 };
 
 static void put_bytes(struct sender *x, const void *p, size_t n)
 {
     x->hash = fnv1a(x->hash, p, n);
+    x->bytes += n;
     if (!x->failed && n && fwrite(p, 1, n, x->out) != n)
         x->failed = true;
 }
@@ -102,9 +115,14 @@ static int send_group_id(struct sender *x, uint64_t id)
     return rc ? rc : x->failed ? EIO : 0;
 }
 
-static int send_group(void *ctx, const struct group_record *r)
+/* The snapshot's next group, until its part is full (then 1 stops the
+ * walk). */
+static int send_new_group(void *ctx, const struct group_record *r)
 {
     struct sender *x = ctx;
+    if (x->bytes >= x->part_end)
+        return 1;
+    x->sent_up_to = r->id;
     return r->top_organisation == x->top ? send_group_id(x, r->id) : 0;
 }
 
@@ -136,7 +154,7 @@ static void note_changed(struct sender *x, uint64_t group)
 }
 
 /* The tenant's feed records whose first seq is after `after`, noting the
- * group of each. */
+ * group of each that was sent already. */
 static int send_feed(struct sender *x, uint64_t after)
 {
     MDB_cursor *cur;
@@ -157,7 +175,8 @@ static int send_feed(struct sender *x, uint64_t after)
         }
         frame(x, F_FEED, key.mv_data, key.mv_size, val.mv_data, val.mv_size);
         x->n->feed_records++;
-        note_changed(x, r.group);
+        if (r.group <= x->sent_up_to)
+            note_changed(x, r.group);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND || rc == 0 ? (x->failed ? EIO : 0) : rc;
@@ -188,12 +207,12 @@ static int send_counters(struct sender *x, uint64_t *seq, uint64_t *pruned)
     return rc;
 }
 
-/* One round from one read transaction: the whole tenant (after == 0 and
- * whole), or what changed since seq `after`; the keys too when asked.
- * *seq is the seq the round brought the copy to, *changed how many
+/* One part from one read transaction: the changes since seq `after`,
+ * then (while the snapshot lasts) the next groups; the keys too when
+ * asked.  *seq is the seq the part brought the copy to, *changed how many
  * groups it sent again. */
-static int send_round(struct sender *x, bool whole, uint64_t after, bool keys, uint64_t *seq,
-                      size_t *changed)
+static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
+                     size_t *changed)
 {
     int rc = store_read_begin(x->s, &x->txn);
     if (rc)
@@ -201,19 +220,15 @@ static int send_round(struct sender *x, bool whole, uint64_t after, bool keys, u
     uint64_t pruned = 0;
     x->n_changed = 0;
     rc = send_counters(x, seq, &pruned);
-    if (!rc && !whole && pruned > after) {
+    if (!rc && after && pruned > after) {
         snprintf(x->s->errmsg, sizeof x->s->errmsg,
-                 "the feed of topOrganisation %u was pruned past the snapshot during the copy "
+                 "the feed of topOrganisation %u was pruned past the copy while it was sent "
                  "(--changes-retain): send it again",
                  x->top);
         rc = MDB_NOTFOUND;
     }
     if (!rc)
-        rc = send_feed(x, whole ? 0 : after);
-    if (!rc && whole) {
-        rc = store_group_each(x->s, x->txn, send_group, x);
-        x->n_changed = 0;
-    }
+        rc = send_feed(x, after);
     if (!rc && x->n_changed) {
         qsort(x->changed, x->n_changed, sizeof *x->changed, by_id);
         size_t n = 1;
@@ -227,6 +242,18 @@ static int send_round(struct sender *x, bool whole, uint64_t after, bool keys, u
             frame_u64(x, F_GONE, x->changed[i]);
         for (size_t i = 0; i < n && !rc; i++)
             rc = send_group_id(x, x->changed[i]);
+    }
+    if (!rc && !x->snapshot_done) {
+        x->part_end = x->bytes + PART_BYTES;
+        rc = store_group_each_after(x->s, x->txn, x->sent_up_to, send_new_group, x);
+        if (rc == 1)
+            rc = 0;
+        else if (!rc) {
+            /* Every group is sent: from now on, every group the feed
+             * names is one to send again, new ones too. */
+            x->snapshot_done = true;
+            x->sent_up_to = UINT64_MAX;
+        }
     }
     if (!rc && keys)
         rc = store_key_each(x->s, x->txn, send_key, x);
@@ -255,12 +282,14 @@ static int send_tenant(struct store *s, struct sender *x, struct store_tenant_co
     be32_put(head + TENANT_MAGIC_LEN + 8, s->shard);
     put_bytes(x, head, sizeof head);
 
-    /* The snapshot, then rounds while the tenant keeps changing. */
+    /* The snapshot in parts, then rounds while the tenant keeps changing. */
     uint64_t seq = 0;
     size_t changed = 0;
-    rc = send_round(x, true, 0, false, &seq, &changed);
-    if (!rc)
-        frame_u64(x, F_CAUGHT_UP, seq);
+    while (!rc && !x->snapshot_done) {
+        rc = send_part(x, seq, false, &seq, &changed);
+        if (!rc)
+            frame_u64(x, F_CAUGHT_UP, seq);
+    }
     for (unsigned round = 0; !rc && round < MAX_ROUNDS; round++) {
         uint64_t now = 0;
         rc = store_read_begin(s, &txn);
@@ -270,7 +299,7 @@ static int send_tenant(struct store *s, struct sender *x, struct store_tenant_co
         }
         if (rc || now == seq)
             break;
-        rc = send_round(x, false, seq, false, &seq, &changed);
+        rc = send_part(x, seq, false, &seq, &changed);
         if (!rc)
             frame_u64(x, F_CAUGHT_UP, seq);
         n->rounds++;
@@ -290,7 +319,7 @@ static int send_tenant(struct store *s, struct sender *x, struct store_tenant_co
         return rc;
     int64_t cut_us = clock_mono_us();
     frame_u64(x, F_CUT, cut_ms);
-    rc = send_round(x, false, seq, true, &seq, &changed);
+    rc = send_part(x, seq, true, &seq, &changed);
     int64_t spent = (clock_mono_us() - cut_us) / 1000;
     if (!rc && !x->failed && spent > STORE_TENANT_CUT_MAX_MS) {
         snprintf(s->errmsg, sizeof s->errmsg,
@@ -334,7 +363,8 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
         snprintf(s->errmsg, sizeof s->errmsg,
                  "another tenant send or receive of topOrganisation %u runs on this database",
                  top);
-    struct sender x = {s, NULL, top, out, 0, FNV1A_INIT, false, F_PARTICIPANT, n, NULL, 0, 0};
+    struct sender x = {s,    NULL, top,  out, 0, FNV1A_INIT, false, F_PARTICIPANT, n,
+                       NULL, 0,    0,    0,   0, 0,          false};
     if (!rc)
         rc = send_tenant(s, &x, n);
     free(x.changed);

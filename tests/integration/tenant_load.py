@@ -7,7 +7,8 @@ Threads, each bounded in count and time, stopped by the stop file or the deadlin
   lost one was applied;
 - a reader of the moving tenant's group `hot`;
 - a follower of the moving tenant's change feed (`GET /changes?since=N`);
-- for each other tenant, a writer and reader that must never see an error.
+- for each other tenant, a writer and reader that must never see an error (each request's
+  start and duration are kept, for tests/bench/tenant_move_bench.py's p99).
 What happened goes to --out as JSON; the file --started appears once --warm writes of the
 moving tenant were acknowledged.
 """
@@ -44,7 +45,7 @@ class Load:
         self.lock = threading.Lock()
         self.out = {"acked_groups": [], "acked_emails": [], "errors": [], "seqs": [],
                     "feed_pids": [], "t503": [], "writes": 0, "reads": 0, "other_requests": 0,
-                    "reads_503": 0}
+                    "reads_503": 0, "other_latency": []}
 
     def going(self):
         return time.monotonic() < self.deadline and not os.path.exists(self.a.stop)
@@ -124,15 +125,21 @@ class Load:
             if not self.going():
                 return
             ext = f"o{org}-{i}"
+            t0 = time.monotonic()
             status, text, _ = request(self.a.port, "POST", f"/group?organisation={org}", key,
                                       {"name": ext, "externalId": ext})
             if status != 200:
                 self.error(f"other tenant {org} write: {status} {text[:200]!r}")
+            t1 = time.monotonic()
             status, text, _ = request(self.a.port, "GET", f"/group/{ext}?external=true", key)
             if status != 200:
                 self.error(f"other tenant {org} read: {status} {text[:200]!r}")
+            t2 = time.monotonic()
             with self.lock:
                 self.out["other_requests"] += 2
+                # (when, seconds, organisation, method) of each request; when is
+                # CLOCK_MONOTONIC, as every process reads it
+                self.out["other_latency"] += [(t0, t1 - t0, org, "POST"), (t1, t2 - t1, org, "GET")]
             time.sleep(0.02)
 
     def run(self):

@@ -710,6 +710,35 @@ START_TEST(a_frozen_tenant_takes_no_write_and_a_dropped_one_leaves_nothing)
 }
 END_TEST
 
+START_TEST(a_copy_still_arriving_takes_no_write_no_thaw_and_is_dropped_without_force)
+{
+    uint64_t g = new_group("g-1", NULL, 0);
+    MDB_txn *txn;
+    ck_assert_int_eq(store_write_begin(&tdb, &txn), 0);
+    ck_assert_int_eq(store_tenant_mark_arriving(&tdb, txn, TOP, true), 0);
+    ck_assert_int_eq(store_write_commit(txn), 0);
+    bool frozen = false, arriving = false;
+    MDB_txn *rtxn;
+    ck_assert_int_eq(store_read_begin(&tdb, &rtxn), 0);
+    ck_assert_int_eq(store_tenant_frozen(&tdb, rtxn, TOP, &frozen), 0);
+    ck_assert_int_eq(store_tenant_arriving(&tdb, rtxn, TOP, &arriving), 0);
+    store_read_end(&tdb);
+    ck_assert(frozen && arriving);
+    ck_assert_int_eq(status_op(&WRITER, g, ARCH), STORE_FROZEN);
+    /* Not a freeze to lift: the copy is incomplete. */
+    ck_assert_int_eq(store_tenant_thaw(&tdb, TOP), MDB_INCOMPATIBLE);
+    ck_assert_ptr_nonnull(strstr(store_errmsg(&tdb), "still arriving"));
+    struct store_tenant_counts n;
+    ck_assert_int_eq(store_tenant_drop(&tdb, TOP, false, &n), 0);
+    ck_assert_uint_eq(n.groups, 1);
+    ck_assert_int_eq(store_read_begin(&tdb, &rtxn), 0);
+    ck_assert_int_eq(store_tenant_frozen(&tdb, rtxn, TOP, &frozen), 0);
+    store_read_end(&tdb);
+    ck_assert(!frozen);
+    ck_assert_uint_eq(differences(), 0);
+}
+END_TEST
+
 /* ---- events ---- */
 
 START_TEST(events_are_created_replaced_and_removed_in_the_feed)
@@ -844,6 +873,7 @@ int main(void)
     tcase_add_test(tc, an_import_locked_group_needs_an_admin);
     tcase_add_test(tc, upsert_creates_updates_or_leaves_a_group);
     tcase_add_test(tc, a_frozen_tenant_takes_no_write_and_a_dropped_one_leaves_nothing);
+    tcase_add_test(tc, a_copy_still_arriving_takes_no_write_no_thaw_and_is_dropped_without_force);
     suite_add_tcase(s, tc);
     TCase *tp = tcase_create("participants");
     tcase_add_checked_fixture(tp, testdb_setup, testdb_teardown);

@@ -1,0 +1,200 @@
+"""Tenant move benchmark (issue 31), run by hand:
+
+    python3 tests/bench/tenant_move_bench.py [--groups 100000] [--participants 10]
+        [--rate 200] [--baseline 20] [--build DIR]
+
+Two shards (groupd --shard 1 and 2, 2 workers each, on unix sockets) behind one nginx with
+the shipped deploy/nginx/shards files on 127.0.0.1. Shard 1 holds tenant 100 (--groups
+groups of --participants participants, loaded with groupctl create-groups) and tenant 200;
+shard 2 holds tenant 300. tests/integration/tenant_load.py writes to tenant 100 at --rate
+writes/s (retrying on 503), reads and follows it, and writes to and reads tenants 200 and
+300. After --baseline seconds, deploy/nginx/shards/move-tenant moves tenant 100 to shard 2;
+the load goes on 10 s more. Prints:
+- the freeze: the first to the last 503 the writers saw, and send's own figure (the cut to
+  the end of the stream); the catch-up rounds; the whole move's time;
+- the source's extra disk: data.mdb's allocated bytes before and after the move;
+- the other tenants' p99 latency during the move against the --baseline seconds before it;
+- errors of any kind (none expected) and `groupctl check` of both shards.
+Only 127.0.0.1 and unix sockets; the load is bounded in count and time.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SHARDS = os.path.join(ROOT, "deploy", "nginx", "shards")
+LOAD = os.path.join(ROOT, "tests", "integration", "tenant_load.py")
+PARAMS = os.path.join(ROOT, "deploy", "nginx", "groupd_fastcgi_params")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def p99(values):
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    return v[min(len(v) - 1, int(len(v) * 0.99))]
+
+
+def disk(path):
+    return os.stat(os.path.join(path, "data.mdb")).st_blocks * 512
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--groups", type=int, default=100000)
+    ap.add_argument("--participants", type=int, default=10)
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--baseline", type=float, default=20)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "src"))
+    ap.add_argument("--wrap", default="", help="a prefix for the move's groupctl commands, "
+                    "e.g. 'nice -n 19'")
+    a = ap.parse_args()
+    groupd, groupctl = (os.path.join(a.build, x) for x in ("groupd", "groupctl"))
+    d = tempfile.mkdtemp(prefix="groupd-move-bench-")
+    os.chmod(d, 0o755)
+    procs, nginx = [], None
+    try:
+        db = {n: os.path.join(d, f"db{n}") for n in (1, 2)}
+        ctl = lambda n, *args: subprocess.run([groupctl, "--db", db[n], *args], check=True,
+                                              capture_output=True, text=True, timeout=3600)
+        seed = os.path.join(d, "seed.jsonl")
+        with open(seed, "w") as f:
+            for g in range(a.groups):
+                f.write(json.dumps({"name": f"Groep {g}", "externalId": f"s-{g}",
+                                    "organisation": 101,
+                                    "participants": [{"email": f"s{g}-{i}@x.nl",
+                                                      "externalId": f"s{g}-{i}"}
+                                                     for i in range(a.participants)]}) + "\n")
+        keys = {}
+        for n, tops in ((1, (100, 200)), (2, (300,))):
+            ctl(n, "--shard", str(n), "stats")
+            for top in tops:
+                keys[top] = ctl(n, "key", "create", "--top-organisation", str(top), "--role",
+                                "admin").stdout.split()[0]
+        t = time.monotonic()
+        ctl(1, "create-groups", seed, "--top-organisation", "100")
+        os.unlink(seed)
+        print(f"tenant 100: {a.groups} groups of {a.participants} participants loaded in "
+              f"{time.monotonic() - t:.1f} s")
+        for n in (1, 2):
+            sock = os.path.join(d, f"groupd-{n}.sock")
+            procs.append(subprocess.Popen([groupd, "--db", db[n], "--listen", "unix:" + sock,
+                                           "--workers", "2", "--shard", str(n), "--log",
+                                           os.path.join(d, f"groupd-{n}.log")],
+                                          stdin=subprocess.DEVNULL))
+        for n in (1, 2):
+            for _ in range(200):
+                if os.path.exists(os.path.join(d, f"groupd-{n}.sock")):
+                    break
+                time.sleep(0.05)
+        port = free_port()
+        for name in ("groupd-shards.conf", "groupd-site.conf"):
+            with open(os.path.join(SHARDS, name)) as f:
+                text = f.read()
+            for n in (1, 2):
+                text = text.replace(f"/run/groupd-{n}/groupd.sock",
+                                    os.path.join(d, f"groupd-{n}.sock"))
+            text = text.replace("/etc/groupd/hosts.map", os.path.join(d, "hosts.map"))
+            text = text.replace("/etc/groupd/tenants.map", os.path.join(d, "tenants.map"))
+            text = text.replace("/etc/groupd/groupd_fastcgi_params", PARAMS)
+            text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        open(os.path.join(d, "hosts.map"), "w").close()
+        tmap = os.path.join(d, "tenants.map")
+        with open(tmap, "w") as f:
+            f.write("100 groupd_shard_1;\n200 groupd_shard_1;\n300 groupd_shard_2;\n")
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; fastcgi_temp_path {d}/fastcgi; proxy_temp_path {d}/proxy;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  include {d}/groupd-shards.conf;
+  include {d}/groupd-site.conf;
+}}
+""")
+        subprocess.run([NGINX, "-c", conf, "-p", d], check=True, timeout=30)
+        time.sleep(0.5)
+        nginx = int(open(os.path.join(d, "nginx.pid")).read())
+        started, stop, out = (os.path.join(d, x) for x in ("started", "stop", "load.json"))
+        load = subprocess.Popen([sys.executable, LOAD, "--port", str(port), "--key", keys[100],
+                                 "--org", "101", "--other", f"{keys[200]},201", "--other",
+                                 f"{keys[300]},301", "--rate", str(a.rate), "--warm", "50",
+                                 "--max-writes", "1000000", "--max-seconds", "3600",
+                                 "--started", started, "--stop", stop, "--out", out])
+        while not os.path.exists(started) and load.poll() is None:
+            time.sleep(0.1)
+        start_src, t_base = disk(db[1]), time.monotonic()
+        time.sleep(a.baseline)
+        before_src = disk(db[1])
+        base_growth = (before_src - start_src) / (time.monotonic() - t_base)
+        t0 = time.monotonic()
+        moved = subprocess.run([os.path.join(SHARDS, "move-tenant"), "--top-organisation", "100",
+                                "--from", f"{a.wrap} {groupctl} --db {db[1]}", "--to",
+                                f"{a.wrap} {groupctl} --db {db[2]}", "--to-upstream", "groupd_shard_2",
+                                "--map", tmap, "--nginx", f"{NGINX} -c {conf} -p {d}"],
+                               capture_output=True, text=True, timeout=3600)
+        t1 = time.monotonic()
+        after_src = disk(db[1])
+        time.sleep(10)
+        open(stop, "w").close()
+        load.wait(timeout=600)
+        with open(out) as f:
+            got = json.load(f)
+        print(moved.stderr.strip())
+        print(f"move: exit {moved.returncode}, {t1 - t0:.1f} s in all")
+        print(f"freeze seen by the writers: {got['writes_503']} answers 503, first to last "
+              f"{got['longest_503_run_s']:.3f} s; {got['writes']} writes acknowledged; "
+              f"{got['reads']} reads of the tenant, {got['reads_503']} of them 503")
+        print(f"source data.mdb: {before_src / 2**20:.1f} MiB before the move, "
+              f"{after_src / 2**20:.1f} MiB after (+{(after_src - before_src) / 2**20:.1f} MiB; "
+              f"in the baseline it grew {base_growth * (t1 - t0) / 2**20:.1f} MiB per "
+              f"{t1 - t0:.1f} s)")
+        lat = got["other_latency"]
+        for org, method in ((None, None), (201, "POST"), (201, "GET"), (301, "POST"),
+                            (301, "GET")):
+            pick = [x for x in lat if org is None or (x[2], x[3]) == (org, method)]
+            during = [x[1] for x in pick if t0 <= x[0] <= t1]
+            base = [x[1] for x in pick if t0 - a.baseline <= x[0] < t0]
+            what = "other tenants" if org is None else f"  organisation {org} {method}"
+            print(f"{what}: p99 {p99(base) * 1000:.1f} ms in the {a.baseline:.0f} s before "
+                  f"the move ({len(base)} requests), {p99(during) * 1000:.1f} ms during it "
+                  f"({len(during)} requests): ratio {p99(during) / p99(base):.2f}")
+        print(f"errors: {len(got['errors'])} {got['errors'][:5]}")
+        seqs = got["seqs"]
+        print(f"feed follower: {len(seqs)} seqs, in order and each once: "
+              f"{seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else 'none'}")
+        for n in (1, 2):
+            r = subprocess.run([groupctl, "--db", db[n], "check"], capture_output=True,
+                               text=True, timeout=3600)
+            print(f"shard {n}: {r.stdout.strip().splitlines()[-1]}")
+    finally:
+        if nginx:
+            os.kill(nginx, signal.SIGQUIT)
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=120)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
