@@ -71,8 +71,25 @@ static int receive_group(struct receiver *x, const unsigned char *p, size_t len)
     if (!rc && g.external_id) {
         struct buf ek = BUF_INIT;
         store_extid_key(g.top_organisation, g.external_id, strlen(g.external_id), &ek);
-        MDB_val ekey = {ek.len, ek.data}, idv = {8, k};
+        MDB_val ekey = {ek.len, ek.data}, idv = {8, k}, holder;
         rc = mdb_put(x->txn, x->s->group_extid, &ekey, &idv, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST) {
+            /* Another group of the copy holds the externalId: the source
+             * let go of it after that group was sent, so the holder is a
+             * stale copy the stream sends again (or as gone) later.  It
+             * goes now. */
+            holder = idv;
+            struct store_tenant_counts gone = {0};
+            rc = holder.mv_size == 8 && be64_get(holder.mv_data) != r.id
+                     ? store_tenant_drop_group(x->s, x->txn, x->top, be64_get(holder.mv_data),
+                                               &gone)
+                     : MDB_CORRUPTED;
+            MDB_val again = {8, k};
+            if (!rc)
+                rc = gone.groups ? mdb_put(x->txn, x->s->group_extid, &ekey, &again,
+                                           MDB_NOOVERWRITE)
+                                 : MDB_KEYEXIST;
+        }
         buf_free(&ek);
     }
     if (!rc)

@@ -31,7 +31,7 @@
 #include "tenant_stream.h"
 
 /* A part of the snapshot holds about this many bytes of new groups. */
-#define PART_BYTES ((uint64_t)256 << 10)
+#define PART_BYTES ((uint64_t)16 << 10)
 /* At most this many catch-up rounds after the snapshot; a round that
  * finds no more than FEW_CHANGES changed groups is the last before the
  * cut. */
@@ -52,6 +52,8 @@ struct sender {
     uint64_t sent_up_to; /* the snapshot sent every group of the tenant up to this id */
     uint64_t bytes;      /* bytes written */
     uint64_t part_end;   /* the snapshot's current part ends after this many bytes */
+    uint64_t feed_after; /* the first seq of the last feed record sent */
+    bool feed_done;      /* the snapshot's feed is sent: groups come next */
     bool snapshot_done;
 };
 
@@ -153,32 +155,40 @@ static void note_changed(struct sender *x, uint64_t group)
     x->changed[x->n_changed++] = group;
 }
 
-/* The tenant's feed records whose first seq is after `after`, noting the
- * group of each that was sent already. */
-static int send_feed(struct sender *x, uint64_t after)
+/* The tenant's feed records not sent yet, noting the group of each that
+ * was sent already; while the snapshot's feed is not whole, only until
+ * the part is full. */
+static int send_feed(struct sender *x)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(x->txn, x->s->changes, &cur);
     if (rc)
         return rc;
     unsigned char from[STORE_FEED_KEY_LEN];
-    store_feed_key(x->top, after + 1, from);
+    store_feed_key(x->top, x->feed_after + 1, from);
     MDB_val key = {sizeof from, from}, val;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0 && !x->failed;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         struct feed_record r;
         if (key.mv_size != STORE_FEED_KEY_LEN || be32_get(key.mv_data) != x->top)
             break;
+        if (!x->feed_done && x->bytes >= x->part_end) {
+            mdb_cursor_close(cur);
+            return x->failed ? EIO : 0;
+        }
         if (store_feed_open(&key, &val, &r) != 0) {
             rc = MDB_CORRUPTED;
             break;
         }
         frame(x, F_FEED, key.mv_data, key.mv_size, val.mv_data, val.mv_size);
         x->n->feed_records++;
+        x->feed_after = r.first;
         if (r.group <= x->sent_up_to)
             note_changed(x, r.group);
     }
     mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND || rc == 0)
+        x->feed_done = true;
     return rc == MDB_NOTFOUND || rc == 0 ? (x->failed ? EIO : 0) : rc;
 }
 
@@ -207,10 +217,27 @@ static int send_counters(struct sender *x, uint64_t *seq, uint64_t *pruned)
     return rc;
 }
 
-/* One part from one read transaction: the changes since seq `after`,
- * then (while the snapshot lasts) the next groups; the keys too when
- * asked.  *seq is the seq the part brought the copy to, *changed how many
- * groups it sent again. */
+/* The groups noted as changed, each once. */
+static void dedupe_changed(struct sender *x)
+{
+    if (x->n_changed < 2)
+        return;
+    qsort(x->changed, x->n_changed, sizeof *x->changed, by_id);
+    size_t n = 1;
+    for (size_t i = 1; i < x->n_changed; i++)
+        if (x->changed[i] != x->changed[n - 1])
+            x->changed[n++] = x->changed[i];
+    x->n_changed = n;
+}
+
+/* One part from one read transaction: the counters and the feed records
+ * not sent yet (`after` is the seq of the part before).  While the
+ * snapshot lasts, then the next groups in id order; the groups sent
+ * before that the feed names since are only noted (a busy group would
+ * otherwise come again in every part).  Once every group is sent, the
+ * noted groups instead: each first as gone, then as it is now.  The keys
+ * too when asked.  *seq is the tenant's seq in this part, *changed how
+ * many groups it sent again. */
 static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
                      size_t *changed)
 {
@@ -218,7 +245,8 @@ static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
     if (rc)
         return rc;
     uint64_t pruned = 0;
-    x->n_changed = 0;
+    *changed = 0;
+    x->part_end = x->bytes + PART_BYTES;
     rc = send_counters(x, seq, &pruned);
     if (!rc && after && pruned > after) {
         snprintf(x->s->errmsg, sizeof x->s->errmsg,
@@ -228,22 +256,9 @@ static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
         rc = MDB_NOTFOUND;
     }
     if (!rc)
-        rc = send_feed(x, after);
-    if (!rc && x->n_changed) {
-        qsort(x->changed, x->n_changed, sizeof *x->changed, by_id);
-        size_t n = 1;
-        for (size_t i = 1; i < x->n_changed; i++)
-            if (x->changed[i] != x->changed[n - 1])
-                x->changed[n++] = x->changed[i];
-        x->n_changed = n;
-        /* Every changed group goes first, then each comes as it is: an
-         * externalId one of them gave up may be another's now. */
-        for (size_t i = 0; i < n; i++)
-            frame_u64(x, F_GONE, x->changed[i]);
-        for (size_t i = 0; i < n && !rc; i++)
-            rc = send_group_id(x, x->changed[i]);
-    }
-    if (!rc && !x->snapshot_done) {
+        rc = send_feed(x);
+    dedupe_changed(x);
+    if (!rc && x->feed_done && !x->snapshot_done) {
         x->part_end = x->bytes + PART_BYTES;
         rc = store_group_each_after(x->s, x->txn, x->sent_up_to, send_new_group, x);
         if (rc == 1)
@@ -254,11 +269,19 @@ static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
             x->snapshot_done = true;
             x->sent_up_to = UINT64_MAX;
         }
+    } else if (!rc && x->snapshot_done && x->n_changed) {
+        /* Every changed group goes first, then each comes as it is: an
+         * externalId one of them gave up may be another's now. */
+        for (size_t i = 0; i < x->n_changed; i++)
+            frame_u64(x, F_GONE, x->changed[i]);
+        for (size_t i = 0; i < x->n_changed && !rc; i++)
+            rc = send_group_id(x, x->changed[i]);
+        *changed = x->n_changed;
+        x->n_changed = 0;
     }
     if (!rc && keys)
         rc = store_key_each(x->s, x->txn, send_key, x);
     store_read_end(x->s);
-    *changed = x->n_changed;
     return rc ? rc : x->failed ? EIO : 0;
 }
 
@@ -297,7 +320,7 @@ static int send_tenant(struct store *s, struct sender *x, struct store_tenant_co
             rc = store_last_seq(s, txn, x->top, &now);
             store_read_end(s);
         }
-        if (rc || now == seq)
+        if (rc || (now == seq && !x->n_changed))
             break;
         rc = send_part(x, seq, false, &seq, &changed);
         if (!rc)
@@ -364,7 +387,7 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
                  "another tenant send or receive of topOrganisation %u runs on this database",
                  top);
     struct sender x = {s,    NULL, top,  out, 0, FNV1A_INIT, false, F_PARTICIPANT, n,
-                       NULL, 0,    0,    0,   0, 0,          false};
+                       NULL, 0,    0,    0,   0, 0,          0,     false,         false};
     if (!rc)
         rc = send_tenant(s, &x, n);
     free(x.changed);

@@ -60,6 +60,9 @@ def main():
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--baseline", type=float, default=20)
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "src"))
+    ap.add_argument("--dest-dir", default=None, help="where shard 2's database goes (default: "
+                    "beside shard 1's; another file system shows what the two shards sharing "
+                    "one disk costs)")
     ap.add_argument("--wrap", default="", help="a prefix for the move's groupctl commands, "
                     "e.g. 'nice -n 19'")
     a = ap.parse_args()
@@ -69,6 +72,8 @@ def main():
     procs, nginx = [], None
     try:
         db = {n: os.path.join(d, f"db{n}") for n in (1, 2)}
+        if a.dest_dir:
+            db[2] = tempfile.mkdtemp(prefix="groupd-move-bench-db2-", dir=a.dest_dir)
         ctl = lambda n, *args: subprocess.run([groupctl, "--db", db[n], *args], check=True,
                                               capture_output=True, text=True, timeout=3600)
         seed = os.path.join(d, "seed.jsonl")
@@ -194,6 +199,8 @@ http {{
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=120)
         shutil.rmtree(d, ignore_errors=True)
+        if a.dest_dir:
+            shutil.rmtree(db[2], ignore_errors=True)
 
 
 if __name__ == "__main__":

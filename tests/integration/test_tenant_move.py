@@ -49,6 +49,25 @@ def reads(stack, key, ids):
     return out
 
 
+def parse(stream):
+    """A stream's header and its frames, as (type, payload)."""
+    out, at = [], HEADER
+    while at < len(stream):
+        (length,) = struct.unpack(">I", stream[at + 1:at + 5])
+        out.append((stream[at], stream[at + 5:at + 5 + length]))
+        at += 5 + length
+    return stream[:HEADER], out
+
+
+def compose(header, frames_):
+    """A stream of these frames, with its end frame (count, FNV-1a of every byte before it)."""
+    body = header + b"".join(bytes([t]) + struct.pack(">I", len(p)) + p for t, p in frames_)
+    h = 0xcbf29ce484222325
+    for c in body:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return body + bytes([9]) + struct.pack(">I", 16) + struct.pack(">QQ", len(frames_), h)
+
+
 class TenantMoveTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -291,6 +310,36 @@ class CatchUpTest(unittest.TestCase):
         self.assertEqual(reads(self.b, k, ids + [gone]), before)
         self.assertEqual(a.request("GET", "/group", key=k).status, 503)
         self.assertClean(a, self.b)
+
+    def test_a_stale_holder_of_an_external_id_gives_way(self):
+        """The snapshot sends groups in id order from several read transactions: group A may
+        come with externalId "dup", then (after A was renamed and B took "dup") B with "dup";
+        A comes again later. A stream built that way from two real ones is taken in whole."""
+        a, k = self.a, self.a.key(500, "admin")
+        ida = self.create(a, k, 501, "dup", 0)
+        old = self.send(a, 500, stdout=subprocess.PIPE).communicate(timeout=120)[0]
+        a.groupctl("tenant", "thaw", "--top-organisation", "500")
+        r = a.request("PATCH", f"/group/{ida}", key=k, body={"externalId": "dup-2"})
+        self.assertEqual(r.status, 200, r)
+        idb = self.create(a, k, 501, "dup", 0)
+        before = reads(a, k, [ida, idb])
+        new = self.send(a, 500, stdout=subprocess.PIPE).communicate(timeout=120)[0]
+        header, fresh = parse(new)
+        group = lambda fr, gid: next(p for t, p in fr if t == 2 and f'"id":{gid},'.encode() in p)
+        counters = [f for f in fresh if f[0] == 6][:3]
+        feed = [f for f in fresh if f[0] == 5]
+        keys = [f for f in fresh if f[0] == 1]
+        mark = lambda t: (t, struct.pack(">Q", 1))
+        stream = compose(header, counters + feed + [(2, group(parse(old)[1], ida)), mark(8),
+                                                    (2, group(fresh, idb)), mark(8),
+                                                    (7, struct.pack(">Q", ida)),
+                                                    (2, group(fresh, ida)), mark(8), mark(10)]
+                         + counters + keys)
+        got = self.receive(self.b, stream)
+        self.assertEqual(got.returncode, 0, got.stderr)
+        self.assertEqual(reads(self.b, k, [ida, idb]), before)
+        self.assertEqual(self.b.request("GET", "/group/dup?external=true", key=k).json["id"], idb)
+        self.assertClean(self.b)
 
     def test_receive_killed_halfway_then_moved_there_and_back(self):
         a, b, k = self.a, self.b, self.key400
