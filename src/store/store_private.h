@@ -393,7 +393,6 @@ void group_index_entries(struct store *s, const struct group *g, store_entry_fn 
 void store_participant_entries(struct store *s, uint32_t top, const struct participant *pt,
                                store_entry_fn *add, void *ctx);
 
-
 /* store_group_each from the first group whose id is after `after`. */
 int store_group_each_after(struct store *s, MDB_txn *txn, uint64_t after,
                            int (*fn)(void *ctx, const struct group_record *r), void *ctx);

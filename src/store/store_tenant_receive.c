@@ -37,10 +37,10 @@ struct receiver {
     uint32_t top;
     FILE *in;
     uint64_t frames, hash;
-    struct buf pending; /* frames read and not yet applied, as they came */
-    bool arriving;      /* a part of the copy is committed */
-    bool caught_up;     /* a part came whole */
-    int64_t cut_us;     /* when the cut frame came; 0 before */
+    struct buf pending;  /* frames read and not yet applied, as they came */
+    bool arriving;       /* a part of the copy is committed */
+    bool caught_up;      /* a part came whole */
+    int64_t cut_us;      /* when the cut frame came; 0 before */
     uint64_t counter[4]; /* the last of each counter (enum tenant_counter) */
     bool counted;        /* counters came */
     struct store_tenant_counts *n;
@@ -80,15 +80,15 @@ static int receive_group(struct receiver *x, const unsigned char *p, size_t len)
              * goes now. */
             holder = idv;
             struct store_tenant_counts gone = {0};
-            rc = holder.mv_size == 8 && be64_get(holder.mv_data) != r.id
-                     ? store_tenant_drop_group(x->s, x->txn, x->top, be64_get(holder.mv_data),
-                                               &gone)
-                     : MDB_CORRUPTED;
+            rc =
+                holder.mv_size == 8 && be64_get(holder.mv_data) != r.id
+                    ? store_tenant_drop_group(x->s, x->txn, x->top, be64_get(holder.mv_data), &gone)
+                    : MDB_CORRUPTED;
             MDB_val again = {8, k};
             if (!rc)
-                rc = gone.groups ? mdb_put(x->txn, x->s->group_extid, &ekey, &again,
-                                           MDB_NOOVERWRITE)
-                                 : MDB_KEYEXIST;
+                rc = gone.groups
+                         ? mdb_put(x->txn, x->s->group_extid, &ekey, &again, MDB_NOOVERWRITE)
+                         : MDB_KEYEXIST;
         }
         buf_free(&ek);
     }
@@ -214,8 +214,7 @@ static int apply_pending(struct receiver *x, bool activate)
         return rc;
     if (!x->arriving)
         rc = store_tenant_mark_arriving(x->s, x->txn, x->top, true);
-    const unsigned char *p = (const unsigned char *)x->pending.data,
-                        *end = p + x->pending.len;
+    const unsigned char *p = (const unsigned char *)x->pending.data, *end = p + x->pending.len;
     while (!rc && p < end) {
         enum tenant_frame type = (enum tenant_frame)p[0];
         uint32_t len = be32_get(p + 1);

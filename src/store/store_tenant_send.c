@@ -65,8 +65,8 @@ static void put_bytes(struct sender *x, const void *p, size_t n)
         x->failed = true;
 }
 
-static void frame(struct sender *x, enum tenant_frame type, const void *a, size_t na,
-                  const void *b, size_t nb)
+static void frame(struct sender *x, enum tenant_frame type, const void *a, size_t na, const void *b,
+                  size_t nb)
 {
     unsigned char head[5] = {(unsigned char)type};
     be32_put(head + 1, (uint32_t)(na + nb));
@@ -238,8 +238,7 @@ static void dedupe_changed(struct sender *x)
  * noted groups instead: each first as gone, then as it is now.  The keys
  * too when asked.  *seq is the tenant's seq in this part, *changed how
  * many groups it sent again. */
-static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
-                     size_t *changed)
+static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq, size_t *changed)
 {
     int rc = store_read_begin(x->s, &x->txn);
     if (rc)
@@ -384,10 +383,9 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
     int rc = store_tenant_lock(s, top, &lock);
     if (rc == EBUSY)
         snprintf(s->errmsg, sizeof s->errmsg,
-                 "another tenant send or receive of topOrganisation %u runs on this database",
-                 top);
-    struct sender x = {s,    NULL, top,  out, 0, FNV1A_INIT, false, F_PARTICIPANT, n,
-                       NULL, 0,    0,    0,   0, 0,          0,     false,         false};
+                 "another tenant send or receive of topOrganisation %u runs on this database", top);
+    struct sender x = {s,    NULL, top, out, 0, FNV1A_INIT, false, F_PARTICIPANT, n,
+                       NULL, 0,    0,   0,   0, 0,          0,     false,         false};
     if (!rc)
         rc = send_tenant(s, &x, n);
     free(x.changed);
