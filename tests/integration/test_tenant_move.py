@@ -284,6 +284,11 @@ class CatchUpTest(unittest.TestCase):
         with os.fdopen(r, "rb") as pipe:
             head = pipe.read(HEADER)
             self.assertEqual(head[:14], b"GROUPD-TENANT\n")
+            # While it runs, a second send of the tenant is refused, writing nothing.
+            second = self.send(a, 300, stdout=subprocess.PIPE)
+            out, said = second.communicate(timeout=60)
+            self.assertEqual((second.returncode, out), (1, b""))
+            self.assertIn(b"another tenant send or receive of topOrganisation 300 runs", said)
             ok = lambda r, status=200: self.assertEqual(r.status, status, r)
             ok(a.request("PATCH", "/group/c-0?external=true", key=k, body={"description": "later"}))
             ok(a.request("POST", "/group/c-0/participant?external=true", key=k,
