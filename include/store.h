@@ -210,20 +210,22 @@ struct store_tenant_counts {
     bool thawed;            /* send: it failed after the cut and lifted the freeze */
 };
 
-/* Writes top to out while it stays in use: a snapshot of it from one read
- * transaction (its counters, feed records, groups with their participants
- * and events, as stored), then rounds of the groups its feed names since,
- * then the cut (the tenant is frozen here: store_tenant_freeze), the last
- * changes and its keys, and the end.  Holds top's move lock on this
- * database (EBUSY while another send or receive of it runs).  MDB_NOTFOUND,
- * with nothing frozen or written, when the database holds no group or key
- * of top.  A failure after the cut before the end is written lifts the
- * freeze this send made (n->thawed); once the end is out, the freeze
- * stays (the receiver may have activated the tenant). */
+/* Writes top to out while it stays in use, in parts of about 16 KiB, each
+ * from a read transaction of its own: its counters and feed records, then
+ * its groups with their participants and events in id order, as stored;
+ * then rounds of the groups its feed named meanwhile; then the cut (the
+ * tenant is frozen here: store_tenant_freeze), the last changes and its
+ * keys, and the end.  Holds top's move lock on this database (EBUSY while
+ * another send or receive of it runs).  MDB_NOTFOUND, with nothing frozen
+ * or written, when the database holds no group or key of top.  A failure
+ * after the cut before the end is written lifts the freeze this send made
+ * (n->thawed); once the end is out, the freeze stays (the receiver may
+ * have activated the tenant). */
 int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n);
-/* Reads a stream of store_tenant_send: the snapshot in write transactions
- * of about 1 MiB, each round in one, the last changes and the keys in the
- * one that activates the tenant, after the end frame checked out.  Until
+/* Reads a stream of store_tenant_send: each part in a write transaction
+ * of its own (followed by a pause as long as it took), the last changes
+ * and the keys in the one that activates the tenant, after the end frame
+ * checked out.  Until
  * then the copy is marked arriving (no request of the tenant is taken).
  * A stream cut short, damaged or of another format version (MDB_VERSION_
  * MISMATCH), one of a tenant this database holds already (MDB_KEYEXIST),
