@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARDS = os.path.join(ROOT, "deploy", "nginx", "shards")
 LOAD = os.path.join(ROOT, "tests", "integration", "tenant_load.py")
-PARAMS = os.path.join(ROOT, "deploy", "nginx", "groupd_fastcgi_params")
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import NGINX, shards_nginx  # noqa: E402
 
 
 def free_port():
@@ -107,36 +107,11 @@ def main():
                     break
                 time.sleep(0.05)
         port = free_port()
-        for name in ("groupd-shards.conf", "groupd-site.conf"):
-            with open(os.path.join(SHARDS, name)) as f:
-                text = f.read()
-            for n in (1, 2):
-                text = text.replace(f"/run/groupd-{n}/groupd.sock",
-                                    os.path.join(d, f"groupd-{n}.sock"))
-            text = text.replace("/etc/groupd/hosts.map", os.path.join(d, "hosts.map"))
-            text = text.replace("/etc/groupd/tenants.map", os.path.join(d, "tenants.map"))
-            text = text.replace("/etc/groupd/groupd_fastcgi_params", PARAMS)
-            text = text.replace("listen 80;", f"listen 127.0.0.1:{port};")
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
-        open(os.path.join(d, "hosts.map"), "w").close()
         tmap = os.path.join(d, "tenants.map")
-        with open(tmap, "w") as f:
-            f.write("100 groupd_shard_1;\n200 groupd_shard_1;\n300 groupd_shard_2;\n")
-        conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body; fastcgi_temp_path {d}/fastcgi; proxy_temp_path {d}/proxy;
-  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-  include {d}/groupd-shards.conf;
-  include {d}/groupd-site.conf;
-}}
-""")
+        conf = shards_nginx(d, port, {n: "unix:" + os.path.join(d, f"groupd-{n}.sock")
+                                      for n in (1, 2)},
+                            {"hosts.map": "", "tenants.map": "100 groupd_shard_1;\n"
+                             "200 groupd_shard_1;\n300 groupd_shard_2;\n"}, workers=2)
         subprocess.run([NGINX, "-c", conf, "-p", d], check=True, timeout=30)
         time.sleep(0.5)
         nginx = int(open(os.path.join(d, "nginx.pid")).read())

@@ -96,6 +96,53 @@ def children(pid):
     return sorted(out)
 
 
+SHARDS = os.path.join(ROOT, "deploy", "nginx", "shards")
+
+
+def shards_nginx(d, port, servers, maps=None, workers=1):
+    """The shipped deploy/nginx/shards files written into d, each shard's upstream server
+    (servers: {1: "unix:/path.sock" or "10.231.1.2:9000", ...}) and the map files
+    (maps: {"tenants.map": text, ...}; the shipped ones when None) in place, nginx listening
+    on 127.0.0.1:port; returns the nginx.conf to start nginx with (-c conf -p d)."""
+    names = ["groupd-shards.conf", "groupd-site.conf"] + ([] if maps else ["hosts.map",
+                                                                           "tenants.map"])
+    for name in names:
+        with open(os.path.join(SHARDS, name)) as f:
+            text = f.read()
+        for n, server in servers.items():
+            text = text.replace(f"server unix:/run/groupd-{n}/groupd.sock;", f"server {server};")
+        for old, new in (("/etc/groupd/hosts.map", os.path.join(d, "hosts.map")),
+                         ("/etc/groupd/tenants.map", os.path.join(d, "tenants.map")),
+                         ("/etc/groupd/groupd_fastcgi_params", PARAMS),
+                         ("/usr/share/groupd/docs/", os.path.join(d, "docs") + "/"),
+                         ("listen 80;", f"listen 127.0.0.1:{port};")):
+            text = text.replace(old, new)
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    for name, text in (maps or {}).items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    tmp = os.path.join(d, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    os.chmod(tmp, 0o777)
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes {workers};
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
+  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  include {d}/groupd-shards.conf;
+  include {d}/groupd-site.conf;
+}}
+""")
+    return conf
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

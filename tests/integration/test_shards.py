@@ -10,10 +10,9 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import GROUPCTL, GROUPD, NGINX, PARAMS, children, free_port, http_request, stop_pid, wait_for
+from harness import (GROUPCTL, GROUPD, NGINX, SHARDS, children, free_port, http_request,
+                     shards_nginx, stop_pid, wait_for)
 
-SHARDS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                      "deploy", "nginx", "shards")
 
 
 class ShardRoutingTest(unittest.TestCase):
@@ -43,39 +42,9 @@ class ShardRoutingTest(unittest.TestCase):
             cls.procs.append(p)
             assert wait_for(lambda: os.path.exists(sock) and len(children(p.pid)) >= 2, 10)
         # The shipped files, with their /run and /etc paths moved here.
-        paths = {"/run/groupd-1/groupd.sock": os.path.join(d, "groupd-1.sock"),
-                 "/run/groupd-2/groupd.sock": os.path.join(d, "groupd-2.sock"),
-                 "/etc/groupd/hosts.map": os.path.join(d, "hosts.map"),
-                 "/etc/groupd/tenants.map": os.path.join(d, "tenants.map"),
-                 "/etc/groupd/groupd_fastcgi_params": PARAMS,
-                 "/usr/share/groupd/docs/": os.path.join(d, "docs") + "/"}
         cls.port = free_port()
-        for name in ("groupd-shards.conf", "groupd-site.conf", "hosts.map", "tenants.map"):
-            with open(os.path.join(SHARDS, name)) as f:
-                text = f.read()
-            for old, new in paths.items():
-                text = text.replace(old, new)
-            text = text.replace("listen 80;", f"listen 127.0.0.1:{cls.port};")
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
-        tmp = os.path.join(d, "tmp")
-        os.makedirs(tmp)
-        os.chmod(tmp, 0o777)
-        conf = cls.conf = os.path.join(d, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
-  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  include {d}/groupd-shards.conf;
-  include {d}/groupd-site.conf;
-}}
-""")
+        conf = cls.conf = shards_nginx(d, cls.port, {n: "unix:" + os.path.join(d, f"groupd-{n}.sock")
+                                                     for n in (1, 2)})
         subprocess.run([NGINX, "-c", conf, "-p", d], check=True, timeout=30, capture_output=True)
         pidfile = os.path.join(d, "nginx.pid")
         assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip())
@@ -195,7 +164,9 @@ http {{
         r = self.move(400, 2)
         self.assertEqual(r.returncode, 1)
         self.assertIn("holds topOrganisation 400 already", r.stderr)
-        self.assertIn("thawed topOrganisation 400", r.stderr)
+        # The freeze is lifted: by send itself when the receiver went away after its cut,
+        # else by the script.
+        self.assertRegex(r.stderr, "thawed topOrganisation 400|the freeze is lifted")
         with open(os.path.join(self.dir, "tenants.map")) as f:
             self.assertEqual(f.read(), map_before)
         r = self.req("GET", "/group", key400)

@@ -24,10 +24,9 @@ import sys
 import tempfile
 import unittest
 
-from harness import GROUPCTL, GROUPD, NGINX, PARAMS, children, stop_pid, wait_for
+from harness import GROUPCTL, GROUPD, NGINX, SHARDS, children, shards_nginx, stop_pid, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARDS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "deploy", "nginx", "shards")
 MOVE = os.path.join(SHARDS, "move-tenant")
 PORT = 8080  # inside the router's namespace: its own loopback
 
@@ -98,44 +97,10 @@ class TenantMoveUnderLoadTest(unittest.TestCase):
                  os.path.join(d, f"groupd-{n}.log")], stdin=subprocess.DEVNULL)
         for n in (1, 2):
             assert wait_for(lambda: len(children(cls.procs[n].pid)) >= 2, 20), f"shard {n}"
-        with open(os.path.join(SHARDS, "groupd-shards.conf")) as f:
-            text = f.read()
-        for n in (1, 2):
-            text = text.replace(f"server unix:/run/groupd-{n}/groupd.sock;",
-                                f"server 10.231.{n}.2:9000;")
-        text = text.replace("/etc/groupd/hosts.map", os.path.join(d, "hosts.map"))
-        text = text.replace("/etc/groupd/tenants.map", os.path.join(d, "tenants.map"))
-        with open(os.path.join(d, "groupd-shards.conf"), "w") as f:
-            f.write(text)
-        with open(os.path.join(SHARDS, "groupd-site.conf")) as f:
-            text = f.read()
-        text = text.replace("/etc/groupd/groupd_fastcgi_params", PARAMS)
-        text = text.replace("listen 80;", f"listen 127.0.0.1:{PORT};")
-        with open(os.path.join(d, "groupd-site.conf"), "w") as f:
-            f.write(text)
-        with open(os.path.join(d, "hosts.map"), "w") as f:
-            f.write("")
         cls.map = os.path.join(d, "tenants.map")
-        with open(cls.map, "w") as f:
-            f.write("100 groupd_shard_1;\n200 groupd_shard_1;\n300 groupd_shard_2;\n")
-        tmp = os.path.join(d, "tmp")
-        os.makedirs(tmp)
-        os.chmod(tmp, 0o777)
-        cls.conf = os.path.join(d, "nginx.conf")
-        with open(cls.conf, "w") as f:
-            f.write(f"""
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/nginx-error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; fastcgi_temp_path {tmp}/fastcgi; proxy_temp_path {tmp}/proxy;
-  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  include {d}/groupd-shards.conf;
-  include {d}/groupd-site.conf;
-}}
-""")
+        cls.conf = shards_nginx(d, PORT, {n: f"10.231.{n}.2:9000" for n in (1, 2)},
+                                {"hosts.map": "", "tenants.map": "100 groupd_shard_1;\n"
+                                 "200 groupd_shard_1;\n300 groupd_shard_2;\n"}, workers=2)
         run("ip", "netns", "exec", cls.ns["r"], NGINX, "-c", cls.conf, "-p", d)
         pidfile = os.path.join(d, "nginx.pid")
         assert wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), 10)
