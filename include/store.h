@@ -243,7 +243,9 @@ int store_tenant_freeze(struct store *s, uint32_t top);
 /* Lifts a freeze; MDB_NOTFOUND when top is not frozen, MDB_INCOMPATIBLE
  * when it is a copy still arriving (receive it again, or drop it). */
 int store_tenant_thaw(struct store *s, uint32_t top);
-/* Whether top takes no request here, in txn: frozen, or still arriving. */
+/* Whether top is frozen for a move, in txn: the router answers its
+ * requests 503.  (A copy still arriving has no key yet; its writes from
+ * groupctl are refused by the store as STORE_FROZEN.) */
 int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *frozen);
 /* Removes every record of top in one write transaction: its groups with
  * their participants, events and index entries, its keys, its feed and

@@ -137,9 +137,13 @@ enum store_status change_start(struct group_change *ch, struct store *s, MDB_txn
     ch->r = r;
     ch->m = (struct members){s, txn, w->top, w->actor, w->now, &ch->notes, r};
     /* A tenant frozen for a move takes no write, even one validated
-     * before the cut (store_tenant_freeze). */
-    bool frozen;
+     * before the cut (store_tenant_freeze), and a copy still arriving
+     * takes none (from groupctl) either. */
+    bool frozen, arriving = false;
     int rc = store_tenant_frozen(s, txn, w->top, &frozen);
+    if (!rc && !frozen)
+        rc = store_tenant_arriving(s, txn, w->top, &arriving);
+    frozen = frozen || arriving;
     if (rc)
         return store_status_of(r, rc, "reading the tenant's freeze");
     if (frozen)

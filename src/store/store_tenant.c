@@ -40,11 +40,9 @@ static int marked(struct store *s, MDB_txn *txn, const char *word, uint32_t top,
 
 int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *frozen)
 {
-    /* A copy still arriving takes no request either. */
-    int rc = marked(s, txn, "frozen", top, frozen);
-    if (!rc && !*frozen)
-        rc = marked(s, txn, "arriving", top, frozen);
-    return rc;
+    /* One lookup on every request: a copy still arriving needs none, as
+     * its keys come only in the transaction that activates it. */
+    return marked(s, txn, "frozen", top, frozen);
 }
 
 int store_tenant_arriving(struct store *s, MDB_txn *txn, uint32_t top, bool *arriving)
@@ -250,8 +248,11 @@ int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_
     if (rc)
         return rc;
     struct dropping d = {top, NULL, 0, 0};
-    bool frozen = false;
+    bool frozen = false, arriving = false;
     rc = store_tenant_frozen(s, txn, top, &frozen);
+    if (!rc)
+        rc = store_tenant_arriving(s, txn, top, &arriving);
+    frozen = frozen || arriving;
     if (!rc)
         rc = store_group_each(s, txn, collect_group, &d);
     size_t groups = d.n;

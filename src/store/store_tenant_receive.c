@@ -220,7 +220,12 @@ static int apply_pending(struct receiver *x, bool activate)
         uint32_t len = be32_get(p + 1);
         const unsigned char *body = p + 5;
         switch (type) {
-        case F_KEY: rc = receive_key(x, body, len); break;
+        case F_KEY:
+            /* Keys come last: an arriving copy has none, so no request
+             * of the tenant gets past authentication here. */
+            rc = activate ? receive_key(x, body, len)
+                          : refuse(x->s, MDB_CORRUPTED, "the stream holds a key before its cut");
+            break;
         case F_GROUP: rc = receive_group(x, body, len); break;
         case F_PARTICIPANT:
         case F_EVENT: rc = receive_owned(x, type, body, len); break;

@@ -340,6 +340,13 @@ class CatchUpTest(unittest.TestCase):
                                                     (7, struct.pack(">Q", ida)),
                                                     (2, group(fresh, ida)), mark(8), mark(10)]
                          + counters + keys)
+        # Keys come only after the cut (an arriving copy has none): one before is refused.
+        early = compose(header, counters + keys + feed + [(2, group(fresh, idb)), mark(8),
+                                                          mark(10)] + counters)
+        got = self.receive(self.b, early)
+        self.assertEqual(got.returncode, 1)
+        self.assertIn(b"key before its cut; nothing of it is kept", got.stderr)
+        self.assertEqual(self.b.request("GET", "/group", key=k).status, 401)
         got = self.receive(self.b, stream)
         self.assertEqual(got.returncode, 0, got.stderr)
         self.assertEqual(reads(self.b, k, [ida, idb]), before)

@@ -723,7 +723,7 @@ START_TEST(a_copy_still_arriving_takes_no_write_no_thaw_and_is_dropped_without_f
     ck_assert_int_eq(store_tenant_frozen(&tdb, rtxn, TOP, &frozen), 0);
     ck_assert_int_eq(store_tenant_arriving(&tdb, rtxn, TOP, &arriving), 0);
     store_read_end(&tdb);
-    ck_assert(frozen && arriving);
+    ck_assert(!frozen && arriving); /* the router needs no look: it has no key here */
     ck_assert_int_eq(status_op(&WRITER, g, ARCH), STORE_FROZEN);
     /* Not a freeze to lift: the copy is incomplete. */
     ck_assert_int_eq(store_tenant_thaw(&tdb, TOP), MDB_INCOMPATIBLE);
@@ -732,9 +732,9 @@ START_TEST(a_copy_still_arriving_takes_no_write_no_thaw_and_is_dropped_without_f
     ck_assert_int_eq(store_tenant_drop(&tdb, TOP, false, &n), 0);
     ck_assert_uint_eq(n.groups, 1);
     ck_assert_int_eq(store_read_begin(&tdb, &rtxn), 0);
-    ck_assert_int_eq(store_tenant_frozen(&tdb, rtxn, TOP, &frozen), 0);
+    ck_assert_int_eq(store_tenant_arriving(&tdb, rtxn, TOP, &arriving), 0);
     store_read_end(&tdb);
-    ck_assert(!frozen);
+    ck_assert(!arriving);
     ck_assert_uint_eq(differences(), 0);
 }
 END_TEST
