@@ -41,9 +41,10 @@ void apikey_generate(uint32_t top, uint64_t id, char key[APIKEY_STRING_MAX],
  * key or a malformed one); nothing is checked against the store. */
 bool apikey_tenant(const char *key, uint32_t *top);
 
-/* Looks the key up and fills who.  Returns 0, or MDB_NOTFOUND for a
- * malformed, unknown, revoked or mismatching key, or another store code. */
-int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct principal *who);
+/* Looks the key up and fills who: *known is false for a malformed,
+ * unknown, revoked or mismatching key.  Returns 0, or a store failure. */
+int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct principal *who,
+                        bool *known);
 
 /* True when the principal may act on organisation org. */
 bool principal_covers(const struct principal *who, uint32_t org);

@@ -663,7 +663,10 @@ struct apikey_record {
 
 int store_key_next_id(struct store *s, MDB_txn *txn, uint64_t *id);
 int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k);
-int store_key_get(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out);
+/* Key id's record: 0, with *found false when there is no such key, or a
+ * store failure. */
+int store_key_find(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out,
+                   bool *found);
 int store_key_each(struct store *s, MDB_txn *txn,
                    int (*fn)(void *ctx, const struct apikey_record *k), void *ctx);
 

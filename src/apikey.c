@@ -62,23 +62,24 @@ bool apikey_tenant(const char *key, uint32_t *top)
     return true;
 }
 
-/* The record a key string names, when its hash matches: 0, or MDB_NOTFOUND. */
+/* The record a key string names, when its hash matches (*ok); a store
+ * failure is returned. */
 static int match(struct store *s, MDB_txn *txn, uint64_t id, bool top_given, uint64_t top,
-                 const unsigned char hash[APIKEY_HASH_LEN], struct apikey_record *rec)
+                 const unsigned char hash[APIKEY_HASH_LEN], struct apikey_record *rec, bool *ok)
 {
-    int rc = store_key_get(s, txn, id, rec);
-    if (rc)
-        return rc;
-    if ((top_given && rec->top_organisation != top) ||
-        sodium_memcmp(hash, rec->hash, APIKEY_HASH_LEN) != 0)
-        return MDB_NOTFOUND;
-    return 0;
+    int rc = store_key_find(s, txn, id, rec, ok);
+    if (!rc && *ok)
+        *ok = (!top_given || rec->top_organisation == top) &&
+              sodium_memcmp(hash, rec->hash, APIKEY_HASH_LEN) == 0;
+    return rc;
 }
 
-int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct principal *who)
+int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct principal *who,
+                        bool *known)
 {
+    *known = false;
     if (!key || strncmp(key, "gdk_", 4) != 0 || strlen(key) >= APIKEY_STRING_MAX)
-        return MDB_NOTFOUND;
+        return 0;
     /* "gdk_<top>_<id>_<secret>", or the older "gdk_<id>_<secret>": a
      * secret (base64url) may itself begin with digits and '_', so both
      * readings are tried; the hash of the whole string decides. */
@@ -88,16 +89,16 @@ int apikey_authenticate(struct store *s, MDB_txn *txn, const char *key, struct p
     uint64_t first, second;
     const char *rest = number_then(key + 4, KEY_ID_MAX, &first);
     if (!rest)
-        return MDB_NOTFOUND;
-    int rc = MDB_NOTFOUND;
+        return 0;
+    bool ok = false;
+    int rc = 0;
     if (first <= UINT32_MAX && number_then(rest, KEY_ID_MAX, &second))
-        rc = match(s, txn, second, true, first, hash, &rec);
-    if (rc == MDB_NOTFOUND)
-        rc = match(s, txn, first, false, 0, hash, &rec);
-    if (rc)
+        rc = match(s, txn, second, true, first, hash, &rec, &ok);
+    if (!rc && !ok)
+        rc = match(s, txn, first, false, 0, hash, &rec, &ok);
+    if (rc || !ok || rec.revoked)
         return rc;
-    if (rec.revoked)
-        return MDB_NOTFOUND;
+    *known = true;
     who->key_id = rec.id;
     memcpy(who->actor, "key-", 4);
     *u64_digits(who->actor + 4, rec.id) = '\0'; /* "key-" and at most 16 digits */

@@ -212,8 +212,9 @@ static int key_revoke(struct store *s, const char *arg)
     if (rc)
         return fail("write transaction", rc);
     struct apikey_record k;
-    rc = store_key_get(s, txn, id, &k);
-    if (rc == MDB_NOTFOUND) {
+    bool found;
+    rc = store_key_find(s, txn, id, &k, &found);
+    if (!rc && !found) {
         store_write_abort(txn);
         fprintf(stderr, "groupctl: no key key-%llu\n", (unsigned long long)id);
         return 1;

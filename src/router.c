@@ -249,13 +249,14 @@ static size_t dispatch(struct call *c)
                         "an API key is required (api-key header or Authorization: Bearer)");
             return matched;
         }
-        rc = apikey_authenticate(c->store, c->rtxn, req->api_key, &c->who);
-        if (rc == MDB_NOTFOUND) {
-            reply_error(c->rep, 401, "unauthenticated", "the API key is unknown or revoked");
-            return matched;
-        }
+        bool known;
+        rc = apikey_authenticate(c->store, c->rtxn, req->api_key, &c->who, &known);
         if (rc) {
             call_store_error(c, "authentication", rc);
+            return matched;
+        }
+        if (!known) {
+            reply_error(c->rep, 401, "unauthenticated", "the API key is unknown or revoked");
             return matched;
         }
         bool frozen;

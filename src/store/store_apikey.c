@@ -74,11 +74,15 @@ int store_key_put(struct store *s, MDB_txn *txn, const struct apikey_record *k)
     return rc;
 }
 
-int store_key_get(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out)
+int store_key_find(struct store *s, MDB_txn *txn, uint64_t id, struct apikey_record *out,
+                   bool *found)
 {
     unsigned char kb[8];
     MDB_val key = {key_bytes(id, kb), kb}, val;
     int rc = mdb_get(txn, s->apikeys, &key, &val);
+    *found = rc == 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
     return rc ? rc : decode(&key, &val, out);
 }
 
@@ -101,4 +105,34 @@ int store_key_each(struct store *s, MDB_txn *txn,
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* ---- a key's stored bytes, for moving a tenant (store_tenant_*.c) ---- */
+
+int store_key_stored(struct store *s, MDB_txn *txn, uint64_t id, MDB_val *val)
+{
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(id, kb), kb};
+    return mdb_get(txn, s->apikeys, &key, val);
+}
+
+int store_key_decode(uint64_t id, const MDB_val *val, struct apikey_record *k)
+{
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(id, kb), kb};
+    return decode(&key, val, k);
+}
+
+int store_key_put_stored(struct store *s, MDB_txn *txn, uint64_t id, const MDB_val *val)
+{
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(id, kb), kb}, v = *val;
+    return mdb_put(txn, s->apikeys, &key, &v, MDB_NOOVERWRITE);
+}
+
+int store_key_del(struct store *s, MDB_txn *txn, uint64_t id)
+{
+    unsigned char kb[8];
+    MDB_val key = {key_bytes(id, kb), kb};
+    return mdb_del(txn, s->apikeys, &key, NULL);
 }

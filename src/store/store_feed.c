@@ -23,17 +23,9 @@
 #include "buf.h"
 #include "store_private.h"
 
-static void pruned_name(uint32_t top, unsigned char name[15])
-{
-    memcpy(name, "feed_pruned", 11);
-    be32_put(name + 11, top);
-}
-
 int store_feed_pruned(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq)
 {
-    unsigned char name[15];
-    pruned_name(top, name);
-    return store_meta_get(s, txn, name, sizeof name, seq);
+    return store_meta_get_top(s, txn, "feed_pruned", top, seq);
 }
 
 int store_feed_append(struct store *s, MDB_txn *txn, const struct group *g, uint64_t first,
@@ -86,11 +78,8 @@ int store_feed_prune(struct store *s, MDB_txn *txn, uint32_t top, int64_t now, s
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND)
         rc = 0;
-    if (!rc && last) {
-        unsigned char name[15];
-        pruned_name(top, name);
-        rc = store_meta_put(s, txn, name, sizeof name, last);
-    }
+    if (!rc && last)
+        rc = store_meta_put_top(s, txn, "feed_pruned", top, last);
     if (!rc && n < max) {
         /* Nothing of top is left to prune in this transaction. */
         s->pruned_txn = mdb_txn_id(txn);

@@ -329,33 +329,14 @@ void group_index_entries(struct store *s, const struct group *g, store_entry_fn 
 
 /* ---- the top's revision ---- */
 
-static void top_rev_key(uint32_t top, unsigned char k[11])
-{
-    memcpy(k, "top_rev", 7);
-    be32_put(k + 7, top);
-}
-
 int store_top_rev(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *rev)
 {
-    unsigned char k[11];
-    top_rev_key(top, k);
-    MDB_val key = {sizeof k, k}, val;
-    int rc = mdb_get(txn, s->meta, &key, &val);
-    *rev = 0;
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (!rc)
-        *rev = val.mv_size == 8 ? be64_get(val.mv_data) : 0;
-    return rc;
+    return store_meta_get_top(s, txn, "top_rev", top, rev);
 }
 
 static int top_rev_set(struct store *s, MDB_txn *txn, uint32_t top, uint64_t rev)
 {
-    unsigned char k[11], v[8];
-    top_rev_key(top, k);
-    be64_put(v, rev);
-    MDB_val key = {sizeof k, k}, val = {8, v};
-    return mdb_put(txn, s->meta, &key, &val, 0);
+    return store_meta_put_top(s, txn, "top_rev", top, rev);
 }
 
 int group_index(struct store *s, MDB_txn *txn, const struct group *old, const struct group *new,

@@ -6,6 +6,7 @@
  * never consumes an id (and a committed one never reuses one).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -136,18 +137,41 @@ int store_claim_shard(struct store *s, int k)
     return 0;
 }
 
-/* Meta's name of top's change_seq: "change_seq" + top (4 bytes BE). */
-static size_t seq_name(uint32_t top, unsigned char name[14])
+/* Meta's name of one tenant's value: word + top (4 bytes BE). */
+static size_t top_name(const char *word, uint32_t top, unsigned char name[STORE_META_NAME_MAX])
 {
-    memcpy(name, "change_seq", 10);
-    be32_put(name + 10, top);
-    return 14;
+    size_t len = strlen(word);
+    if (len > STORE_META_NAME_MAX - 4)
+        abort(); /* the words are the store's own constants */
+    memcpy(name, word, len);
+    be32_put(name + len, top);
+    return len + 4;
+}
+
+int store_meta_get_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top, uint64_t *v)
+{
+    unsigned char name[STORE_META_NAME_MAX];
+    return store_meta_get(s, txn, name, top_name(word, top, name), v);
+}
+
+int store_meta_put_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top, uint64_t v)
+{
+    unsigned char name[STORE_META_NAME_MAX];
+    return store_meta_put(s, txn, name, top_name(word, top, name), v);
+}
+
+int store_meta_del_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top)
+{
+    unsigned char name[STORE_META_NAME_MAX];
+    MDB_val key = {top_name(word, top, name), name};
+    int rc = mdb_del(txn, s->meta, &key, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int store_last_seq(struct store *s, MDB_txn *txn, uint32_t top, uint64_t *seq)
 {
-    unsigned char name[14];
-    size_t len = seq_name(top, name);
+    unsigned char name[STORE_META_NAME_MAX];
+    size_t len = top_name("change_seq", top, name);
     MDB_val key = {len, name}, val;
     int rc = mdb_get(txn, s->meta, &key, &val);
     if (rc == 0 && val.mv_size == 8) {
@@ -186,10 +210,8 @@ int store_reserve_seqs(struct store *s, MDB_txn *txn, uint32_t top, uint64_t n, 
 {
     uint64_t last;
     int rc = store_last_seq(s, txn, top, &last);
-    unsigned char name[14];
-    size_t len = seq_name(top, name);
     if (!rc)
-        rc = store_meta_put(s, txn, name, len, last + n);
+        rc = store_meta_put_top(s, txn, "change_seq", top, last + n);
     if (!rc)
         *first = last + 1;
     return rc;

@@ -308,6 +308,13 @@ int store_note_import(struct store *s, MDB_txn *txn, enum store_import kind, uin
                       int64_t now_ms);
 int store_meta_get(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t *v);
 int store_meta_put(struct store *s, MDB_txn *txn, const void *name, size_t len, uint64_t v);
+/* The same for one tenant's counter or mark, named word + top (4 bytes
+ * BE): "change_seq", "top_rev", "feed_pruned", "frozen", "arriving"
+ * (lmdb-schema/meta.md).  Deleting an absent one is no error. */
+#define STORE_META_NAME_MAX 32
+int store_meta_get_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top, uint64_t *v);
+int store_meta_put_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top, uint64_t v);
+int store_meta_del_top(struct store *s, MDB_txn *txn, const char *word, uint32_t top);
 
 /* ---- records a group owns: participants, events (store_owned.c) ---- */
 
@@ -396,6 +403,16 @@ void store_participant_entries(struct store *s, uint32_t top, const struct parti
 /* store_group_each from the first group whose id is after `after`. */
 int store_group_each_after(struct store *s, MDB_txn *txn, uint64_t after,
                            int (*fn)(void *ctx, const struct group_record *r), void *ctx);
+
+/* ---- a key's stored bytes (store_apikey.c), for moving a tenant ---- */
+
+/* The apikeys value of key id as stored (MDB_NOTFOUND: none). */
+int store_key_stored(struct store *s, MDB_txn *txn, uint64_t id, MDB_val *val);
+/* Reads such a value into k; MDB_CORRUPTED when it is not one. */
+int store_key_decode(uint64_t id, const MDB_val *val, struct apikey_record *k);
+/* Stores such a value under id; MDB_KEYEXIST when the id is taken. */
+int store_key_put_stored(struct store *s, MDB_txn *txn, uint64_t id, const MDB_val *val);
+int store_key_del(struct store *s, MDB_txn *txn, uint64_t id);
 
 /* ---- moving a tenant (store_tenant.c), for the stream's two ends ---- */
 

@@ -15,25 +15,16 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "idset.h"
 #include "store_private.h"
 #include "tenant_stream.h"
 
 const char *const tenant_counter_names[4] = {NULL, "change_seq", "top_rev", "feed_pruned"};
 
-/* Meta's name of one of top's markers: word + top (4 bytes BE). */
-static size_t marker(const char *word, uint32_t top, unsigned char name[16])
-{
-    size_t len = strlen(word);
-    memcpy(name, word, len);
-    be32_put(name + len, top);
-    return len + 4;
-}
-
 static int marked(struct store *s, MDB_txn *txn, const char *word, uint32_t top, bool *set)
 {
-    unsigned char name[16];
     uint64_t at;
-    int rc = store_meta_get(s, txn, name, marker(word, top, name), &at);
+    int rc = store_meta_get_top(s, txn, word, top, &at);
     *set = !rc && at != 0;
     return rc;
 }
@@ -52,13 +43,8 @@ int store_tenant_arriving(struct store *s, MDB_txn *txn, uint32_t top, bool *arr
 
 int store_tenant_mark_arriving(struct store *s, MDB_txn *txn, uint32_t top, bool arriving)
 {
-    unsigned char name[16];
-    size_t len = marker("arriving", top, name);
-    if (arriving)
-        return store_meta_put(s, txn, name, len, (uint64_t)clock_now_ms());
-    MDB_val key = {len, name};
-    int rc = mdb_del(txn, s->meta, &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return arriving ? store_meta_put_top(s, txn, "arriving", top, (uint64_t)clock_now_ms())
+                    : store_meta_del_top(s, txn, "arriving", top);
 }
 
 int store_tenant_cut(struct store *s, uint32_t top, uint64_t *at_ms, bool *froze)
@@ -68,13 +54,11 @@ int store_tenant_cut(struct store *s, uint32_t top, uint64_t *at_ms, bool *froze
     int rc = store_write_begin(s, &txn);
     if (rc)
         return rc;
-    unsigned char name[16];
-    size_t len = marker("frozen", top, name);
-    rc = store_meta_get(s, txn, name, len, at_ms);
+    rc = store_meta_get_top(s, txn, "frozen", top, at_ms);
     if (!rc && !*at_ms) {
         int64_t now = clock_now_ms();
         *at_ms = now > 0 ? (uint64_t)now : 1;
-        rc = store_meta_put(s, txn, name, len, *at_ms);
+        rc = store_meta_put_top(s, txn, "frozen", top, *at_ms);
         *froze = !rc;
     }
     if (rc) {
@@ -90,7 +74,7 @@ int store_tenant_unfreeze(struct store *s, uint32_t top)
     int rc = store_write_begin(s, &txn);
     if (rc)
         return rc;
-    bool arriving;
+    bool arriving, frozen;
     rc = store_tenant_arriving(s, txn, top, &arriving);
     if (!rc && arriving) {
         snprintf(s->errmsg, sizeof s->errmsg,
@@ -99,10 +83,10 @@ int store_tenant_unfreeze(struct store *s, uint32_t top)
                  top);
         rc = MDB_INCOMPATIBLE;
     }
-    unsigned char name[16];
-    MDB_val key = {marker("frozen", top, name), name};
     if (!rc)
-        rc = mdb_del(txn, s->meta, &key, NULL);
+        rc = store_tenant_frozen(s, txn, top, &frozen);
+    if (!rc)
+        rc = frozen ? store_meta_del_top(s, txn, "frozen", top) : MDB_NOTFOUND;
     if (rc) {
         store_write_abort(txn);
         return rc;
@@ -209,35 +193,26 @@ int store_tenant_drop_feed(struct store *s, MDB_txn *txn, uint32_t top, uint64_t
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The ids of top's groups and of its keys. */
 struct dropping {
     uint32_t top;
-    uint64_t *ids;
-    size_t n, cap;
+    struct idset groups, keys;
 };
-
-/* Keeps id when it is of the tenant being dropped. */
-static int collect(struct dropping *d, uint32_t top, uint64_t id)
-{
-    if (top != d->top)
-        return 0;
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 64;
-        d->ids = realloc(d->ids, d->cap * sizeof *d->ids);
-        if (!d->ids)
-            abort();
-    }
-    d->ids[d->n++] = id;
-    return 0;
-}
 
 static int collect_group(void *ctx, const struct group_record *r)
 {
-    return collect(ctx, r->top_organisation, r->id);
+    struct dropping *d = ctx;
+    if (r->top_organisation == d->top)
+        idset_push(&d->groups, r->id);
+    return 0;
 }
 
 static int collect_key(void *ctx, const struct apikey_record *k)
 {
-    return collect(ctx, k->top_organisation, k->id);
+    struct dropping *d = ctx;
+    if (k->top_organisation == d->top)
+        idset_push(&d->keys, k->id);
+    return 0;
 }
 
 int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n)
@@ -247,7 +222,7 @@ int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_
     int rc = store_write_begin(s, &txn);
     if (rc)
         return rc;
-    struct dropping d = {top, NULL, 0, 0};
+    struct dropping d = {top, IDSET_INIT, IDSET_INIT};
     bool frozen = false, arriving = false;
     rc = store_tenant_frozen(s, txn, top, &frozen);
     if (!rc)
@@ -255,10 +230,9 @@ int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_
     frozen = frozen || arriving;
     if (!rc)
         rc = store_group_each(s, txn, collect_group, &d);
-    size_t groups = d.n;
     if (!rc)
         rc = store_key_each(s, txn, collect_key, &d);
-    if (!rc && !d.n && !frozen)
+    if (!rc && !d.groups.n && !d.keys.n && !frozen)
         rc = MDB_NOTFOUND;
     if (!rc && !frozen && !force) {
         snprintf(s->errmsg, sizeof s->errmsg,
@@ -266,27 +240,20 @@ int store_tenant_remove(struct store *s, uint32_t top, bool force, struct store_
                  top);
         rc = MDB_INCOMPATIBLE;
     }
-    for (size_t i = 0; i < groups && !rc; i++)
-        rc = store_tenant_drop_group(s, txn, top, d.ids[i], n);
-    for (size_t i = groups; i < d.n && !rc; i++) {
-        unsigned char kb[8];
-        be64_put(kb, d.ids[i]);
-        MDB_val key = {d.ids[i] <= UINT32_MAX ? 4 : 8, kb + (d.ids[i] <= UINT32_MAX ? 4 : 0)};
-        rc = mdb_del(txn, s->apikeys, &key, NULL);
+    for (size_t i = 0; i < d.groups.n && !rc; i++)
+        rc = store_tenant_drop_group(s, txn, top, d.groups.v[i], n);
+    for (size_t i = 0; i < d.keys.n && !rc; i++) {
+        rc = store_key_del(s, txn, d.keys.v[i]);
         n->keys += !rc;
     }
     if (!rc)
         rc = store_tenant_drop_feed(s, txn, top, UINT64_MAX, n);
-    static const char *const names[] = {"change_seq", "top_rev", "feed_pruned", "frozen",
+    static const char *const marks[] = {"change_seq", "top_rev", "feed_pruned", "frozen",
                                         "arriving"};
-    for (size_t i = 0; i < sizeof names / sizeof *names && !rc; i++) {
-        unsigned char name[16];
-        MDB_val key = {marker(names[i], top, name), name};
-        rc = mdb_del(txn, s->meta, &key, NULL);
-        if (rc == MDB_NOTFOUND)
-            rc = 0;
-    }
-    free(d.ids);
+    for (size_t i = 0; i < sizeof marks / sizeof *marks && !rc; i++)
+        rc = store_meta_del_top(s, txn, marks[i], top);
+    idset_free(&d.groups);
+    idset_free(&d.keys);
     if (rc) {
         store_write_abort(txn);
         return rc;

@@ -135,20 +135,14 @@ static int receive_key(struct receiver *x, const unsigned char *p, size_t len)
     if (len < 8)
         return refuse(x->s, MDB_CORRUPTED, "the stream holds a key record too short to be one");
     uint64_t id = be64_get(p);
-    unsigned char kb[8];
-    be64_put(kb, id);
-    MDB_val key = {id <= UINT32_MAX ? 4 : 8, kb + (id <= UINT32_MAX ? 4 : 0)},
-            val = {len - 8, (void *)(p + 8)};
+    MDB_val val = {len - 8, (void *)(p + 8)};
     struct apikey_record k;
-    int rc = store_key_get(x->s, x->txn, id, &k);
-    if (rc == 0)
-        return refuse(x->s, MDB_KEYEXIST, "a key id of the stream is taken here");
-    if (rc != MDB_NOTFOUND)
-        return rc;
-    rc = mdb_put(x->txn, x->s->apikeys, &key, &val, MDB_NOOVERWRITE);
-    if (!rc && (store_key_get(x->s, x->txn, id, &k) != 0 || k.top_organisation != x->top))
+    if (store_key_decode(id, &val, &k) != 0 || k.top_organisation != x->top)
         return refuse(x->s, MDB_CORRUPTED, "the stream holds a key record that is not one");
-    x->n->keys++;
+    int rc = store_key_put_stored(x->s, x->txn, id, &val);
+    if (rc == MDB_KEYEXIST)
+        return refuse(x->s, rc, "a key id of the stream is taken here");
+    x->n->keys += !rc;
     return rc;
 }
 
@@ -182,14 +176,9 @@ static int receive_counter(struct receiver *x, const unsigned char *p, size_t le
 static int store_counters(struct receiver *x)
 {
     int rc = 0;
-    for (int which = C_CHANGE_SEQ; which <= C_FEED_PRUNED && !rc; which++) {
-        const char *word = tenant_counter_names[which];
-        unsigned char name[16];
-        size_t wl = strlen(word);
-        memcpy(name, word, wl);
-        be32_put(name + wl, x->top);
-        rc = store_meta_put(x->s, x->txn, name, wl + 4, x->counter[which]);
-    }
+    for (int which = C_CHANGE_SEQ; which <= C_FEED_PRUNED && !rc; which++)
+        rc = store_meta_put_top(x->s, x->txn, tenant_counter_names[which], x->top,
+                                x->counter[which]);
     struct store_tenant_counts gone = {0};
     if (!rc)
         rc = store_tenant_drop_feed(x->s, x->txn, x->top, x->counter[C_FEED_PRUNED], &gone);
@@ -391,7 +380,7 @@ int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_
     s->errmsg[0] = '\0';
     *top = 0;
     memset(n, 0, sizeof *n);
-    struct receiver x = {s, NULL, 0, in, 0, FNV1A_INIT, BUF_INIT, false, false, 0, {0}, false, n};
+    struct receiver x = {.s = s, .in = in, .hash = FNV1A_INIT, .pending = BUF_INIT, .n = n};
     int lock = -1;
     int rc = receive_tenant(&x, top, &lock);
     rc = store_tenant_explained(s, rc, "receiving", *top);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "idset.h"
 #include "store_private.h"
 #include "tenant_stream.h"
 
@@ -47,13 +48,12 @@ struct sender {
     bool failed;
     enum tenant_frame owned; /* what send_owned sends: F_PARTICIPANT or F_EVENT */
     struct store_tenant_counts *n;
-    uint64_t *changed; /* the groups a part sends again */
-    size_t n_changed, cap_changed;
-    uint64_t sent_up_to; /* the snapshot sent every group of the tenant up to this id */
-    uint64_t bytes;      /* bytes written */
-    uint64_t part_end;   /* the snapshot's current part ends after this many bytes */
-    uint64_t feed_after; /* the first seq of the last feed record sent */
-    bool feed_done;      /* the snapshot's feed is sent: groups come next */
+    struct idset changed; /* the groups to send again */
+    uint64_t sent_up_to;  /* the snapshot sent every group of the tenant up to this id */
+    uint64_t bytes;       /* bytes written */
+    uint64_t part_end;    /* the snapshot's current part ends after this many bytes */
+    uint64_t feed_after;  /* the first seq of the last feed record sent */
+    bool feed_done;       /* the snapshot's feed is sent: groups come next */
     bool snapshot_done;
 };
 
@@ -105,7 +105,9 @@ static int send_group_id(struct sender *x, uint64_t id)
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc; /* purged since its feed entry */
     struct group_record r;
-    if (store_group_decode(&val, &r) || r.top_organisation != x->top)
+    if (store_group_decode(&val, &r) != 0)
+        return MDB_CORRUPTED;
+    if (r.top_organisation != x->top)
         return 0;
     frame(x, F_GROUP, val.mv_data, val.mv_size, NULL, 0);
     x->n->groups++;
@@ -135,24 +137,13 @@ static int send_key(void *ctx, const struct apikey_record *k)
         return 0;
     unsigned char id[8];
     be64_put(id, k->id);
-    MDB_val key = {k->id <= UINT32_MAX ? 4 : 8, id + (k->id <= UINT32_MAX ? 4 : 0)}, val;
-    int rc = mdb_get(x->txn, x->s->apikeys, &key, &val);
+    MDB_val val;
+    int rc = store_key_stored(x->s, x->txn, k->id, &val);
     if (rc)
         return rc;
     frame(x, F_KEY, id, 8, val.mv_data, val.mv_size);
     x->n->keys++;
     return x->failed ? EIO : 0;
-}
-
-static void note_changed(struct sender *x, uint64_t group)
-{
-    if (x->n_changed == x->cap_changed) {
-        x->cap_changed = x->cap_changed ? 2 * x->cap_changed : 256;
-        x->changed = realloc(x->changed, x->cap_changed * sizeof *x->changed);
-        if (!x->changed)
-            abort();
-    }
-    x->changed[x->n_changed++] = group;
 }
 
 /* The tenant's feed records not sent yet, noting the group of each that
@@ -184,18 +175,12 @@ static int send_feed(struct sender *x)
         x->n->feed_records++;
         x->feed_after = r.first;
         if (r.group <= x->sent_up_to)
-            note_changed(x, r.group);
+            idset_push(&x->changed, r.group);
     }
     mdb_cursor_close(cur);
     if (rc == MDB_NOTFOUND || rc == 0)
         x->feed_done = true;
     return rc == MDB_NOTFOUND || rc == 0 ? (x->failed ? EIO : 0) : rc;
-}
-
-static int by_id(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* The counters, first: every feed record and rev sent after them is
@@ -215,19 +200,6 @@ static int send_counters(struct sender *x, uint64_t *seq, uint64_t *pruned)
         frame(x, F_COUNTER, b, sizeof b, NULL, 0);
     }
     return rc;
-}
-
-/* The groups noted as changed, each once. */
-static void dedupe_changed(struct sender *x)
-{
-    if (x->n_changed < 2)
-        return;
-    qsort(x->changed, x->n_changed, sizeof *x->changed, by_id);
-    size_t n = 1;
-    for (size_t i = 1; i < x->n_changed; i++)
-        if (x->changed[i] != x->changed[n - 1])
-            x->changed[n++] = x->changed[i];
-    x->n_changed = n;
 }
 
 /* One part from one read transaction: the counters and the feed records
@@ -256,7 +228,7 @@ static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
     }
     if (!rc)
         rc = send_feed(x);
-    dedupe_changed(x);
+    idset_sort_unique(&x->changed);
     if (!rc && x->feed_done && !x->snapshot_done) {
         x->part_end = x->bytes + PART_BYTES;
         rc = store_group_each_after(x->s, x->txn, x->sent_up_to, send_new_group, x);
@@ -268,15 +240,15 @@ static int send_part(struct sender *x, uint64_t after, bool keys, uint64_t *seq,
             x->snapshot_done = true;
             x->sent_up_to = UINT64_MAX;
         }
-    } else if (!rc && x->snapshot_done && x->n_changed) {
+    } else if (!rc && x->snapshot_done && x->changed.n) {
         /* Every changed group goes first, then each comes as it is: an
          * externalId one of them gave up may be another's now. */
-        for (size_t i = 0; i < x->n_changed; i++)
-            frame_u64(x, F_GONE, x->changed[i]);
-        for (size_t i = 0; i < x->n_changed && !rc; i++)
-            rc = send_group_id(x, x->changed[i]);
-        *changed = x->n_changed;
-        x->n_changed = 0;
+        for (size_t i = 0; i < x->changed.n; i++)
+            frame_u64(x, F_GONE, x->changed.v[i]);
+        for (size_t i = 0; i < x->changed.n && !rc; i++)
+            rc = send_group_id(x, x->changed.v[i]);
+        *changed = x->changed.n;
+        x->changed.n = 0;
     }
     if (!rc && keys)
         rc = store_key_each(x->s, x->txn, send_key, x);
@@ -319,7 +291,7 @@ static int send_tenant(struct store *s, struct sender *x, struct store_tenant_co
             rc = store_last_seq(s, txn, x->top, &now);
             store_read_end(s);
         }
-        if (rc || (now == seq && !x->n_changed))
+        if (rc || (now == seq && !x->changed.n))
             break;
         rc = send_part(x, seq, false, &seq, &changed);
         if (!rc)
@@ -384,11 +356,11 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
     if (rc == EBUSY)
         snprintf(s->errmsg, sizeof s->errmsg,
                  "another tenant send or receive of topOrganisation %u runs on this database", top);
-    struct sender x = {s,    NULL, top, out, 0, FNV1A_INIT, false, F_PARTICIPANT, n,
-                       NULL, 0,    0,   0,   0, 0,          0,     false,         false};
+    struct sender x = {
+        .s = s, .top = top, .out = out, .hash = FNV1A_INIT, .n = n, .changed = IDSET_INIT};
     if (!rc)
         rc = send_tenant(s, &x, n);
-    free(x.changed);
+    idset_free(&x.changed);
     if (lock >= 0)
         close(lock);
     if (rc == MDB_NOTFOUND && !s->errmsg[0])

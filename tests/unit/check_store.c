@@ -702,8 +702,10 @@ START_TEST(a_shard_takes_ids_in_its_range_and_keeps_its_number)
     ck_assert(apikey_tenant(key, &top));
     ck_assert_uint_eq(top, 100);
     ck_assert_int_eq(store_read_begin(&tdb, &txn), 0);
-    ck_assert_int_eq(apikey_authenticate(&tdb, txn, key, &who), 0);
+    bool known = false;
+    ck_assert_int_eq(apikey_authenticate(&tdb, txn, key, &who, &known), 0);
     store_read_end(&tdb);
+    ck_assert(known);
     ck_assert_uint_eq(who.key_id, 3 * STORE_SHARD_IDS);
     ck_assert_str_eq(who.actor, "key-3000000000000");
 
