@@ -33,6 +33,7 @@
 
 #include "app.h"
 #include "apikey.h"
+#include "bench_app.h"
 #include "store.h"
 #include "write_batch.h"
 #include "write_op.h"
@@ -78,15 +79,6 @@ static void report(const char *what, int n, double t, long long bytes)
 }
 
 /* Runs n requests made by make(i), `per` at a time (1: alone). */
-/* Keeps the write operation a request became (what a worker sends the writer). */
-static enum app_relay keep_op(void *ctx, const struct write_op *op, struct reply *rep)
-{
-    struct buf *frame = ctx;
-    buf_reset(frame);
-    write_op_encode(op, frame);
-    rep->status = 200;
-    return APP_RELAYED;
-}
 
 /* per 1: each request through app_handle, applied in its own transaction;
  * per 16: each made into its write operation by app_handle, as a worker
@@ -106,7 +98,7 @@ static void series(struct app *app, const char *what, int n, int per,
             reply_init(&it[j].rep);
             if (per == 1)
                 continue;
-            app->relay = keep_op;
+            app->relay = bench_keep_op;
             app->relay_ctx = &frame;
             app_handle(app, &req[j], &it[j].rep);
             app->relay = NULL;
@@ -317,15 +309,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot open %s\n", argv[1]);
         return 1;
     }
-    MDB_txn *txn;
-    struct apikey_record k;
-    memset(&k, 0, sizeof k);
-    if (store_write_begin(s, &txn) || store_key_next_id(s, txn, &k.id))
-        return 1;
-    k.role = ROLE_ADMIN;
-    k.top_organisation = 100;
-    apikey_generate(k.top_organisation, k.id, key, k.hash);
-    if (store_key_put(s, txn, &k) || store_write_commit(txn))
+    if (bench_admin_key(s, key))
         return 1;
     struct app app = {s, NULL, NULL, NULL, 0, NULL, NULL};
     printf("in-process, %d requests each:\n", n);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "bench_app.h"
 #include "app.h"
 #include "store.h"
 #include "write_batch.h"
@@ -48,15 +49,6 @@ static void make_create(struct request *r, int i)
     r->content_type = strdup("application/json");
     r->api_key = strdup(key);
     snprintf(r->request_id, sizeof r->request_id, "w-%d", i);
-}
-
-static enum app_relay keep_op(void *ctx, const struct write_op *op, struct reply *rep)
-{
-    struct buf *frame = ctx;
-    buf_reset(frame);
-    write_op_encode(op, frame);
-    rep->status = 200;
-    return APP_RELAYED;
 }
 
 struct work {
@@ -118,15 +110,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "writer_instr: %s\n", store_errmsg(s));
         return 1;
     }
-    MDB_txn *txn;
-    struct apikey_record k;
-    memset(&k, 0, sizeof k);
-    if (store_write_begin(s, &txn) || store_key_next_id(s, txn, &k.id))
-        return 1;
-    k.role = ROLE_ADMIN;
-    k.top_organisation = 100;
-    apikey_generate(k.top_organisation, k.id, key, k.hash);
-    if (store_key_put(s, txn, &k) || store_write_commit(txn))
+    if (bench_admin_key(s, key))
         return 1;
     struct app app = {s, NULL, NULL, NULL, 0, NULL, NULL};
     struct work w = {calloc((size_t)n, sizeof *w.req), calloc((size_t)n, sizeof *w.frames), n,
@@ -139,7 +123,7 @@ int main(int argc, char **argv)
             continue;
         struct reply rep;
         reply_init(&rep);
-        app.relay = keep_op;
+        app.relay = bench_keep_op;
         app.relay_ctx = &w.frames[i];
         app_handle(&app, &w.req[i], &rep);
         app.relay = NULL;

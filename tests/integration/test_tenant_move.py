@@ -49,6 +49,17 @@ def reads(stack, key, ids):
     return out
 
 
+def sending(stack, top):
+    """The command that sends tenant top of stack's database."""
+    return [GROUPCTL, "--db", stack.db, "tenant", "send", "--top-organisation", str(top)]
+
+
+def receive(stack, stream):
+    """stream received into stack's database."""
+    return subprocess.run([GROUPCTL, "--db", stack.db, "tenant", "receive"], input=stream,
+                          capture_output=True, timeout=120)
+
+
 def parse(stream):
     """A stream's header and its frames, as (type, payload)."""
     out, at = [], HEADER
@@ -112,13 +123,10 @@ class TenantMoveTest(unittest.TestCase):
                          body={"name": "Ander"}).status == 200
 
     def send(self, top=100):
-        r = subprocess.run([GROUPCTL, "--db", self.src.db, "tenant", "send",
-                            "--top-organisation", str(top)], capture_output=True, timeout=60)
-        return r
+        return subprocess.run(sending(self.src, top), capture_output=True, timeout=60)
 
     def receive(self, stream):
-        return subprocess.run([GROUPCTL, "--db", self.dst.db, "tenant", "receive"], input=stream,
-                              capture_output=True, timeout=60)
+        return receive(self.dst, stream)
 
     def groups_on_dst(self):
         return self.dst.groupctl("stats").stdout
@@ -257,12 +265,10 @@ class CatchUpTest(unittest.TestCase):
         return r.json["id"]
 
     def send(self, stack, top, **kw):
-        return subprocess.Popen([GROUPCTL, "--db", stack.db, "tenant", "send",
-                                 "--top-organisation", str(top)], stderr=subprocess.PIPE, **kw)
+        return subprocess.Popen(sending(stack, top), stderr=subprocess.PIPE, **kw)
 
     def receive(self, stack, stream):
-        return subprocess.run([GROUPCTL, "--db", stack.db, "tenant", "receive"], input=stream,
-                              capture_output=True, timeout=120)
+        return receive(stack, stream)
 
     def assertClean(self, *stacks):
         for st in stacks:
