@@ -70,11 +70,6 @@ int reply_finish(struct reply *r);
 void reply_problem(struct reply *r, const struct problem *p);
 void reply_error(struct reply *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Maps a store return code to the contract: MDB_MAP_FULL -> 503
- * unavailable, anything else -> 500 internal_error (logged by the
- * caller with the request id). */
-void reply_store_error(struct reply *r, int rc);
-
 /* Sends etag (a quoted entity tag) as ETag; when the request's
  * If-None-Match lists it (or is "*"), makes the reply a 304 without body
  * and returns true: the handler then writes nothing more. */

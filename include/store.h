@@ -9,8 +9,10 @@
  * layout) are in src/store/store_private.h.  Writes are the write
  * operations below ("write operations"), one call per operation of the
  * API, each returning a store status that the HTTP layer maps to an answer
- * in one place (src/store_answer.c).  Reads return 0 or an LMDB code
- * (MDB_NOTFOUND when there is nothing).
+ * in one place (src/store_answer.c).  Reads return 0, STORE_ABSENT when
+ * what they look for is not there, or another code: a failure to report
+ * (STORE_CORRUPT when a record is not groupd's).  Nothing above the store
+ * compares an LMDB code.
  *
  * Transactions: a worker holds one read-only transaction that it renews
  * per request and resets before it blocks in accept (store_read_begin /
@@ -44,6 +46,13 @@
 #include "words.h"
 
 #define STORE_SCHEMA_VERSION 5
+
+/* What a read returns when what it looks for is not there, and when a
+ * stored record (or a value made from one) is not groupd's. */
+enum { STORE_ABSENT = MDB_NOTFOUND, STORE_CORRUPT = MDB_CORRUPTED };
+/* Whether a failure code means the map or the disk is full (a write that
+ * may succeed once space is freed), as opposed to any other failure. */
+bool store_full(int rc);
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
@@ -160,15 +169,15 @@ int store_import_commit(struct store *s, MDB_txn *txn, enum store_import kind, u
  * now and then so the worker's resident memory does not grow with it. */
 int store_release_map(struct store *s);
 
-/* The named databases, for groupctl: name, handle, and whether it is an
- * index (entries implied by records).  Returns how many. */
+/* The size of each named database in txn, for groupctl stats: *n of
+ * them (at most STORE_MAX_DBS). */
 #define STORE_MAX_DBS 16
-struct store_db {
+struct store_db_size {
     const char *name;
-    MDB_dbi dbi;
-    bool index;
+    size_t entries, pages;
 };
-size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]);
+int store_db_sizes(struct store *s, MDB_txn *txn, struct store_db_size out[STORE_MAX_DBS],
+                   size_t *n);
 /* Map size and bytes in use, for stats and /metrics. */
 int store_usage(struct store *s, size_t *map_size, size_t *used);
 /* Consistent hot copy into an empty directory. */
@@ -216,7 +225,7 @@ struct store_tenant_counts {
  * then rounds of the groups its feed named meanwhile; then the cut (the
  * tenant is frozen here: store_tenant_freeze), the last changes and its
  * keys, and the end.  Holds top's move lock on this database (EBUSY while
- * another send or receive of it runs).  MDB_NOTFOUND, with nothing frozen
+ * another send or receive of it runs).  STORE_ABSENT, with nothing frozen
  * or written, when the database holds no group or key of top.  A failure
  * after the cut before the end is written lifts the freeze this send made
  * (n->thawed); once the end is out, the freeze stays (the receiver may
@@ -240,7 +249,7 @@ int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_
  * Retry-After, until store_tenant_thaw or store_tenant_drop.  Freezing a
  * frozen tenant changes nothing. */
 int store_tenant_freeze(struct store *s, uint32_t top);
-/* Lifts a freeze; MDB_NOTFOUND when top is not frozen, MDB_INCOMPATIBLE
+/* Lifts a freeze; STORE_ABSENT when top is not frozen, MDB_INCOMPATIBLE
  * when it is a copy still arriving (receive it again, or drop it). */
 int store_tenant_thaw(struct store *s, uint32_t top);
 /* Whether top is frozen for a move, in txn: the router answers its
@@ -250,7 +259,7 @@ int store_tenant_frozen(struct store *s, MDB_txn *txn, uint32_t top, bool *froze
 /* Removes every record of top in one write transaction: its groups with
  * their participants, events and index entries, its keys, its feed and
  * counters, and its freeze.  Only a frozen tenant (one that was moved)
- * or a copy still arriving unless force; MDB_NOTFOUND when nothing of top is here, MDB_INCOMPATIBLE
+ * or a copy still arriving unless force; STORE_ABSENT when nothing of top is here, MDB_INCOMPATIBLE
  * when it is not frozen and force is not given. */
 int store_tenant_drop(struct store *s, uint32_t top, bool force, struct store_tenant_counts *n);
 
@@ -321,7 +330,7 @@ struct change_entry {
 /* Calls fn with each entry of top after seq `since`, oldest first, until
  * fn returns non-zero (which is returned; 1 stops without error).  When
  * entries after `since` may have been pruned (since is older than the
- * oldest kept entry of top), returns MDB_NOTFOUND without calling fn and
+ * oldest kept entry of top), returns STORE_ABSENT without calling fn and
  * sets *oldest to the smallest `since` that is still whole. */
 int store_changes_each(struct store *s, MDB_txn *txn, uint32_t top, uint64_t since,
                        int (*fn)(void *ctx, const struct change_entry *e), void *ctx,
@@ -357,23 +366,23 @@ struct group_record {
 
 enum group_status group_record_status(const struct group_record *r);
 
-/* MDB_NOTFOUND when there is no group with this id. */
+/* STORE_ABSENT when there is no group with this id. */
 int store_group_get(struct store *s, MDB_txn *txn, uint64_t id, struct group_record *out);
 /* Looks up the group holding externalId within a topOrganisation
- * (MDB_NOTFOUND: none). */
+ * (STORE_ABSENT: none). */
 int store_group_by_extid(struct store *s, MDB_txn *txn, uint32_t top, const char *ext, size_t len,
                          uint64_t *id);
 /* Calls fn for every group in id order; fn returns 0 to go on, anything
  * else stops the walk and is returned. */
 int store_group_each(struct store *s, MDB_txn *txn,
                      int (*fn)(void *ctx, const struct group_record *r), void *ctx);
-/* Reads a record into a full group model (for changing it); MDB_CORRUPTED
+/* Reads a record into a full group model (for changing it); STORE_CORRUPT
  * when the record's JSON is not groupd's. */
 int store_group_load(const struct group_record *r, struct group *g);
 
 /* ---- events (store_event.c) ---- */
 
-/* MDB_NOTFOUND when group gid has no event eid. */
+/* STORE_ABSENT when group gid has no event eid. */
 int store_event_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t eid, struct event *out);
 /* Calls fn with each event of group gid in id order (ev valid during the
  * call only); fn's non-zero stops the walk and is returned. */
@@ -441,11 +450,11 @@ int store_search(struct store *s, MDB_txn *txn, const struct store_query *q,
 /* The keys a participant is unique by within its group. */
 enum pkey { PKEY_EMAIL = 1, PKEY_EXTID = 2 };
 
-/* MDB_NOTFOUND when group gid has no participant pid. */
+/* STORE_ABSENT when group gid has no participant pid. */
 int store_participant_get(struct store *s, MDB_txn *txn, uint64_t gid, uint64_t pid,
                           struct participant *out);
 /* The participant of group gid with this e-mail (compared
- * case-insensitively) or externalId; MDB_NOTFOUND when none. */
+ * case-insensitively) or externalId; STORE_ABSENT when none. */
 int store_participant_find(struct store *s, MDB_txn *txn, uint64_t gid, enum pkey kind,
                            const char *v, size_t len, uint64_t *pid);
 /* Calls fn with each participant of group gid, in participant id order.

@@ -23,6 +23,11 @@ void store_conflict_problems(const struct store_result *r, const char *field, bo
  * move (API.md §9). */
 void reply_tenant_moving(struct reply *rep);
 
+/* A store failure code (not a status) in HTTP: 503 unavailable when the
+ * map or the disk is full (store_full), else 500 internal_error (logged
+ * by the caller with the request id). */
+void reply_store_error(struct reply *r, int rc);
+
 /* Logs a failed store operation (the app's log_error). */
 typedef void store_log_fn(const char *request_id, const char *what, int rc);
 

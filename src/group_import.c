@@ -226,7 +226,7 @@ static int resolve(struct gimport *im, MDB_txn *txn, struct row *r, long *outsid
     const char *ext = ext_of(im, r, &len);
     uint64_t id;
     int rc = store_group_by_extid(im->store, txn, im->who->top_organisation, ext, len, &id);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == STORE_ABSENT) {
         if (!csv_cell_given(cell_s(im, r, COL_NAME), r->cell[COL_NAME].len))
             row_problem(im, r, "name", "is required for a new group");
         else if (!r->org)

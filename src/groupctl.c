@@ -528,19 +528,16 @@ static int create_groups(struct store *s, int argc, char **argv)
 /* Entries and pages of each named database. */
 static int db_stats(struct store *s)
 {
-    struct store_db dbs[STORE_MAX_DBS];
-    size_t n = store_databases(s, dbs);
+    struct store_db_size dbs[STORE_MAX_DBS];
+    size_t n;
     MDB_txn *txn;
     int rc = store_read_begin(s, &txn);
     if (rc)
         return fail("read transaction", rc);
-    for (size_t i = 0; i < n && !rc; i++) {
-        MDB_stat st;
-        rc = mdb_stat(txn, dbs[i].dbi, &st);
-        if (!rc)
-            printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, st.ms_entries, dbs[i].name,
-                   st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
-    }
+    rc = store_db_sizes(s, txn, dbs, &n);
+    for (size_t i = 0; i < n && !rc; i++)
+        printf("db_%s_entries %zu\ndb_%s_pages %zu\n", dbs[i].name, dbs[i].entries, dbs[i].name,
+               dbs[i].pages);
     store_read_end(s);
     return rc ? fail("stats", rc) : 0;
 }

@@ -99,7 +99,7 @@ void changes_list(struct call *c)
     uint64_t oldest;
     int rc = store_changes_each(c->store, c->rtxn, c->who.top_organisation, since, add_entry, &pg,
                                 &oldest);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == STORE_ABSENT) {
         buf_free(&pg.out);
         problem_init(&p);
         problem_add(&p, 410, "gone", 0, "since",

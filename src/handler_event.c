@@ -111,8 +111,8 @@ void event_get(struct call *c)
         return;
     uint64_t eid = event_id_of(&c->seg[3]);
     struct event ev;
-    int rc = eid ? store_event_get(c->store, c->rtxn, rec.id, eid, &ev) : MDB_NOTFOUND;
-    if (rc == MDB_NOTFOUND) {
+    int rc = eid ? store_event_get(c->store, c->rtxn, rec.id, eid, &ev) : STORE_ABSENT;
+    if (rc == STORE_ABSENT) {
         reply_error(c->rep, 404, "not_found", "no such event in this group");
         return;
     }

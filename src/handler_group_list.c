@@ -175,7 +175,7 @@ static int emit(void *ctx, const struct group_record *r)
     if (l->fields) {
         if (!group_json_select(r->json, r->json_len, l->fields, &sel)) {
             buf_free(&sel);
-            return MDB_CORRUPTED;
+            return STORE_CORRUPT;
         }
         json = sel.data;
         len = sel.len;

@@ -182,17 +182,17 @@ static int resolve(struct import *im, MDB_txn *txn, const struct row *r, struct 
     if (im->opt->external) {
         rc = store_group_by_extid(im->store, txn, im->who->top_organisation, s, len, &gid);
     } else {
-        rc = len && len <= 19 ? 0 : MDB_NOTFOUND;
+        rc = len && len <= 19 ? 0 : STORE_ABSENT;
         for (size_t i = 0; !rc && i < len; i++) {
             if (s[i] < '0' || s[i] > '9')
-                rc = MDB_NOTFOUND;
+                rc = STORE_ABSENT;
             gid = gid * 10 + (uint64_t)(s[i] - '0');
         }
     }
     struct group_record rec;
     if (!rc)
         rc = store_group_get(im->store, txn, gid, &rec);
-    if (rc == MDB_NOTFOUND)
+    if (rc == STORE_ABSENT)
         return 0;
     if (rc)
         return rc;

@@ -260,7 +260,7 @@ static int resolve_group(struct roster *r, struct klass *k, const char *field)
     uint64_t gid;
     int rc =
         store_group_by_extid(r->store, r->txn, r->who->top_organisation, k->id, k->id_len, &gid);
-    if (rc == MDB_NOTFOUND)
+    if (rc == STORE_ABSENT)
         return 0;
     struct group_record rec;
     if (!rc)
@@ -409,7 +409,7 @@ static int gather_enrollments(struct roster *r)
             uint64_t gid;
             rc = store_group_by_extid(r->store, r->txn, r->who->top_organisation, e.class_id,
                                       e.class_len, &gid);
-            if (rc == MDB_NOTFOUND) {
+            if (rc == STORE_ABSENT) {
                 rc = 0;
                 if (row->status == RO_TOBEDELETED)
                     continue; /* nothing to remove from */

@@ -1,5 +1,4 @@
 /* reply.c — building and sending replies; see include/http.h. */
-#include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,14 +162,6 @@ void reply_error(struct reply *r, int status, const char *code, const char *fmt,
     problem_set(&p, status, code, "%s", msg);
     reply_problem(r, &p);
     problem_free(&p);
-}
-
-void reply_store_error(struct reply *r, int rc)
-{
-    if (rc == MDB_MAP_FULL)
-        reply_error(r, 503, "unavailable", "the database is full; the change was not applied");
-    else
-        reply_error(r, 500, "internal_error", "internal error; see the server log");
 }
 
 /* If-None-Match: "*" or a comma-separated list of entity tags, each

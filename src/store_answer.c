@@ -28,6 +28,14 @@ void store_conflict_problems(const struct store_result *r, const char *field, bo
     }
 }
 
+void reply_store_error(struct reply *r, int rc)
+{
+    if (store_full(rc))
+        reply_error(r, 503, "unavailable", "the database is full; the change was not applied");
+    else
+        reply_error(r, 500, "internal_error", "internal error; see the server log");
+}
+
 void reply_tenant_moving(struct reply *rep)
 {
     reply_header(rep, "Retry-After", "%s", "1");

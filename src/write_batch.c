@@ -1,8 +1,6 @@
 /* write_batch.c — group commit of write requests; see include/write_batch.h. */
 #include "write_batch.h"
 
-#include <lmdb.h>
-
 static void handle(struct app *app, struct write_item *it)
 {
     liveness_beat(app->alive);

@@ -36,7 +36,7 @@ enum store_status store_status_of(struct store_result *r, int rc, const char *wh
         r->status = STORE_OK;
     else if (rc == MDB_KEYEXIST && r->n_conflicts)
         r->status = STORE_CONFLICT;
-    else if (rc == MDB_MAP_FULL)
+    else if (store_full(rc))
         r->status = STORE_FULL;
     else
         r->status = STORE_FAILED;

@@ -45,6 +45,23 @@ size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]
     return N_DBS;
 }
 
+int store_db_sizes(struct store *s, MDB_txn *txn, struct store_db_size out[STORE_MAX_DBS],
+                   size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < N_DBS; i++) {
+        MDB_stat st;
+        int rc = mdb_stat(txn, *dbi_of(s, i), &st);
+        if (rc)
+            return rc;
+        out[i] =
+            (struct store_db_size){dbs[i].name, st.ms_entries,
+                                   st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages};
+        *n = i + 1;
+    }
+    return 0;
+}
+
 int store_dbs_open(struct store *s, MDB_txn *txn)
 {
     for (size_t i = 0; i < N_DBS; i++) {

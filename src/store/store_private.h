@@ -81,6 +81,15 @@ struct store {
 
 /* ---- the named databases (store_databases.c) ---- */
 
+/* The named databases: name, handle, and whether it is an index (entries
+ * implied by records).  Returns how many. */
+struct store_db {
+    const char *name;
+    MDB_dbi dbi;
+    bool index;
+};
+size_t store_databases(const struct store *s, struct store_db out[STORE_MAX_DBS]);
+
 /* Opens (creating) every named database in txn, a write transaction;
  * errmsg says which failed. */
 int store_dbs_open(struct store *s, MDB_txn *txn);

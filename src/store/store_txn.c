@@ -8,6 +8,11 @@
 
 #include <errno.h>
 
+bool store_full(int rc)
+{
+    return rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT;
+}
+
 int store_read_begin(struct store *s, MDB_txn **txn)
 {
     for (int attempt = 0; attempt < 2; attempt++) {

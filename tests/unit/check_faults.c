@@ -2,8 +2,8 @@
  * Fault injection (built with --enable-fault-injection): every write
  * operation of the API is run with its N-th store write call failing, for
  * N = 1, 2, ... until the operation no longer reaches a failing call, first
- * with MDB_MAP_FULL, then with EIO.  After each failure the answer must be
- * 503 (500 for EIO), the database exactly as before (every group's full
+ * with MDB_MAP_FULL, then with ENOSPC, then with EIO.  After each failure
+ * the answer must be 503 (500 for EIO), the database exactly as before (every group's full
  * form, the change feed and the counters), groupctl check clean, and the
  * next request must work.
  */
@@ -105,7 +105,8 @@ static void snapshot(struct buf *out)
 
 /* Runs one operation under every possible failing write call: for N = 1,
  * 2, ... the N-th write call fails with MDB_MAP_FULL, then (the same N)
- * with EIO; each must answer 503 / 500 and change nothing.  The first N the
+ * with ENOSPC, then with EIO; each must answer 503 / 503 / 500 and change
+ * nothing.  The first N the
  * operation does not reach, it runs whole and must succeed. */
 static void under_faults(const char *method, const char *uri, const char *ctype, const char *body,
                          int ok_status)
@@ -113,12 +114,14 @@ static void under_faults(const char *method, const char *uri, const char *ctype,
     static const struct {
         int rc, status;
         const char *code;
-    } faults[] = {{MDB_MAP_FULL, 503, "unavailable"}, {EIO, 500, "internal_error"}};
+    } faults[] = {{MDB_MAP_FULL, 503, "unavailable"},
+                  {ENOSPC, 503, "unavailable"}, /* a write of the commit meets a full disk */
+                  {EIO, 500, "internal_error"}};
     struct buf before = BUF_INIT, after = BUF_INIT;
     snapshot(&before);
     long n = 1;
     for (bool done = false; !done && n < 100000; n++) {
-        for (size_t f = 0; f < 2 && !done; f++) {
+        for (size_t f = 0; f < sizeof faults / sizeof faults[0] && !done; f++) {
             store_fault_arm(n, faults[f].rc);
             struct result r = call(method, uri, ctype, body);
             bool fired = store_fault_fired();
