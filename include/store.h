@@ -232,7 +232,8 @@ struct store_tenant_counts {
  * have activated the tenant). */
 int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_tenant_counts *n);
 /* Reads a stream of store_tenant_send: each part in a write transaction
- * of its own (followed by a pause as long as it took), the last changes
+ * of its own, followed by a pause so that applying takes at most busy
+ * percent of the time (1-100; another value: STORE_TENANT_BUSY), the last changes
  * and the keys in the one that activates the tenant, after the end frame
  * checked out.  Until
  * then the copy is marked arriving (no request of the tenant is taken).
@@ -241,7 +242,9 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
  * or last changes not taken in within STORE_TENANT_CUT_MAX_MS of the cut
  * (ETIMEDOUT) leaves nothing; a partial copy that a killed receive left is
  * removed first.  store_errmsg says why.  *top is the stream's tenant. */
-int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n);
+#define STORE_TENANT_BUSY 50
+int store_tenant_receive(struct store *s, FILE *in, unsigned busy, uint32_t *top,
+                         struct store_tenant_counts *n);
 
 /* The cut of a move: from the commit of this write transaction on, every
  * write operation of top answers STORE_FROZEN (those already queued for

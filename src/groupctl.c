@@ -58,7 +58,7 @@ static void print_usage(FILE *to)
             "                   [--roles LIST] [--lock] [--archive-missing]\n"
             "  create-groups FILE.jsonl --top-organisation N\n"
             "  tenant send --top-organisation N   (the tenant's records to standard output)\n"
-            "  tenant receive                     (a tenant from standard input)\n"
+            "  tenant receive [--busy PERCENT]    (a tenant from standard input)\n"
             "  tenant thaw --top-organisation N   (lifts the freeze of a move that failed)\n"
             "  tenant drop --top-organisation N [--force]   (removes a moved tenant's copy)\n"
             "  backup DIR\n"
@@ -643,14 +643,22 @@ static int tenant_send(struct store *s, int argc, char **argv)
     return 0;
 }
 
-/* tenant receive: a stream of tenant send from standard input. */
-static int tenant_receive(struct store *s, int argc)
+/* tenant receive [--busy PERCENT]: a stream of tenant send from standard
+ * input, applying at most PERCENT of the time (1-100). */
+static int tenant_receive(struct store *s, int argc, char **argv)
 {
-    if (argc != 0)
+    uint32_t busy = STORE_TENANT_BUSY;
+    if (argc == 2 && strcmp(argv[0], "--busy") == 0) {
+        if (!parse_u32(argv[1], &busy) || busy < 1 || busy > 100) {
+            fprintf(stderr, "groupctl: tenant receive: --busy takes a percentage from 1 to 100\n");
+            return 2;
+        }
+    } else if (argc != 0) {
         return usage();
+    }
     struct store_tenant_counts n;
     uint32_t top = 0;
-    if (store_tenant_receive(s, stdin, &top, &n) != 0) {
+    if (store_tenant_receive(s, stdin, busy, &top, &n) != 0) {
         fprintf(stderr, "groupctl: tenant receive: %s\n", store_errmsg(s));
         return 1;
     }
@@ -776,7 +784,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "send") == 0)
         rc = tenant_send(s, argc - i - 2, argv + i + 2);
     else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "receive") == 0)
-        rc = tenant_receive(s, argc - i - 2);
+        rc = tenant_receive(s, argc - i - 2, argv + i + 2);
     else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "thaw") == 0)
         rc = tenant_thaw(s, argc - i - 2, argv + i + 2);
     else if (strcmp(cmd, "tenant") == 0 && i + 1 < argc && strcmp(argv[i + 1], "drop") == 0)

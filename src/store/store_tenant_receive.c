@@ -4,10 +4,11 @@
  *
  * Frames are read into memory and applied in write transactions of their
  * own, one per part of the stream (a caught-up frame ends each; the sender
- * keeps the snapshot's parts near 256 KiB), so this database's other
+ * keeps the snapshot's parts near 16 KiB), so this database's other
  * tenants keep being written between them: after each part the receiver
- * pauses as long as the part took, so groupd's own writer gets the write
- * lock at least half of the time.  The last changes and the keys are
+ * pauses, so that applying takes at most `busy` percent of its time (at
+ * the default 50, as long as the part took) and groupd's own writer
+ * finds the write lock free at least that share of the time.  The last changes and the keys are
  * applied at the end frame, in the transaction that activates the tenant.
  * Indexes are rebuilt from the records.  Until that transaction, meta
  * `arriving` + top marks the copy: the tenant takes no request here and
@@ -30,6 +31,9 @@
 /* The most a part of the stream may hold (it is applied in one
  * transaction, from memory). */
 #define PART_MAX ((size_t)256 << 20)
+/* How many bytes of parts are applied between two releases of this
+ * process's mapping (store_release_map). */
+#define RELEASE_EVERY ((size_t)64 << 20)
 
 struct receiver {
     struct store *s;
@@ -43,6 +47,8 @@ struct receiver {
     int64_t cut_us;      /* when the cut frame came; 0 before */
     uint64_t counter[4]; /* the last of each counter (enum tenant_counter) */
     bool counted;        /* counters came */
+    unsigned busy;       /* the most of its time applying may take, in percent */
+    size_t since_release; /* bytes applied since the map was last released */
     struct store_tenant_counts *n;
 };
 
@@ -198,9 +204,22 @@ static int receive_gone(struct receiver *x, const unsigned char *p, size_t len)
 static int apply_pending(struct receiver *x, bool activate)
 {
     int64_t began = clock_mono_us();
-    int rc = store_import_begin(x->s, 3 * x->pending.len, &x->txn);
+    int rc = store_write_begin(x->s, &x->txn);
     if (rc)
         return rc;
+    rc = store_reserve_disk(x->s, 3 * x->pending.len);
+    /* The pages this process touched stay mapped (each part's walks of the
+     * trees find them again without a fault) until RELEASE_EVERY bytes
+     * were applied since the last release. */
+    if (!rc && x->since_release > RELEASE_EVERY) {
+        rc = store_release_map(x->s);
+        x->since_release = 0;
+    }
+    if (rc) {
+        store_write_abort(x->txn);
+        return rc;
+    }
+    x->since_release += x->pending.len;
     if (!x->arriving)
         rc = store_tenant_mark_arriving(x->s, x->txn, x->top, true);
     const unsigned char *p = (const unsigned char *)x->pending.data, *end = p + x->pending.len;
@@ -247,7 +266,8 @@ static int apply_pending(struct receiver *x, bool activate)
     }
     if (!rc && !activate) {
         int64_t took = clock_mono_us() - began;
-        struct timespec pause = {took / 1000000, (took % 1000000) * 1000};
+        int64_t rest = took * (100 - (int64_t)x->busy) / (int64_t)x->busy;
+        struct timespec pause = {rest / 1000000, (rest % 1000000) * 1000};
         while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
             ;
     }
@@ -375,12 +395,16 @@ static int receive_tenant(struct receiver *x, uint32_t *top, int *lock)
     return rc;
 }
 
-int store_tenant_receive(struct store *s, FILE *in, uint32_t *top, struct store_tenant_counts *n)
+int store_tenant_receive(struct store *s, FILE *in, unsigned busy, uint32_t *top,
+                         struct store_tenant_counts *n)
 {
     s->errmsg[0] = '\0';
     *top = 0;
     memset(n, 0, sizeof *n);
-    struct receiver x = {.s = s, .in = in, .hash = FNV1A_INIT, .pending = BUF_INIT, .n = n};
+    if (busy < 1 || busy > 100)
+        busy = STORE_TENANT_BUSY;
+    struct receiver x = {
+        .s = s, .in = in, .hash = FNV1A_INIT, .pending = BUF_INIT, .busy = busy, .n = n};
     int lock = -1;
     int rc = receive_tenant(&x, top, &lock);
     rc = store_tenant_explained(s, rc, "receiving", *top);

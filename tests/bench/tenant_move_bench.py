@@ -1,25 +1,31 @@
 """Tenant move benchmark (issue 31), run by hand:
 
     python3 tests/bench/tenant_move_bench.py [--groups 100000] [--participants 10]
-        [--rate 200] [--baseline 20] [--build DIR]
+        [--rate 200] [--baseline 60] [--build DIR] [--busy PERCENT] [--no-move SECONDS]
 
 Two shards (groupd --shard 1 and 2, 2 workers each, on unix sockets) behind one nginx with
 the shipped deploy/nginx/shards files on 127.0.0.1. Shard 1 holds tenant 100 (--groups
 groups of --participants participants, loaded with groupctl create-groups) and tenant 200;
 shard 2 holds tenant 300. tests/integration/tenant_load.py writes to tenant 100 at --rate
-writes/s (retrying on 503), reads and follows it, and writes to and reads tenants 200 and
-300. After --baseline seconds, deploy/nginx/shards/move-tenant moves tenant 100 to shard 2;
+writes/s (retrying on 503), reads and follows it; a second tenant_load.py process (the probe:
+its own interpreter, no cycle collector) writes to and reads tenants 200 and 300 and times
+each request. After --baseline seconds, deploy/nginx/shards/move-tenant moves tenant 100 to shard 2;
 the load goes on 10 s more. Prints:
 - the freeze: the first to the last 503 the writers saw, and send's own figure (the cut to
   the end of the stream); the catch-up rounds; the whole move's time;
 - the source's extra disk: data.mdb's allocated bytes before and after the move;
 - the other tenants' p99 latency during the move against the --baseline seconds before it;
 - errors of any kind (none expected) and `groupctl check` of both shards.
+--no-move SECONDS is the control: nothing moves, and the SECONDS after the baseline are
+compared with it as a move's time would be (the ratio the measurement gives by itself).
+--shadow is the counter-experiment: the receive's work runs beside the shards (into a database
+of its own), sharing the CPUs and the disk but no write lock with them.
 Only 127.0.0.1 and unix sockets; the load is bounded in count and time.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -49,6 +55,18 @@ def p99(values):
     return v[min(len(v) - 1, int(len(v) * 0.99))]
 
 
+def cpu_busy():
+    """(busy, all) jiffies of every CPU so far, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]  # idle, iowait
+    return sum(v) - idle, sum(v)
+
+
+def share(a, b):
+    return (b[0] - a[0]) / max(1, b[1] - a[1])
+
+
 def disk(path):
     return os.stat(os.path.join(path, "data.mdb")).st_blocks * 512
 
@@ -58,18 +76,28 @@ def main():
     ap.add_argument("--groups", type=int, default=100000)
     ap.add_argument("--participants", type=int, default=10)
     ap.add_argument("--rate", type=float, default=200)
-    ap.add_argument("--baseline", type=float, default=20)
+    ap.add_argument("--baseline", type=float, default=60)
+    ap.add_argument("--no-move", type=float, default=0, metavar="SECONDS",
+                    help="the control: move nothing, and compare the SECONDS after the "
+                    "baseline with it as a move's would be")
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "src"))
     ap.add_argument("--dest-dir", default=None, help="where shard 2's database goes (default: "
                     "beside shard 1's; another file system shows what the two shards sharing "
                     "one disk costs)")
     ap.add_argument("--wrap", default="", help="a prefix for the move's groupctl commands, "
                     "e.g. 'nice -n 19'")
+    ap.add_argument("--busy", type=int, default=None, help="move-tenant's --busy (default: "
+                    "groupctl's)")
+    ap.add_argument("--shadow", action="store_true",
+                    help="the counter-experiment: instead of the move, receive a stream of the "
+                    "tenant (sent before groupd started) into a third database that no groupd "
+                    "serves: the receive's CPU and disk work beside the shards, without their "
+                    "write locks")
     a = ap.parse_args()
     groupd, groupctl = (os.path.join(a.build, x) for x in ("groupd", "groupctl"))
     d = tempfile.mkdtemp(prefix="groupd-move-bench-")
     os.chmod(d, 0o755)
-    procs, nginx = [], None
+    procs, nginx, load, probe = [], None, None, None
     try:
         db = {n: os.path.join(d, f"db{n}") for n in (1, 2)}
         if a.dest_dir:
@@ -95,6 +123,13 @@ def main():
         os.unlink(seed)
         print(f"tenant 100: {a.groups} groups of {a.participants} participants loaded in "
               f"{time.monotonic() - t:.1f} s")
+        stream = os.path.join(d, "tenant-100.stream")
+        if a.shadow:
+            with open(stream, "wb") as f:
+                subprocess.run([groupctl, "--db", db[1], "tenant", "send", "--top-organisation",
+                                "100"], stdout=f, stderr=subprocess.DEVNULL, check=True,
+                               timeout=3600)
+            ctl(1, "tenant", "thaw", "--top-organisation", "100")
         for n in (1, 2):
             sock = os.path.join(d, f"groupd-{n}.sock")
             procs.append(subprocess.Popen([groupd, "--db", db[n], "--listen", "unix:" + sock,
@@ -116,32 +151,59 @@ def main():
         time.sleep(0.5)
         nginx = int(open(os.path.join(d, "nginx.pid")).read())
         started, stop, out = (os.path.join(d, x) for x in ("started", "stop", "load.json"))
+        # The moving tenant's load, and the other tenants' probe in a process of its own.
+        probe_started, probe_out = os.path.join(d, "probe-started"), os.path.join(d, "probe.json")
         load = subprocess.Popen([sys.executable, LOAD, "--port", str(port), "--key", keys[100],
-                                 "--org", "101", "--other", f"{keys[200]},201", "--other",
-                                 f"{keys[300]},301", "--rate", str(a.rate), "--warm", "50",
+                                 "--org", "101", "--rate", str(a.rate), "--warm", "50",
                                  "--max-writes", "1000000", "--max-seconds", "3600",
                                  "--started", started, "--stop", stop, "--out", out])
         while not os.path.exists(started) and load.poll() is None:
             time.sleep(0.1)
-        start_src, t_base = disk(db[1]), time.monotonic()
+        probe = subprocess.Popen([sys.executable, LOAD, "--port", str(port), "--other",
+                                  f"{keys[200]},201", "--other", f"{keys[300]},301",
+                                  "--max-seconds", "3600", "--started", probe_started, "--stop",
+                                  stop, "--out", probe_out])
+        while not os.path.exists(probe_started) and probe.poll() is None:
+            time.sleep(0.1)
+        start_src, t_base, cpu_base = disk(db[1]), time.monotonic(), cpu_busy()
         time.sleep(a.baseline)
         before_src = disk(db[1])
         base_growth = (before_src - start_src) / (time.monotonic() - t_base)
-        t0 = time.monotonic()
-        moved = subprocess.run([os.path.join(SHARDS, "move-tenant"), "--top-organisation", "100",
-                                "--from", f"{a.wrap} {groupctl} --db {db[1]}", "--to",
-                                f"{a.wrap} {groupctl} --db {db[2]}", "--to-upstream", "groupd_shard_2",
-                                "--map", tmap, "--nginx", f"{NGINX} -c {conf} -p {d}"],
-                               capture_output=True, text=True, timeout=3600)
-        t1 = time.monotonic()
+        t0, ru0, cpu0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy()
+        if a.no_move:
+            time.sleep(a.no_move)
+            moved = subprocess.CompletedProcess([], 0, "", "no move (--no-move): the control")
+        elif a.shadow:
+            with open(stream, "rb") as f:
+                moved = subprocess.run(
+                    [*a.wrap.split(), groupctl, "--db", os.path.join(d, "db3"), "--shard", "3",
+                     "tenant", "receive", *(["--busy", str(a.busy)] if a.busy else [])],
+                    stdin=f, capture_output=True, text=True, timeout=3600)
+        else:
+            moved = subprocess.run(
+                [os.path.join(SHARDS, "move-tenant"), "--top-organisation", "100", "--from",
+                 f"{a.wrap} {groupctl} --db {db[1]}", "--to", f"{a.wrap} {groupctl} --db {db[2]}",
+                 "--to-upstream", "groupd_shard_2", "--map", tmap, "--nginx",
+                 f"{NGINX} -c {conf} -p {d}", *(["--busy", str(a.busy)] if a.busy else [])],
+                capture_output=True, text=True, timeout=3600)
+        t1, ru1, cpu1 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy()
         after_src = disk(db[1])
         time.sleep(10)
         open(stop, "w").close()
         load.wait(timeout=600)
+        probe.wait(timeout=600)
         with open(out) as f:
             got = json.load(f)
+        with open(probe_out) as f:
+            other = json.load(f)
+        got["errors"] += other["errors"]
         print(moved.stderr.strip())
-        print(f"move: exit {moved.returncode}, {t1 - t0:.1f} s in all")
+        user, sys_ = ru1.ru_utime - ru0.ru_utime, ru1.ru_stime - ru0.ru_stime
+        print(f"move: exit {moved.returncode}, {t1 - t0:.1f} s in all; send and receive used "
+              f"{user:.1f} s user + {sys_:.1f} s system CPU ({(user + sys_) / (t1 - t0):.0%} "
+              f"of one core); the machine's {os.cpu_count()} CPUs were busy "
+              f"{share(cpu_base, cpu0):.0%} of the time in the baseline, {share(cpu0, cpu1):.0%} "
+              f"during the move")
         print(f"freeze seen by the writers: {got['writes_503']} answers 503, first to last "
               f"{got['longest_503_run_s']:.3f} s; {got['writes']} writes acknowledged; "
               f"{got['reads']} reads of the tenant, {got['reads_503']} of them 503")
@@ -149,7 +211,7 @@ def main():
               f"{after_src / 2**20:.1f} MiB after (+{(after_src - before_src) / 2**20:.1f} MiB; "
               f"in the baseline it grew {base_growth * (t1 - t0) / 2**20:.1f} MiB per "
               f"{t1 - t0:.1f} s)")
-        lat = got["other_latency"]
+        lat = other["other_latency"]
         for org, method in ((None, None), (201, "POST"), (201, "GET"), (301, "POST"),
                             (301, "GET")):
             pick = [x for x in lat if org is None or (x[2], x[3]) == (org, method)]
@@ -168,6 +230,10 @@ def main():
                                text=True, timeout=3600)
             print(f"shard {n}: {r.stdout.strip().splitlines()[-1]}")
     finally:
+        for p in (load, probe):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
         if nginx:
             os.kill(nginx, signal.SIGQUIT)
         for p in procs:

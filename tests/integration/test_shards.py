@@ -125,12 +125,12 @@ class ShardRoutingTest(unittest.TestCase):
             pid = int(r.getheader("X-Request-Id").split("-")[0], 16)
             self.assertIn(pid, children(self.procs[n - 1].pid))
 
-    def move(self, top, to):
+    def move(self, top, to, *opts):
         return subprocess.run(
             [os.path.join(SHARDS, "move-tenant"), "--top-organisation", str(top),
              "--from", f"{GROUPCTL} --db {self.db[1]}", "--to", f"{GROUPCTL} --db {self.db[to]}",
              "--to-upstream", f"groupd_shard_{to}", "--map", os.path.join(self.dir, "tenants.map"),
-             "--nginx", f"{NGINX} -c {self.conf} -p {self.dir}", "--drop-after", "1"],
+             "--nginx", f"{NGINX} -c {self.conf} -p {self.dir}", "--drop-after", "1", *opts],
             capture_output=True, text=True, timeout=120)
 
     def test_zz_move_tenant_moves_a_tenant_and_nginx_follows(self):
@@ -138,7 +138,12 @@ class ShardRoutingTest(unittest.TestCase):
         self.assertEqual(self.req("POST", "/group?organisation=101", self.key100, body).status, 200)
         before = self.req("GET", "/group/mv-1", self.key100)
         self.assertEqual(self.shard_of(before), 1)
-        r = self.move(100, 2)
+        # --busy (receive's share of its time) is checked before anything happens.
+        for busy in ("0", "101", "x"):
+            r = self.move(100, 2, "--busy", busy)
+            self.assertEqual(r.returncode, 2, busy)
+        self.assertEqual(self.shard_of(self.req("GET", "/group/mv-1", self.key100)), 1)
+        r = self.move(100, 2, "--busy", "100")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("topOrganisation 100 is served by groupd_shard_2", r.stderr)
         self.assertIn("dropped topOrganisation 100", r.stderr)

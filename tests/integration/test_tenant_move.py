@@ -54,9 +54,9 @@ def sending(stack, top):
     return [GROUPCTL, "--db", stack.db, "tenant", "send", "--top-organisation", str(top)]
 
 
-def receive(stack, stream):
-    """stream received into stack's database."""
-    return subprocess.run([GROUPCTL, "--db", stack.db, "tenant", "receive"], input=stream,
+def receive(stack, stream, *opts):
+    """stream received into stack's database (opts: tenant receive's options)."""
+    return subprocess.run([GROUPCTL, "--db", stack.db, "tenant", "receive", *opts], input=stream,
                           capture_output=True, timeout=120)
 
 
@@ -125,8 +125,8 @@ class TenantMoveTest(unittest.TestCase):
     def send(self, top=100):
         return subprocess.run(sending(self.src, top), capture_output=True, timeout=60)
 
-    def receive(self, stream):
-        return receive(self.dst, stream)
+    def receive(self, stream, *opts):
+        return receive(self.dst, stream, *opts)
 
     def groups_on_dst(self):
         return self.dst.groupctl("stats").stdout
@@ -176,9 +176,15 @@ class TenantMoveTest(unittest.TestCase):
         r = self.receive(bytes(damaged))
         self.assertEqual(r.returncode, 1)
         self.assertNothingReceived()
+        # --busy takes a percentage from 1 to 100.
+        for busy in ("0", "101", "x", "-5", ""):
+            r = self.receive(stream, "--busy", busy)
+            self.assertEqual(r.returncode, 2, busy)
+            self.assertIn(b"--busy takes a percentage from 1 to 100", r.stderr)
+        self.assertNothingReceived()
 
-        # The whole stream: received, then served as on the source.
-        r = self.receive(stream)
+        # The whole stream (applied without pauses): received, then served as on the source.
+        r = self.receive(stream, "--busy", "100")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(b"received topOrganisation 100", r.stderr)
         self.assertIn("0 differences", self.dst.groupctl("check").stdout)
