@@ -242,7 +242,7 @@ int store_tenant_send(struct store *s, uint32_t top, FILE *out, struct store_ten
  * or last changes not taken in within STORE_TENANT_CUT_MAX_MS of the cut
  * (ETIMEDOUT) leaves nothing; a partial copy that a killed receive left is
  * removed first.  store_errmsg says why.  *top is the stream's tenant. */
-#define STORE_TENANT_BUSY 50
+#define STORE_TENANT_BUSY 25
 int store_tenant_receive(struct store *s, FILE *in, unsigned busy, uint32_t *top,
                          struct store_tenant_counts *n);
 

@@ -7,15 +7,13 @@
  * keeps the snapshot's parts near 16 KiB), so this database's other
  * tenants keep being written between them: after each part the receiver
  * pauses, so that applying takes at most `busy` percent of its time (at
- * the default 50, as long as the part took) and groupd's own writer
- * finds the write lock free at least that share of the time.  The last changes and the keys are
- * applied at the end frame, in the transaction that activates the tenant.
- * Indexes are rebuilt from the records.  Until that transaction, meta
- * `arriving` + top marks the copy: the tenant takes no request here and
- * has no key yet.  A stream cut short, damaged, of another version or
- * followed by anything removes the partial copy; one left behind by a
- * receive that was killed is removed by the next receive of the tenant
- * (or tenant drop).
+ * the default 25, three times as long as the part took) and groupd's own
+ * writer finds the write lock free at least the rest of the time.  The last changes and the keys
+ * are applied at the end frame, in the transaction that activates the tenant. Indexes are rebuilt
+ * from the records.  Until that transaction, meta `arriving` + top marks the copy: the tenant takes
+ * no request here and has no key yet.  A stream cut short, damaged, of another version or followed
+ * by anything removes the partial copy; one left behind by a receive that was killed is removed by
+ * the next receive of the tenant (or tenant drop).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,13 +39,13 @@ struct receiver {
     uint32_t top;
     FILE *in;
     uint64_t frames, hash;
-    struct buf pending;  /* frames read and not yet applied, as they came */
-    bool arriving;       /* a part of the copy is committed */
-    bool caught_up;      /* a part came whole */
-    int64_t cut_us;      /* when the cut frame came; 0 before */
-    uint64_t counter[4]; /* the last of each counter (enum tenant_counter) */
-    bool counted;        /* counters came */
-    unsigned busy;       /* the most of its time applying may take, in percent */
+    struct buf pending;   /* frames read and not yet applied, as they came */
+    bool arriving;        /* a part of the copy is committed */
+    bool caught_up;       /* a part came whole */
+    int64_t cut_us;       /* when the cut frame came; 0 before */
+    uint64_t counter[4];  /* the last of each counter (enum tenant_counter) */
+    bool counted;         /* counters came */
+    unsigned busy;        /* the most of its time applying may take, in percent */
     size_t since_release; /* bytes applied since the map was last released */
     struct store_tenant_counts *n;
 };

@@ -1,7 +1,7 @@
 """Tenant move benchmark (issue 31), run by hand:
 
     python3 tests/bench/tenant_move_bench.py [--groups 100000] [--participants 10]
-        [--rate 200] [--baseline 60] [--build DIR] [--busy PERCENT] [--no-move SECONDS]
+        [--rate 200] [--warmup 30] [--baseline 60] [--build DIR] [--busy PERCENT] [--no-move SECONDS]
 
 Two shards (groupd --shard 1 and 2, 2 workers each, on unix sockets) behind one nginx with
 the shipped deploy/nginx/shards files on 127.0.0.1. Shard 1 holds tenant 100 (--groups
@@ -9,7 +9,7 @@ groups of --participants participants, loaded with groupctl create-groups) and t
 shard 2 holds tenant 300. tests/integration/tenant_load.py writes to tenant 100 at --rate
 writes/s (retrying on 503), reads and follows it; a second tenant_load.py process (the probe:
 its own interpreter, no cycle collector) writes to and reads tenants 200 and 300 and times
-each request. After --baseline seconds, deploy/nginx/shards/move-tenant moves tenant 100 to shard 2;
+each request. After --warmup seconds (not measured), then --baseline seconds, deploy/nginx/shards/move-tenant moves tenant 100 to shard 2;
 the load goes on 10 s more. Prints:
 - the freeze: the first to the last 503 the writers saw, and send's own figure (the cut to
   the end of the stream); the catch-up rounds; the whole move's time;
@@ -25,6 +25,7 @@ Only 127.0.0.1 and unix sockets; the load is bounded in count and time.
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -77,6 +78,8 @@ def main():
     ap.add_argument("--participants", type=int, default=10)
     ap.add_argument("--rate", type=float, default=200)
     ap.add_argument("--baseline", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=30, help="seconds of load before the "
+                    "baseline starts")
     ap.add_argument("--no-move", type=float, default=0, metavar="SECONDS",
                     help="the control: move nothing, and compare the SECONDS after the "
                     "baseline with it as a move's would be")
@@ -123,6 +126,9 @@ def main():
         os.unlink(seed)
         print(f"tenant 100: {a.groups} groups of {a.participants} participants loaded in "
               f"{time.monotonic() - t:.1f} s")
+        # The follower starts at the feed's end: reading the load's million entries would be
+        # a heavy load of its own in the baseline only.
+        last_seq = re.search(r"^changes_last_seq (\d+)$", ctl(1, "stats").stdout, re.M).group(1)
         stream = os.path.join(d, "tenant-100.stream")
         if a.shadow:
             with open(stream, "wb") as f:
@@ -154,7 +160,8 @@ def main():
         # The moving tenant's load, and the other tenants' probe in a process of its own.
         probe_started, probe_out = os.path.join(d, "probe-started"), os.path.join(d, "probe.json")
         load = subprocess.Popen([sys.executable, LOAD, "--port", str(port), "--key", keys[100],
-                                 "--org", "101", "--rate", str(a.rate), "--warm", "50",
+                                 "--org", "101", "--since", last_seq, "--rate", str(a.rate),
+                                 "--warm", "50",
                                  "--max-writes", "1000000", "--max-seconds", "3600",
                                  "--started", started, "--stop", stop, "--out", out])
         while not os.path.exists(started) and load.poll() is None:
@@ -165,6 +172,9 @@ def main():
                                   stop, "--out", probe_out])
         while not os.path.exists(probe_started) and probe.poll() is None:
             time.sleep(0.1)
+        # Not measured: the workers' first touches of the freshly loaded map, the first
+        # connections, the interpreters' start.
+        time.sleep(a.warmup)
         start_src, t_base, cpu_base = disk(db[1]), time.monotonic(), cpu_busy()
         time.sleep(a.baseline)
         before_src = disk(db[1])

@@ -7,7 +7,7 @@ Threads, each bounded in count and time, stopped by the stop file or the deadlin
   lost one was applied;
 - a reader of the moving tenant's group `read` (made at the start and never changed, so that a
   read costs the same all along: `hot` grows by every participant add);
-- a follower of the moving tenant's change feed (`GET /changes?since=N`);
+- a follower of the moving tenant's change feed (`GET /changes?since=N`, from --since);
 - for each other tenant, a writer and reader that must never see an error (each request's
   start and duration are kept, for tests/bench/tenant_move_bench.py's p99).
 What happened goes to --out as JSON; the file --started appears once --warm writes of the
@@ -110,7 +110,7 @@ class Load:
             time.sleep(0.01)
 
     def follower(self):
-        since = 0
+        since = self.a.since
         for _ in range(100000):
             if not self.going():
                 break
@@ -182,6 +182,7 @@ def main():
     p.add_argument("--key", help="the moving tenant's key (none: only the other tenants)")
     p.add_argument("--org", type=int, help="the moving tenant's organisation")
     p.add_argument("--other", action="append", default=[], help="KEY,ORGANISATION")
+    p.add_argument("--since", type=int, default=0, help="where the follower starts")
     p.add_argument("--rate", type=float, default=200, help="writes/s of all writers together")
     p.add_argument("--writers", type=int, default=4)
     p.add_argument("--warm", type=int, default=50)
