@@ -53,6 +53,7 @@ enum { STORE_ABSENT = MDB_NOTFOUND, STORE_CORRUPT = MDB_CORRUPTED };
 /* Whether a failure code means the map or the disk is full (a write that
  * may succeed once space is freed), as opposed to any other failure. */
 bool store_full(int rc);
+
 #define STORE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define STORE_MIN_MAP_SIZE ((size_t)1 << 20)
 /* Disk blocks every write transaction allocates ahead of the last used
