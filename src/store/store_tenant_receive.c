@@ -8,11 +8,13 @@
  * tenants keep being written between them: after each part the receiver
  * pauses, so that applying takes at most `busy` percent of its time (at
  * the default 25, three times as long as the part took) and groupd's own
- * writer finds the write lock free at least the rest of the time.  The last changes and the keys
- * are applied at the end frame, in the transaction that activates the tenant. Indexes are rebuilt
- * from the records.  Until that transaction, meta `arriving` + top marks the copy: the tenant takes
- * no request here and has no key yet.  A stream cut short, damaged, of another version or followed
- * by anything removes the partial copy; one left behind by a receive that was killed is removed by
+ * writer finds the write lock free at least the rest of the time.  The
+ * last changes and the keys are applied at the end frame, in the
+ * transaction that activates the tenant.  Indexes are rebuilt from the
+ * records.  Until that transaction, meta `arriving` + top marks the copy:
+ * the tenant takes no request here and has no key yet.  A stream cut
+ * short, damaged, of another version or followed by anything removes the
+ * partial copy; one left behind by a receive that was killed is removed by
  * the next receive of the tenant (or tenant drop).
  */
 #include <errno.h>
